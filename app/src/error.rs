@@ -1,0 +1,39 @@
+//! The one error a server function returns: a sentence for the person at the screen.
+
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppError {
+    pub message: String,
+}
+
+impl AppError {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self { message: message.into() }
+    }
+}
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for AppError {}
+
+impl FromServerFnError for AppError {
+    type Encoder = JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        let message = match value {
+            ServerFnErrorErr::Request(e) => {
+                format!("The console did not answer ({e}): check that holomush-admin is still running.")
+            }
+            ServerFnErrorErr::ServerError(e) => e,
+            other => format!("The request failed: {other}."),
+        };
+        Self { message }
+    }
+}

@@ -1,0 +1,101 @@
+//! The console's pages. Rendered on the server, hydrated in the browser.
+
+pub mod api;
+pub mod error;
+mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Outlet, ParentRoute, Route, Router, Routes, A},
+    path,
+};
+
+pub use pages::*;
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/holomush-admin.css"/>
+        <Title formatter=|page: String| if page.is_empty() { "HoloMUSH database console".to_string() } else { format!("{page} · HoloMUSH database console") }/>
+        <Router>
+            <Routes fallback=|| view! { <NotFound/> }>
+                <Route path=path!("/login") view=LoginPage/>
+                <ParentRoute path=path!("") view=Layout>
+                    <Route path=path!("") view=DashboardPage/>
+                    <Route path=path!("migrations") view=MigrationsPage/>
+                    <Route path=path!("backups") view=BackupsPage/>
+                    <Route path=path!("settings") view=SettingsPage/>
+                    <Route path=path!("troubleshooting") view=TroubleshootingPage/>
+                    <Route path=path!("activity") view=ActivityPage/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}
+
+/// The shell around every signed-in page: navigation, sign-out, the page itself.
+#[component]
+fn Layout() -> impl IntoView {
+    let links = [
+        ("/", "Dashboard"),
+        ("/migrations", "Migrations"),
+        ("/backups", "Backups"),
+        ("/settings", "Settings"),
+        ("/troubleshooting", "Troubleshooting"),
+        ("/activity", "Activity"),
+    ];
+    view! {
+        <div class="frame">
+            <nav class="sidebar" aria-label="Main">
+                <div class="brand">"HoloMUSH"<span>"database console"</span></div>
+                <ul>
+                    {links
+                        .into_iter()
+                        .map(|(href, label)| view! { <li><A href=href exact=true>{label}</A></li> })
+                        .collect_view()}
+                </ul>
+                <form method="post" action="/logout" class="signout">
+                    <button type="submit" class="link">"Sign out"</button>
+                </form>
+            </nav>
+            <main class="content">
+                <Outlet/>
+            </main>
+        </div>
+    }
+}
+
+#[component]
+fn NotFound() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(resp) = use_context::<leptos_axum::ResponseOptions>() {
+        resp.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <main class="content narrow">
+            <Title text="Not found"/>
+            <h1>"Page not found"</h1>
+            <p>"There is no page at this address. Go to the " <a href="/">"dashboard"</a> "."</p>
+        </main>
+    }
+}

@@ -1,0 +1,431 @@
+//! The seed's environment variables and the console's own, parsed and checked once.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::PgConnectOptions;
+
+/// The seed's example, shown whenever DATABASE_URL is missing or wrong.
+pub const EXAMPLE_URL: &str = "postgres://holomush:secret@localhost:5432/holomush?sslmode=require";
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("DATABASE_URL is not set: set it to a PostgreSQL connection URL, for example DATABASE_URL=\"{EXAMPLE_URL}\".")]
+    MissingDatabaseUrl,
+    #[error("{var}=\"{value}\" is not valid: {problem}; expected {expected}.")]
+    Invalid {
+        var: &'static str,
+        /// Already masked: never holds a password.
+        value: String,
+        problem: String,
+        expected: String,
+    },
+    #[error("DB_MIN_CONNS={min} is larger than DB_MAX_CONNS={max}: set DB_MIN_CONNS to at most DB_MAX_CONNS.")]
+    MinAboveMax { min: u32, max: u32 },
+}
+
+/// A PostgreSQL URL whose `Display` and `Debug` never show the password.
+#[derive(Clone)]
+pub struct DatabaseUrl {
+    raw: String,
+    masked: String,
+    database: String,
+}
+
+impl DatabaseUrl {
+    pub fn parse(raw: &str) -> Result<Self, ConfigError> {
+        let invalid = |problem: String| ConfigError::Invalid {
+            var: "DATABASE_URL",
+            value: mask_url(raw),
+            problem,
+            expected: format!("a PostgreSQL URL such as {EXAMPLE_URL}"),
+        };
+        let parsed = url::Url::parse(raw).map_err(|e| invalid(format!("it does not parse as a URL ({e})")))?;
+        if !matches!(parsed.scheme(), "postgres" | "postgresql") {
+            return Err(invalid(format!(
+                "the scheme is \"{}\", not postgres:// or postgresql://",
+                parsed.scheme()
+            )));
+        }
+        PgConnectOptions::from_str(raw).map_err(|e| invalid(mask_url(&e.to_string())))?;
+        let user = match parsed.username() {
+            "" => None,
+            u => Some(u.to_string()),
+        };
+        let database = parsed
+            .path()
+            .trim_start_matches('/')
+            .to_string()
+            .chars()
+            .collect::<String>();
+        let database = if !database.is_empty() {
+            percent_decode(&database)
+        } else {
+            // libpq's rule: with no database in the URL, the user name is the database.
+            user.unwrap_or_else(|| "postgres".to_string())
+        };
+        Ok(Self { raw: raw.to_string(), masked: mask_url(raw), database })
+    }
+
+    /// The URL with its password; hand it only to a connection, never to a log or a process argument.
+    pub fn expose(&self) -> &str {
+        &self.raw
+    }
+
+    pub fn masked(&self) -> &str {
+        &self.masked
+    }
+
+    pub fn database(&self) -> &str {
+        &self.database
+    }
+
+    pub fn connect_options(&self) -> PgConnectOptions {
+        // Parsed once in `parse`, so this cannot fail; fall back to defaults rather than panic.
+        PgConnectOptions::from_str(&self.raw)
+            .unwrap_or_default()
+            .application_name("holomush-admin")
+    }
+}
+
+impl std::fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.masked)
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DatabaseUrl({})", self.masked)
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    url::form_urlencoded::parse(format!("x={s}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_else(|| s.to_string())
+}
+
+/// Replaces the password in anything that looks like a connection URL, even one that
+/// does not parse, and any `password=` parameter.
+pub fn mask_url(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(pos) = rest.find("://") {
+        let (head, tail) = rest.split_at(pos + 3);
+        out.push_str(head);
+        let authority_end = tail.find(['/', '?', '#', ' ', '"', '\'']).unwrap_or(tail.len());
+        let authority = &tail[..authority_end];
+        match authority.rfind('@') {
+            Some(at) => {
+                let userinfo = &authority[..at];
+                match userinfo.find(':') {
+                    Some(colon) => {
+                        out.push_str(&userinfo[..colon]);
+                        out.push_str(":****");
+                    }
+                    None => out.push_str(userinfo),
+                }
+                out.push_str(&authority[at..]);
+            }
+            None => out.push_str(authority),
+        }
+        rest = &tail[authority_end..];
+    }
+    out.push_str(rest);
+    mask_password_param(&out)
+}
+
+fn mask_password_param(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(pos) = rest.to_ascii_lowercase().find("password=") {
+        let (head, tail) = rest.split_at(pos + "password=".len());
+        out.push_str(head);
+        out.push_str("****");
+        let end = tail.find(['&', ' ', '"', '\'']).unwrap_or(tail.len());
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// A secret that never prints.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(****)")
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub database_url: DatabaseUrl,
+    pub max_conns: u32,
+    pub min_conns: u32,
+    pub max_lifetime: Duration,
+    pub auto_migrate: bool,
+    pub admin_addr: SocketAddr,
+    pub admin_password: Option<Secret>,
+    pub data_dir: PathBuf,
+    pub backup_dir: PathBuf,
+    /// `None`: the migrations embedded in the binary.
+    pub migrations_dir: Option<PathBuf>,
+}
+
+pub const DEFAULT_MAX_CONNS: u32 = 25;
+pub const DEFAULT_MIN_CONNS: u32 = 5;
+pub const DEFAULT_MAX_LIFETIME: Duration = Duration::from_secs(3600);
+pub const DEFAULT_ADMIN_ADDR: &str = "127.0.0.1:3000";
+pub const MAX_CONNS_LIMIT: u32 = 10_000;
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads every variable through `lookup`; an empty value counts as unset.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+
+        let database_url = match get("DATABASE_URL") {
+            Some(raw) => DatabaseUrl::parse(raw.trim())?,
+            None => return Err(ConfigError::MissingDatabaseUrl),
+        };
+        let max_conns = parse_count("DB_MAX_CONNS", get("DB_MAX_CONNS"), DEFAULT_MAX_CONNS, 1)?;
+        let min_conns = parse_count("DB_MIN_CONNS", get("DB_MIN_CONNS"), DEFAULT_MIN_CONNS, 0)?;
+        // The seed's defaults must work together even when only DB_MAX_CONNS is lowered.
+        let min_conns = if get("DB_MIN_CONNS").is_none() { min_conns.min(max_conns) } else { min_conns };
+        if min_conns > max_conns {
+            return Err(ConfigError::MinAboveMax { min: min_conns, max: max_conns });
+        }
+        let max_lifetime = match get("DB_MAX_LIFETIME") {
+            None => DEFAULT_MAX_LIFETIME,
+            Some(v) => parse_lifetime(&v)?,
+        };
+        let auto_migrate = match get("HOLOMUSH_DB_AUTO_MIGRATE") {
+            None => true,
+            Some(v) => parse_bool("HOLOMUSH_DB_AUTO_MIGRATE", &v)?,
+        };
+        let admin_addr = match get("HOLOMUSH_ADMIN_ADDR") {
+            None => DEFAULT_ADMIN_ADDR.parse().map_err(|_| invalid_addr(DEFAULT_ADMIN_ADDR))?,
+            Some(v) => v.trim().parse().map_err(|_| invalid_addr(&v))?,
+        };
+        Ok(Self {
+            database_url,
+            max_conns,
+            min_conns,
+            max_lifetime,
+            auto_migrate,
+            admin_addr,
+            admin_password: lookup("HOLOMUSH_ADMIN_PASSWORD").filter(|v| !v.is_empty()).map(Secret),
+            data_dir: get("HOLOMUSH_ADMIN_DATA").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("./data")),
+            backup_dir: get("HOLOMUSH_BACKUP_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("./backups")),
+            migrations_dir: get("HOLOMUSH_MIGRATIONS_DIR").map(PathBuf::from),
+        })
+    }
+}
+
+fn parse_count(var: &'static str, value: Option<String>, default: u32, min: u32) -> Result<u32, ConfigError> {
+    let Some(value) = value else { return Ok(default) };
+    let invalid = |problem: &str| ConfigError::Invalid {
+        var,
+        value: value.clone(),
+        problem: problem.to_string(),
+        expected: format!("a whole number from {min} to {MAX_CONNS_LIMIT} (default {default})"),
+    };
+    let n: i64 = value.trim().parse().map_err(|_| invalid("it is not a whole number"))?;
+    if n < i64::from(min) {
+        return Err(invalid(&format!("it is below {min}")));
+    }
+    if n > i64::from(MAX_CONNS_LIMIT) {
+        return Err(invalid(&format!("it is above {MAX_CONNS_LIMIT}")));
+    }
+    u32::try_from(n).map_err(|_| invalid("it is out of range"))
+}
+
+fn parse_lifetime(value: &str) -> Result<Duration, ConfigError> {
+    let invalid = |problem: String| ConfigError::Invalid {
+        var: "DB_MAX_LIFETIME",
+        value: value.to_string(),
+        problem,
+        expected: "a duration such as 1h, 30m, 90s or 1h30m (default 1h)".to_string(),
+    };
+    let d = humantime::parse_duration(value.trim()).map_err(|e| invalid(format!("it is not a duration ({e})")))?;
+    if d.is_zero() {
+        return Err(invalid("it is zero".to_string()));
+    }
+    Ok(d)
+}
+
+fn parse_bool(var: &'static str, value: &str) -> Result<bool, ConfigError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(ConfigError::Invalid {
+            var,
+            value: value.to_string(),
+            problem: "it is not a yes/no value".to_string(),
+            expected: "true or false (default true)".to_string(),
+        }),
+    }
+}
+
+fn invalid_addr(value: &str) -> ConfigError {
+    ConfigError::Invalid {
+        var: "HOLOMUSH_ADMIN_ADDR",
+        value: value.to_string(),
+        problem: "it is not an IP address with a port".to_string(),
+        expected: format!("an address such as {DEFAULT_ADMIN_ADDR} or 0.0.0.0:8080"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    const URL: &str = "postgres://holomush:hunter2@localhost:5432/holomush?sslmode=disable";
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    fn error(vars: &[(&str, &str)]) -> String {
+        match config(vars) {
+            Ok(c) => panic!("expected an error, got {c:?}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn defaults_are_the_seeds() {
+        let c = config(&[("DATABASE_URL", URL)]).expect("valid");
+        assert_eq!(c.max_conns, 25);
+        assert_eq!(c.min_conns, 5);
+        assert_eq!(c.max_lifetime, Duration::from_secs(3600));
+        assert!(c.auto_migrate);
+        assert_eq!(c.admin_addr.to_string(), "127.0.0.1:3000");
+        assert!(c.admin_password.is_none());
+        assert_eq!(c.data_dir, PathBuf::from("./data"));
+        assert_eq!(c.backup_dir, PathBuf::from("./backups"));
+        assert!(c.migrations_dir.is_none());
+        assert_eq!(c.database_url.database(), "holomush");
+    }
+
+    #[test]
+    fn every_variable_is_read() {
+        let c = config(&[
+            ("DATABASE_URL", URL),
+            ("DB_MAX_CONNS", "10"),
+            ("DB_MIN_CONNS", "2"),
+            ("DB_MAX_LIFETIME", "1h30m"),
+            ("HOLOMUSH_DB_AUTO_MIGRATE", "false"),
+            ("HOLOMUSH_ADMIN_ADDR", "0.0.0.0:8080"),
+            ("HOLOMUSH_ADMIN_PASSWORD", "pw"),
+            ("HOLOMUSH_ADMIN_DATA", "/var/lib/console"),
+            ("HOLOMUSH_BACKUP_DIR", "/srv/backups"),
+            ("HOLOMUSH_MIGRATIONS_DIR", "db/migrations"),
+        ])
+        .expect("valid");
+        assert_eq!((c.max_conns, c.min_conns), (10, 2));
+        assert_eq!(c.max_lifetime, Duration::from_secs(5400));
+        assert!(!c.auto_migrate);
+        assert_eq!(c.admin_addr.to_string(), "0.0.0.0:8080");
+        assert_eq!(c.admin_password.as_ref().map(Secret::expose), Some("pw"));
+        assert_eq!(c.data_dir, PathBuf::from("/var/lib/console"));
+        assert_eq!(c.backup_dir, PathBuf::from("/srv/backups"));
+        assert_eq!(c.migrations_dir, Some(PathBuf::from("db/migrations")));
+    }
+
+    #[test]
+    fn missing_url_shows_the_seed_example() {
+        let e = error(&[]);
+        assert_eq!(
+            e,
+            "DATABASE_URL is not set: set it to a PostgreSQL connection URL, for example \
+             DATABASE_URL=\"postgres://holomush:secret@localhost:5432/holomush?sslmode=require\"."
+        );
+    }
+
+    #[test]
+    fn bad_counts_name_variable_value_and_form() {
+        for (var, value, problem) in [
+            ("DB_MAX_CONNS", "abc", "it is not a whole number"),
+            ("DB_MAX_CONNS", "0", "it is below 1"),
+            ("DB_MAX_CONNS", "-1", "it is below 1"),
+            ("DB_MIN_CONNS", "-1", "it is below 0"),
+            ("DB_MIN_CONNS", "x", "it is not a whole number"),
+        ] {
+            let e = error(&[("DATABASE_URL", URL), (var, value)]);
+            assert!(e.starts_with(&format!("{var}=\"{value}\" is not valid: {problem}; expected a whole number")), "{e}");
+        }
+    }
+
+    #[test]
+    fn min_above_max_is_refused() {
+        let e = error(&[("DATABASE_URL", URL), ("DB_MAX_CONNS", "4"), ("DB_MIN_CONNS", "9")]);
+        assert_eq!(e, "DB_MIN_CONNS=9 is larger than DB_MAX_CONNS=4: set DB_MIN_CONNS to at most DB_MAX_CONNS.");
+        // Lowering only the maximum keeps the default minimum within it.
+        let c = config(&[("DATABASE_URL", URL), ("DB_MAX_CONNS", "3")]).expect("valid");
+        assert_eq!((c.max_conns, c.min_conns), (3, 3));
+    }
+
+    #[test]
+    fn bad_lifetime_names_the_form() {
+        let e = error(&[("DATABASE_URL", URL), ("DB_MAX_LIFETIME", "1x")]);
+        assert!(e.starts_with("DB_MAX_LIFETIME=\"1x\" is not valid: it is not a duration"), "{e}");
+        assert!(e.ends_with("expected a duration such as 1h, 30m, 90s or 1h30m (default 1h)."), "{e}");
+        let e = error(&[("DATABASE_URL", URL), ("DB_MAX_LIFETIME", "0s")]);
+        assert!(e.contains("it is zero"), "{e}");
+    }
+
+    #[test]
+    fn bad_url_is_named_with_password_masked() {
+        let e = error(&[("DATABASE_URL", "mysql://holomush:hunter2@localhost/holomush")]);
+        assert_eq!(
+            e,
+            "DATABASE_URL=\"mysql://holomush:****@localhost/holomush\" is not valid: the scheme is \"mysql\", \
+             not postgres:// or postgresql://; expected a PostgreSQL URL such as \
+             postgres://holomush:secret@localhost:5432/holomush?sslmode=require."
+        );
+        let e = error(&[("DATABASE_URL", "postgres://holomush:hunter2@localhost:notaport/holomush")]);
+        assert!(e.starts_with("DATABASE_URL=\"postgres://holomush:****@localhost:notaport/holomush\" is not valid: it does not parse"), "{e}");
+        assert!(!e.contains("hunter2"));
+        let e = error(&[("DATABASE_URL", "not a url")]);
+        assert!(e.starts_with("DATABASE_URL=\"not a url\" is not valid: it does not parse as a URL"), "{e}");
+        let e = error(&[("DATABASE_URL", "postgres://u:hunter2@h/db?sslmode=sometimes")]);
+        assert!(e.contains("DATABASE_URL=\"postgres://u:****@h/db?sslmode=sometimes\""), "{e}");
+        assert!(!e.contains("hunter2"), "{e}");
+    }
+
+    #[test]
+    fn bad_bool_and_addr() {
+        let e = error(&[("DATABASE_URL", URL), ("HOLOMUSH_DB_AUTO_MIGRATE", "maybe")]);
+        assert!(e.starts_with("HOLOMUSH_DB_AUTO_MIGRATE=\"maybe\" is not valid"), "{e}");
+        let e = error(&[("DATABASE_URL", URL), ("HOLOMUSH_ADMIN_ADDR", "localhost")]);
+        assert!(e.starts_with("HOLOMUSH_ADMIN_ADDR=\"localhost\" is not valid"), "{e}");
+    }
+
+    #[test]
+    fn urls_never_print_their_password() {
+        let u = DatabaseUrl::parse(URL).expect("valid");
+        assert_eq!(u.to_string(), "postgres://holomush:****@localhost:5432/holomush?sslmode=disable");
+        assert!(!format!("{u:?}").contains("hunter2"));
+        assert_eq!(mask_url("host=x password=abc user=y"), "host=x password=**** user=y");
+        assert_eq!(mask_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(DatabaseUrl::parse("postgres://alice@h").expect("valid").database(), "alice");
+    }
+}

@@ -1,0 +1,25 @@
+//! HoloMUSH database operations. Everything that touches PostgreSQL, files or
+//! processes lives here; the web console and the CLI are thin callers.
+//!
+//! Without the `engine` feature only [`model`] is built: plain data types that
+//! the browser side shares with the server.
+
+pub mod model;
+
+#[cfg(feature = "engine")]
+pub mod audit;
+#[cfg(feature = "engine")]
+pub mod auth;
+#[cfg(feature = "engine")]
+pub mod config;
+#[cfg(feature = "engine")]
+pub mod console;
+#[cfg(feature = "engine")]
+pub mod db;
+#[cfg(feature = "engine")]
+pub mod status;
+#[cfg(feature = "engine")]
+pub mod testing;
+
+#[cfg(feature = "engine")]
+pub use console::Console;

@@ -1,0 +1,175 @@
+//! Data shared by the server and the browser: what the console shows.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The oldest PostgreSQL major version HoloMUSH supports (the seed's prerequisite).
+pub const MIN_SERVER_MAJOR: u32 = 14;
+
+/// What the dashboard shows: one reading of the managed database.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StatusSnapshot {
+    pub taken_at: DateTime<Utc>,
+    /// The connection URL with its password masked.
+    pub target: String,
+    pub database: String,
+    pub connection: Connection,
+    pub pool: PoolStats,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Connection {
+    Up(ServerFacts),
+    /// One sentence: what went wrong and what to do.
+    Down(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ServerFacts {
+    pub latency_ms: f64,
+    /// `server_version`, e.g. "15.18 (Debian 15.18-0+deb12u1)".
+    pub server_version: String,
+    /// `server_version_num`, e.g. 150018.
+    pub server_version_num: u32,
+    pub database_size_bytes: i64,
+    pub pg_trgm: Extension,
+    pub migration: MigrationState,
+}
+
+impl ServerFacts {
+    pub fn major_version(&self) -> u32 {
+        self.server_version_num / 10_000
+    }
+
+    pub fn version_too_old(&self) -> bool {
+        self.major_version() < MIN_SERVER_MAJOR
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Extension {
+    NotAvailable,
+    Available,
+    Installed(String),
+}
+
+/// What `schema_migrations` says, read exactly as golang-migrate reads it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MigrationState {
+    NoTable,
+    /// The table exists but holds no row: no migration has been applied.
+    NoVersion,
+    At { version: i64, dirty: bool },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoolStats {
+    pub size: u32,
+    pub idle: u32,
+    pub max: u32,
+    pub min: u32,
+}
+
+/// One action recorded in the audit log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRecord {
+    pub id: u64,
+    pub time: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub outcome: Outcome,
+    /// Free text; never holds a secret.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub detail: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Ok,
+    Failed,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Failed => "failed",
+        }
+    }
+}
+
+/// Which audit records to list. Empty fields match everything.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditFilter {
+    /// Matches the action itself or any action below it (`login` matches `login.failed`).
+    pub action: String,
+    pub actor: String,
+    pub outcome: Option<Outcome>,
+    /// Case-insensitive text anywhere in target or detail.
+    pub text: String,
+    pub limit: usize,
+}
+
+impl AuditFilter {
+    pub fn matches(&self, r: &AuditRecord) -> bool {
+        let action = self.action.trim();
+        let action_ok = action.is_empty()
+            || r.action == action
+            || r.action.starts_with(&format!("{action}."));
+        let actor_ok = self.actor.trim().is_empty() || r.actor == self.actor.trim();
+        let outcome_ok = self.outcome.is_none_or(|o| o == r.outcome);
+        let text = self.text.trim().to_lowercase();
+        let text_ok = text.is_empty()
+            || r.target.to_lowercase().contains(&text)
+            || r.detail.to_lowercase().contains(&text)
+            || r.action.to_lowercase().contains(&text);
+        action_ok && actor_ok && outcome_ok && text_ok
+    }
+}
+
+/// Human form of a byte count, e.g. "7.6 MiB".
+pub fn format_bytes(bytes: i64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value.abs() >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bytes_read_like_a_person_writes_them() {
+        assert_eq!(format_bytes(512), "512 B");
+        assert_eq!(format_bytes(7_969_177), "7.6 MiB");
+    }
+
+    #[test]
+    fn action_filter_matches_children() {
+        let r = AuditRecord {
+            id: 1,
+            time: Utc::now(),
+            actor: "admin".into(),
+            action: "login.failed".into(),
+            target: "console".into(),
+            outcome: Outcome::Failed,
+            detail: "from 127.0.0.1".into(),
+        };
+        let f = |action: &str| AuditFilter { action: action.into(), ..Default::default() };
+        assert!(f("login").matches(&r));
+        assert!(f("login.failed").matches(&r));
+        assert!(!f("log").matches(&r));
+        assert!(AuditFilter { text: "127.0".into(), ..Default::default() }.matches(&r));
+    }
+}

@@ -1,0 +1,90 @@
+//! Test support: every test gets its own freshly created database, dropped when
+//! the test ends (even by a panic), so tests run in parallel without seeing each other.
+//!
+//! The server comes from `TEST_DATABASE_URL` when set, otherwise from the private
+//! development cluster that `scripts/dev-postgres.sh` starts (the one `make run` uses).
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::OnceLock;
+
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{ConnectOptions, Connection, Executor};
+
+use crate::config::{Config, DatabaseUrl};
+
+fn base_url() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        if let Ok(url) = std::env::var("TEST_DATABASE_URL") {
+            if !url.trim().is_empty() {
+                return url;
+            }
+        }
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scripts/dev-postgres.sh");
+        let out = std::process::Command::new("bash")
+            .arg(&script)
+            .arg("url")
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .unwrap_or_else(|e| panic!("could not run {}: {e}", script.display()));
+        assert!(out.status.success(), "{} failed; set TEST_DATABASE_URL to a server to test against", script.display());
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    })
+}
+
+pub struct TestDb {
+    pub name: String,
+    pub url: String,
+    admin: PgConnectOptions,
+}
+
+impl TestDb {
+    pub async fn create() -> Self {
+        let base = base_url();
+        let admin = PgConnectOptions::from_str(base).expect("TEST_DATABASE_URL parses");
+        let name = format!("holomush_test_{}", crate::auth::random_token().get(..12).unwrap_or("x"));
+        let mut conn = admin.connect().await.expect("connect to the test server");
+        conn.execute(format!("CREATE DATABASE \"{name}\"").as_str()).await.expect("create the test database");
+        conn.close().await.ok();
+        let mut url = url::Url::parse(base).expect("TEST_DATABASE_URL parses");
+        url.set_path(&format!("/{name}"));
+        Self { name, url: url.to_string(), admin }
+    }
+
+    pub fn database_url(&self) -> DatabaseUrl {
+        DatabaseUrl::parse(&self.url).expect("test URL parses")
+    }
+
+    /// A configuration pointing at this database, with data in a fresh temporary folder.
+    pub fn config(&self) -> Config {
+        let data = std::env::temp_dir().join(format!("{}-data", self.name));
+        let url = self.url.clone();
+        Config::from_lookup(move |k| match k {
+            "DATABASE_URL" => Some(url.clone()),
+            "HOLOMUSH_ADMIN_DATA" => Some(data.display().to_string()),
+            "HOLOMUSH_BACKUP_DIR" => Some(data.join("backups").display().to_string()),
+            "DB_MIN_CONNS" => Some("0".to_string()),
+            _ => None,
+        })
+        .expect("test configuration is valid")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        let admin = self.admin.clone();
+        // Drop runs outside any runtime guarantee, so the cleanup gets its own.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+            rt.block_on(async move {
+                if let Ok(mut conn) = admin.connect().await {
+                    let _ = conn.execute(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str()).await;
+                }
+            });
+        })
+        .join();
+        let _ = std::fs::remove_dir_all(std::env::temp_dir().join(format!("{}-data", self.name)));
+    }
+}

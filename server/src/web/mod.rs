@@ -1,0 +1,113 @@
+//! The web console: axum router, the Leptos pages, and the auth layer in front of them.
+
+mod auth;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use axum::routing::{get, post};
+use axum::Router;
+use leptos::config::{Env, LeptosOptions};
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+
+use app::{shell, App};
+use ops::audit::Entry;
+use ops::auth::{Authenticator, SessionStore};
+
+/// What every request handler can reach.
+pub struct Web {
+    pub console: Arc<ops::Console>,
+    pub auth: Authenticator,
+    pub sessions: SessionStore,
+}
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub web: Arc<Web>,
+}
+
+pub async fn serve() -> Result<(), String> {
+    let config = ops::config::Config::from_env().map_err(|e| e.to_string())?;
+    let addr = config.admin_addr;
+    if config.admin_password.is_none() && !addr.ip().is_loopback() {
+        return Err(format!(
+            "HOLOMUSH_ADMIN_ADDR={addr} is not a loopback address and HOLOMUSH_ADMIN_PASSWORD is not set: set a password to listen beyond this machine, or use 127.0.0.1."
+        ));
+    }
+    let site_root = crate::site::find_root()?;
+    let (authenticator, token) = Authenticator::new(config.admin_password.as_ref());
+    let sessions = SessionStore::open(&config.data_dir);
+    let console = Arc::new(ops::Console::open(config).map_err(|e| e.to_string())?);
+    let web = Arc::new(Web { console: console.clone(), auth: authenticator, sessions });
+
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+        format!("Could not listen on {addr} ({e}): set HOLOMUSH_ADMIN_ADDR to a free address and port.")
+    })?;
+    let bound = listener.local_addr().map_err(|e| e.to_string())?;
+    let router = router(web, site_root, bound);
+
+    let host = if bound.ip().is_unspecified() { format!("127.0.0.1:{}", bound.port()) } else { bound.to_string() };
+    println!("HoloMUSH database console listening on http://{host}");
+    println!("Database: {}", console.config.database_url.masked());
+    match token {
+        Some(t) => println!("Sign in (one-time link): http://{host}/login/link?token={t}"),
+        None => println!("Sign in at http://{host}/login with HOLOMUSH_ADMIN_PASSWORD."),
+    }
+    console.record(Entry::new("system", "console.start", bound.to_string()));
+
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown())
+        .await
+        .map_err(|e| format!("The web server stopped: {e}"))?;
+    console.record(Entry::new("system", "console.stop", bound.to_string()));
+    Ok(())
+}
+
+pub fn router(web: Arc<Web>, site_root: std::path::PathBuf, addr: SocketAddr) -> Router {
+    let env = match std::env::var("LEPTOS_ENV").as_deref() {
+        Ok("DEV") | Ok("dev") => Env::DEV,
+        _ => Env::PROD,
+    };
+    let leptos_options = LeptosOptions::builder()
+        .output_name("holomush-admin")
+        .site_root(site_root.display().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .env(env)
+        .build();
+    let routes = generate_route_list(App);
+    let state = AppState { leptos_options: leptos_options.clone(), web: web.clone() };
+    let console = web.console.clone();
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/login", post(auth::login))
+        .route("/login/link", get(auth::login_link))
+        .route("/logout", post(auth::logout))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(console.clone()),
+            move || shell(leptos_options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(web, auth::guard))
+        .with_state(state)
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
