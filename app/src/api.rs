@@ -27,10 +27,15 @@ pub mod guard {
         let session = parts
             .extensions
             .get::<ops::auth::Session>()
-            .ok_or_else(|| AppError::new("You are not signed in: sign in at /login and try again."))?;
+            .ok_or_else(|| {
+                AppError::new("You are not signed in: sign in at /login and try again.")
+            })?;
         let console = use_context::<Arc<ops::Console>>()
             .ok_or_else(|| AppError::new("The console is not set up for this request."))?;
-        Ok(Caller { actor: session.actor.clone(), console })
+        Ok(Caller {
+            actor: session.actor.clone(),
+            console,
+        })
     }
 }
 
@@ -43,5 +48,9 @@ pub async fn get_status() -> Result<StatusSnapshot, AppError> {
 #[server(prefix = "/api", endpoint = "activity")]
 pub async fn list_activity(filter: AuditFilter) -> Result<Vec<AuditRecord>, AppError> {
     let caller = guard::require_session()?;
-    caller.console.audit.list(&filter).map_err(|e| AppError::new(e.to_string()))
+    caller
+        .console
+        .audit
+        .list(&filter)
+        .map_err(|e| AppError::new(e.to_string()))
 }

@@ -11,7 +11,9 @@ pub struct AppError {
 
 impl AppError {
     pub fn new(message: impl Into<String>) -> Self {
-        Self { message: message.into() }
+        Self {
+            message: message.into(),
+        }
     }
 }
 
@@ -29,7 +31,9 @@ impl FromServerFnError for AppError {
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         let message = match value {
             ServerFnErrorErr::Request(e) => {
-                format!("The console did not answer ({e}): check that holomush-admin is still running.")
+                format!(
+                    "The console did not answer ({e}): check that holomush-admin is still running."
+                )
             }
             ServerFnErrorErr::ServerError(e) => e,
             other => format!("The request failed: {other}."),

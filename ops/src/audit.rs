@@ -17,11 +17,20 @@ pub const DEFAULT_LIMIT: usize = 200;
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
     #[error("The audit log {path} could not be opened ({source}): check that HOLOMUSH_ADMIN_DATA names a writable folder.")]
-    Open { path: PathBuf, source: std::io::Error },
+    Open {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("The audit log {path} could not be written ({source}): check free disk space and permissions.")]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("The audit log {path} could not be read ({source}).")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// What a caller records; the log adds the id and the time.
@@ -35,8 +44,18 @@ pub struct Entry {
 }
 
 impl Entry {
-    pub fn new(actor: impl Into<String>, action: impl Into<String>, target: impl Into<String>) -> Self {
-        Self { actor: actor.into(), action: action.into(), target: target.into(), outcome: Outcome::Ok, detail: String::new() }
+    pub fn new(
+        actor: impl Into<String>,
+        action: impl Into<String>,
+        target: impl Into<String>,
+    ) -> Self {
+        Self {
+            actor: actor.into(),
+            action: action.into(),
+            target: target.into(),
+            outcome: Outcome::Ok,
+            detail: String::new(),
+        }
     }
 
     pub fn failed(mut self, detail: impl Into<String>) -> Self {
@@ -64,9 +83,17 @@ struct State {
 impl AuditLog {
     pub fn open(data_dir: &Path) -> Result<Self, AuditError> {
         let path = data_dir.join(FILE_NAME);
-        let open_err = |source| AuditError::Open { path: path.clone(), source };
+        let open_err = |source| AuditError::Open {
+            path: path.clone(),
+            source,
+        };
         std::fs::create_dir_all(data_dir).map_err(open_err)?;
-        let mut file = OpenOptions::new().create(true).read(true).append(true).open(&path).map_err(open_err)?;
+        let mut file = OpenOptions::new()
+            .create(true)
+            .read(true)
+            .append(true)
+            .open(&path)
+            .map_err(open_err)?;
         let mut next_id = 1;
         let mut ends_with_newline = true;
         {
@@ -90,7 +117,10 @@ impl AuditLog {
             file.write_all(b"\n").map_err(open_err)?;
             file.sync_data().map_err(open_err)?;
         }
-        Ok(Self { path, state: Mutex::new(State { file, next_id }) })
+        Ok(Self {
+            path,
+            state: Mutex::new(State { file, next_id }),
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -99,8 +129,14 @@ impl AuditLog {
 
     /// Appends one record and waits until it is on disk.
     pub fn record(&self, entry: Entry) -> Result<AuditRecord, AuditError> {
-        let write_err = |source| AuditError::Write { path: self.path.clone(), source };
-        let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let write_err = |source| AuditError::Write {
+            path: self.path.clone(),
+            source,
+        };
+        let mut state = self
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let record = AuditRecord {
             id: state.next_id,
             time: Utc::now(),
@@ -110,8 +146,8 @@ impl AuditLog {
             outcome: entry.outcome,
             detail: crate::config::mask_url(&entry.detail),
         };
-        let mut line = serde_json::to_string(&record)
-            .map_err(|e| write_err(std::io::Error::other(e)))?;
+        let mut line =
+            serde_json::to_string(&record).map_err(|e| write_err(std::io::Error::other(e)))?;
         line.push('\n');
         state.file.write_all(line.as_bytes()).map_err(write_err)?;
         state.file.sync_data().map_err(write_err)?;
@@ -121,8 +157,15 @@ impl AuditLog {
 
     /// Newest first, at most `filter.limit` (or [`DEFAULT_LIMIT`]) records.
     pub fn list(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>, AuditError> {
-        let file = File::open(&self.path).map_err(|source| AuditError::Read { path: self.path.clone(), source })?;
-        let limit = if filter.limit == 0 { DEFAULT_LIMIT } else { filter.limit };
+        let file = File::open(&self.path).map_err(|source| AuditError::Read {
+            path: self.path.clone(),
+            source,
+        })?;
+        let limit = if filter.limit == 0 {
+            DEFAULT_LIMIT
+        } else {
+            filter.limit
+        };
         let mut matched: Vec<AuditRecord> = BufReader::new(file)
             .lines()
             .map_while(Result::ok)
@@ -140,7 +183,8 @@ mod tests {
     use super::*;
 
     fn temp_dir(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("holomush-audit-{name}-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("holomush-audit-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         dir
     }
@@ -150,17 +194,24 @@ mod tests {
         let dir = temp_dir("restart");
         {
             let log = AuditLog::open(&dir).expect("open");
-            log.record(Entry::new("admin", "login", "console").detail("from 127.0.0.1")).expect("write");
-            log.record(Entry::new("anonymous", "login.failed", "console").failed("wrong password")).expect("write");
+            log.record(Entry::new("admin", "login", "console").detail("from 127.0.0.1"))
+                .expect("write");
+            log.record(Entry::new("anonymous", "login.failed", "console").failed("wrong password"))
+                .expect("write");
         }
         let log = AuditLog::open(&dir).expect("reopen");
-        let third = log.record(Entry::new("admin", "logout", "console")).expect("write");
+        let third = log
+            .record(Entry::new("admin", "logout", "console"))
+            .expect("write");
         assert_eq!(third.id, 3, "ids continue after a restart");
         let all = log.list(&AuditFilter::default()).expect("list");
         let actions: Vec<_> = all.iter().map(|r| r.action.as_str()).collect();
         assert_eq!(actions, ["logout", "login.failed", "login"]);
         let failed = log
-            .list(&AuditFilter { outcome: Some(Outcome::Failed), ..Default::default() })
+            .list(&AuditFilter {
+                outcome: Some(Outcome::Failed),
+                ..Default::default()
+            })
             .expect("list");
         assert_eq!(failed.len(), 1);
         assert_eq!(failed[0].detail, "wrong password");
@@ -172,15 +223,23 @@ mod tests {
         let dir = temp_dir("torn");
         {
             let log = AuditLog::open(&dir).expect("open");
-            log.record(Entry::new("admin", "login", "console")).expect("write");
+            log.record(Entry::new("admin", "login", "console"))
+                .expect("write");
         }
-        let mut f = OpenOptions::new().append(true).open(dir.join(FILE_NAME)).expect("open raw");
+        let mut f = OpenOptions::new()
+            .append(true)
+            .open(dir.join(FILE_NAME))
+            .expect("open raw");
         f.write_all(br#"{"id":2,"time":"2026-"#).expect("tear");
         drop(f);
         let log = AuditLog::open(&dir).expect("reopen");
-        log.record(Entry::new("admin", "logout", "console")).expect("write");
+        log.record(Entry::new("admin", "logout", "console"))
+            .expect("write");
         let all = log.list(&AuditFilter::default()).expect("list");
-        assert_eq!(all.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(), ["logout", "login"]);
+        assert_eq!(
+            all.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(),
+            ["logout", "login"]
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 
@@ -189,7 +248,11 @@ mod tests {
         let dir = temp_dir("mask");
         let log = AuditLog::open(&dir).expect("open");
         let r = log
-            .record(Entry::new("admin", "settings.test", "postgres://holomush:hunter2@db/holomush"))
+            .record(Entry::new(
+                "admin",
+                "settings.test",
+                "postgres://holomush:hunter2@db/holomush",
+            ))
             .expect("write");
         assert_eq!(r.target, "postgres://holomush:****@db/holomush");
         let raw = std::fs::read_to_string(dir.join(FILE_NAME)).expect("read");

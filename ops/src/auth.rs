@@ -62,14 +62,25 @@ impl Authenticator {
     /// With no password, returns the one-time token to print as well.
     pub fn new(password: Option<&Secret>) -> (Self, Option<String>) {
         let (check, token) = match password {
-            Some(p) if p.expose().starts_with("$argon2") => (Check::Argon2(p.expose().to_string()), None),
+            Some(p) if p.expose().starts_with("$argon2") => {
+                (Check::Argon2(p.expose().to_string()), None)
+            }
             Some(p) => (Check::Plain(digest(p.expose())), None),
             None => {
                 let token = random_token();
-                (Check::OneTime(Mutex::new(Some(digest(&token)))), Some(token))
+                (
+                    Check::OneTime(Mutex::new(Some(digest(&token)))),
+                    Some(token),
+                )
             }
         };
-        (Self { check, failures: Mutex::new(HashMap::new()) }, token)
+        (
+            Self {
+                check,
+                failures: Mutex::new(HashMap::new()),
+            },
+            token,
+        )
     }
 
     pub fn uses_password(&self) -> bool {
@@ -102,7 +113,11 @@ impl Authenticator {
         match &self.check {
             Check::Plain(expected) => same(expected, &digest(given)),
             Check::Argon2(hash) => PasswordHash::new(hash)
-                .map(|h| Argon2::default().verify_password(given.as_bytes(), &h).is_ok())
+                .map(|h| {
+                    Argon2::default()
+                        .verify_password(given.as_bytes(), &h)
+                        .is_ok()
+                })
                 .unwrap_or(false),
             Check::OneTime(slot) => {
                 let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
@@ -151,19 +166,28 @@ impl SessionStore {
             .ok()
             .and_then(|b| serde_json::from_slice(&b).ok())
             .unwrap_or_default();
-        Self { path, sessions: Mutex::new(sessions) }
+        Self {
+            path,
+            sessions: Mutex::new(sessions),
+        }
     }
 
     /// Returns the cookie value for a new session.
     pub fn create(&self, actor: &str, from: IpAddr) -> std::io::Result<String> {
         let token = random_token();
         let now = Utc::now();
-        let expires = now + chrono::Duration::from_std(SESSION_TTL).unwrap_or(chrono::Duration::hours(12));
+        let expires =
+            now + chrono::Duration::from_std(SESSION_TTL).unwrap_or(chrono::Duration::hours(12));
         let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
         sessions.retain(|_, s| s.expires > now);
         sessions.insert(
             hex::encode(digest(&token)),
-            Session { actor: actor.to_string(), created: now, expires, from: from.to_string() },
+            Session {
+                actor: actor.to_string(),
+                created: now,
+                expires,
+                from: from.to_string(),
+            },
         );
         self.save(&sessions)?;
         Ok(token)
@@ -171,7 +195,10 @@ impl SessionStore {
 
     pub fn get(&self, token: &str) -> Option<Session> {
         let sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
-        sessions.get(&hex::encode(digest(token))).filter(|s| s.expires > Utc::now()).cloned()
+        sessions
+            .get(&hex::encode(digest(token)))
+            .filter(|s| s.expires > Utc::now())
+            .cloned()
     }
 
     pub fn remove(&self, token: &str) -> std::io::Result<Option<Session>> {
@@ -226,7 +253,10 @@ mod tests {
     fn argon2_hash() {
         use argon2::password_hash::{PasswordHasher, SaltString};
         let salt = SaltString::encode_b64(b"saltsaltsalt").expect("salt");
-        let hash = Argon2::default().hash_password(b"s3cret", &salt).expect("hash").to_string();
+        let hash = Argon2::default()
+            .hash_password(b"s3cret", &salt)
+            .expect("hash")
+            .to_string();
         let (a, _) = Authenticator::new(Some(&secret(&hash)));
         assert_eq!(a.login(HOME, "s3cret"), LoginResult::Ok);
         assert_eq!(a.login(HOME, &hash), LoginResult::Wrong);
@@ -246,9 +276,16 @@ mod tests {
         for _ in 0..FREE_FAILURES {
             assert_eq!(a.login(HOME, "guess"), LoginResult::Wrong);
         }
-        assert!(matches!(a.login(HOME, "s3cret"), LoginResult::Throttled(_)), "even the right password waits");
+        assert!(
+            matches!(a.login(HOME, "s3cret"), LoginResult::Throttled(_)),
+            "even the right password waits"
+        );
         let other: IpAddr = "10.1.2.3".parse().expect("ip");
-        assert_eq!(a.login(other, "s3cret"), LoginResult::Ok, "other addresses are not punished");
+        assert_eq!(
+            a.login(other, "s3cret"),
+            LoginResult::Ok,
+            "other addresses are not punished"
+        );
         assert_eq!(wait_after(5), Duration::from_secs(1));
         assert_eq!(wait_after(8), Duration::from_secs(8));
         assert_eq!(wait_after(40), MAX_WAIT);
@@ -258,11 +295,16 @@ mod tests {
     fn sessions_survive_a_restart_and_hold_no_token() {
         let dir = std::env::temp_dir().join(format!("holomush-sessions-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
-        let token = SessionStore::open(&dir).create("admin", HOME).expect("create");
+        let token = SessionStore::open(&dir)
+            .create("admin", HOME)
+            .expect("create");
         let raw = std::fs::read_to_string(dir.join(SessionStore::FILE_NAME)).expect("read");
         assert!(!raw.contains(&token));
         let store = SessionStore::open(&dir);
-        assert_eq!(store.get(&token).map(|s| s.actor), Some("admin".to_string()));
+        assert_eq!(
+            store.get(&token).map(|s| s.actor),
+            Some("admin".to_string())
+        );
         assert!(store.get("forged").is_none());
         store.remove(&token).expect("remove");
         assert!(SessionStore::open(&dir).get(&token).is_none());

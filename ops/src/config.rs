@@ -42,7 +42,8 @@ impl DatabaseUrl {
             problem,
             expected: format!("a PostgreSQL URL such as {EXAMPLE_URL}"),
         };
-        let parsed = url::Url::parse(raw).map_err(|e| invalid(format!("it does not parse as a URL ({e})")))?;
+        let parsed = url::Url::parse(raw)
+            .map_err(|e| invalid(format!("it does not parse as a URL ({e})")))?;
         if !matches!(parsed.scheme(), "postgres" | "postgresql") {
             return Err(invalid(format!(
                 "the scheme is \"{}\", not postgres:// or postgresql://",
@@ -66,7 +67,11 @@ impl DatabaseUrl {
             // libpq's rule: with no database in the URL, the user name is the database.
             user.unwrap_or_else(|| "postgres".to_string())
         };
-        Ok(Self { raw: raw.to_string(), masked: mask_url(raw), database })
+        Ok(Self {
+            raw: raw.to_string(),
+            masked: mask_url(raw),
+            database,
+        })
     }
 
     /// The URL with its password; hand it only to a connection, never to a log or a process argument.
@@ -117,7 +122,9 @@ pub fn mask_url(text: &str) -> String {
     while let Some(pos) = rest.find("://") {
         let (head, tail) = rest.split_at(pos + 3);
         out.push_str(head);
-        let authority_end = tail.find(['/', '?', '#', ' ', '"', '\'']).unwrap_or(tail.len());
+        let authority_end = tail
+            .find(['/', '?', '#', ' ', '"', '\''])
+            .unwrap_or(tail.len());
         let authority = &tail[..authority_end];
         match authority.rfind('@') {
             Some(at) => {
@@ -206,9 +213,16 @@ impl Config {
         let max_conns = parse_count("DB_MAX_CONNS", get("DB_MAX_CONNS"), DEFAULT_MAX_CONNS, 1)?;
         let min_conns = parse_count("DB_MIN_CONNS", get("DB_MIN_CONNS"), DEFAULT_MIN_CONNS, 0)?;
         // The seed's defaults must work together even when only DB_MAX_CONNS is lowered.
-        let min_conns = if get("DB_MIN_CONNS").is_none() { min_conns.min(max_conns) } else { min_conns };
+        let min_conns = if get("DB_MIN_CONNS").is_none() {
+            min_conns.min(max_conns)
+        } else {
+            min_conns
+        };
         if min_conns > max_conns {
-            return Err(ConfigError::MinAboveMax { min: min_conns, max: max_conns });
+            return Err(ConfigError::MinAboveMax {
+                min: min_conns,
+                max: max_conns,
+            });
         }
         let max_lifetime = match get("DB_MAX_LIFETIME") {
             None => DEFAULT_MAX_LIFETIME,
@@ -219,7 +233,9 @@ impl Config {
             Some(v) => parse_bool("HOLOMUSH_DB_AUTO_MIGRATE", &v)?,
         };
         let admin_addr = match get("HOLOMUSH_ADMIN_ADDR") {
-            None => DEFAULT_ADMIN_ADDR.parse().map_err(|_| invalid_addr(DEFAULT_ADMIN_ADDR))?,
+            None => DEFAULT_ADMIN_ADDR
+                .parse()
+                .map_err(|_| invalid_addr(DEFAULT_ADMIN_ADDR))?,
             Some(v) => v.trim().parse().map_err(|_| invalid_addr(&v))?,
         };
         Ok(Self {
@@ -229,23 +245,39 @@ impl Config {
             max_lifetime,
             auto_migrate,
             admin_addr,
-            admin_password: lookup("HOLOMUSH_ADMIN_PASSWORD").filter(|v| !v.is_empty()).map(Secret),
-            data_dir: get("HOLOMUSH_ADMIN_DATA").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("./data")),
-            backup_dir: get("HOLOMUSH_BACKUP_DIR").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("./backups")),
+            admin_password: lookup("HOLOMUSH_ADMIN_PASSWORD")
+                .filter(|v| !v.is_empty())
+                .map(Secret),
+            data_dir: get("HOLOMUSH_ADMIN_DATA")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("./data")),
+            backup_dir: get("HOLOMUSH_BACKUP_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("./backups")),
             migrations_dir: get("HOLOMUSH_MIGRATIONS_DIR").map(PathBuf::from),
         })
     }
 }
 
-fn parse_count(var: &'static str, value: Option<String>, default: u32, min: u32) -> Result<u32, ConfigError> {
-    let Some(value) = value else { return Ok(default) };
+fn parse_count(
+    var: &'static str,
+    value: Option<String>,
+    default: u32,
+    min: u32,
+) -> Result<u32, ConfigError> {
+    let Some(value) = value else {
+        return Ok(default);
+    };
     let invalid = |problem: &str| ConfigError::Invalid {
         var,
         value: value.clone(),
         problem: problem.to_string(),
         expected: format!("a whole number from {min} to {MAX_CONNS_LIMIT} (default {default})"),
     };
-    let n: i64 = value.trim().parse().map_err(|_| invalid("it is not a whole number"))?;
+    let n: i64 = value
+        .trim()
+        .parse()
+        .map_err(|_| invalid("it is not a whole number"))?;
     if n < i64::from(min) {
         return Err(invalid(&format!("it is below {min}")));
     }
@@ -262,7 +294,8 @@ fn parse_lifetime(value: &str) -> Result<Duration, ConfigError> {
         problem,
         expected: "a duration such as 1h, 30m, 90s or 1h30m (default 1h)".to_string(),
     };
-    let d = humantime::parse_duration(value.trim()).map_err(|e| invalid(format!("it is not a duration ({e})")))?;
+    let d = humantime::parse_duration(value.trim())
+        .map_err(|e| invalid(format!("it is not a duration ({e})")))?;
     if d.is_zero() {
         return Err(invalid("it is zero".to_string()));
     }
@@ -299,7 +332,10 @@ mod tests {
     const URL: &str = "postgres://holomush:hunter2@localhost:5432/holomush?sslmode=disable";
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|k| map.get(k).cloned())
     }
 
@@ -370,13 +406,22 @@ mod tests {
             ("DB_MIN_CONNS", "x", "it is not a whole number"),
         ] {
             let e = error(&[("DATABASE_URL", URL), (var, value)]);
-            assert!(e.starts_with(&format!("{var}=\"{value}\" is not valid: {problem}; expected a whole number")), "{e}");
+            assert!(
+                e.starts_with(&format!(
+                    "{var}=\"{value}\" is not valid: {problem}; expected a whole number"
+                )),
+                "{e}"
+            );
         }
     }
 
     #[test]
     fn min_above_max_is_refused() {
-        let e = error(&[("DATABASE_URL", URL), ("DB_MAX_CONNS", "4"), ("DB_MIN_CONNS", "9")]);
+        let e = error(&[
+            ("DATABASE_URL", URL),
+            ("DB_MAX_CONNS", "4"),
+            ("DB_MIN_CONNS", "9"),
+        ]);
         assert_eq!(e, "DB_MIN_CONNS=9 is larger than DB_MAX_CONNS=4: set DB_MIN_CONNS to at most DB_MAX_CONNS.");
         // Lowering only the maximum keeps the default minimum within it.
         let c = config(&[("DATABASE_URL", URL), ("DB_MAX_CONNS", "3")]).expect("valid");
@@ -386,46 +431,84 @@ mod tests {
     #[test]
     fn bad_lifetime_names_the_form() {
         let e = error(&[("DATABASE_URL", URL), ("DB_MAX_LIFETIME", "1x")]);
-        assert!(e.starts_with("DB_MAX_LIFETIME=\"1x\" is not valid: it is not a duration"), "{e}");
-        assert!(e.ends_with("expected a duration such as 1h, 30m, 90s or 1h30m (default 1h)."), "{e}");
+        assert!(
+            e.starts_with("DB_MAX_LIFETIME=\"1x\" is not valid: it is not a duration"),
+            "{e}"
+        );
+        assert!(
+            e.ends_with("expected a duration such as 1h, 30m, 90s or 1h30m (default 1h)."),
+            "{e}"
+        );
         let e = error(&[("DATABASE_URL", URL), ("DB_MAX_LIFETIME", "0s")]);
         assert!(e.contains("it is zero"), "{e}");
     }
 
     #[test]
     fn bad_url_is_named_with_password_masked() {
-        let e = error(&[("DATABASE_URL", "mysql://holomush:hunter2@localhost/holomush")]);
+        let e = error(&[(
+            "DATABASE_URL",
+            "mysql://holomush:hunter2@localhost/holomush",
+        )]);
         assert_eq!(
             e,
             "DATABASE_URL=\"mysql://holomush:****@localhost/holomush\" is not valid: the scheme is \"mysql\", \
              not postgres:// or postgresql://; expected a PostgreSQL URL such as \
              postgres://holomush:secret@localhost:5432/holomush?sslmode=require."
         );
-        let e = error(&[("DATABASE_URL", "postgres://holomush:hunter2@localhost:notaport/holomush")]);
+        let e = error(&[(
+            "DATABASE_URL",
+            "postgres://holomush:hunter2@localhost:notaport/holomush",
+        )]);
         assert!(e.starts_with("DATABASE_URL=\"postgres://holomush:****@localhost:notaport/holomush\" is not valid: it does not parse"), "{e}");
         assert!(!e.contains("hunter2"));
         let e = error(&[("DATABASE_URL", "not a url")]);
-        assert!(e.starts_with("DATABASE_URL=\"not a url\" is not valid: it does not parse as a URL"), "{e}");
-        let e = error(&[("DATABASE_URL", "postgres://u:hunter2@h/db?sslmode=sometimes")]);
-        assert!(e.contains("DATABASE_URL=\"postgres://u:****@h/db?sslmode=sometimes\""), "{e}");
+        assert!(
+            e.starts_with("DATABASE_URL=\"not a url\" is not valid: it does not parse as a URL"),
+            "{e}"
+        );
+        let e = error(&[(
+            "DATABASE_URL",
+            "postgres://u:hunter2@h/db?sslmode=sometimes",
+        )]);
+        assert!(
+            e.contains("DATABASE_URL=\"postgres://u:****@h/db?sslmode=sometimes\""),
+            "{e}"
+        );
         assert!(!e.contains("hunter2"), "{e}");
     }
 
     #[test]
     fn bad_bool_and_addr() {
         let e = error(&[("DATABASE_URL", URL), ("HOLOMUSH_DB_AUTO_MIGRATE", "maybe")]);
-        assert!(e.starts_with("HOLOMUSH_DB_AUTO_MIGRATE=\"maybe\" is not valid"), "{e}");
+        assert!(
+            e.starts_with("HOLOMUSH_DB_AUTO_MIGRATE=\"maybe\" is not valid"),
+            "{e}"
+        );
         let e = error(&[("DATABASE_URL", URL), ("HOLOMUSH_ADMIN_ADDR", "localhost")]);
-        assert!(e.starts_with("HOLOMUSH_ADMIN_ADDR=\"localhost\" is not valid"), "{e}");
+        assert!(
+            e.starts_with("HOLOMUSH_ADMIN_ADDR=\"localhost\" is not valid"),
+            "{e}"
+        );
     }
 
     #[test]
     fn urls_never_print_their_password() {
         let u = DatabaseUrl::parse(URL).expect("valid");
-        assert_eq!(u.to_string(), "postgres://holomush:****@localhost:5432/holomush?sslmode=disable");
+        assert_eq!(
+            u.to_string(),
+            "postgres://holomush:****@localhost:5432/holomush?sslmode=disable"
+        );
         assert!(!format!("{u:?}").contains("hunter2"));
-        assert_eq!(mask_url("host=x password=abc user=y"), "host=x password=**** user=y");
+        assert_eq!(
+            mask_url("host=x password=abc user=y"),
+            "host=x password=**** user=y"
+        );
         assert_eq!(mask_url("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(DatabaseUrl::parse("postgres://alice@h").expect("valid").database(), "alice");
+        assert_eq!(
+            DatabaseUrl::parse("postgres://alice@h")
+                .expect("valid")
+                .database(),
+            "alice"
+        );
     }
 }

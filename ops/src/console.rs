@@ -18,7 +18,12 @@ impl Console {
         let pool = crate::db::pool(&config);
         let audit = AuditLog::open(&config.data_dir)?;
         let status = StatusCache::new(pool.clone(), config.clone());
-        Ok(Self { config, pool, status, audit })
+        Ok(Self {
+            config,
+            pool,
+            status,
+            audit,
+        })
     }
 
     /// Records an action; a failure to write the audit log is logged, never hidden.

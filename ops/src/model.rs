@@ -59,7 +59,10 @@ pub enum MigrationState {
     NoTable,
     /// The table exists but holds no row: no migration has been applied.
     NoVersion,
-    At { version: i64, dirty: bool },
+    At {
+        version: i64,
+        dirty: bool,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -115,9 +118,8 @@ pub struct AuditFilter {
 impl AuditFilter {
     pub fn matches(&self, r: &AuditRecord) -> bool {
         let action = self.action.trim();
-        let action_ok = action.is_empty()
-            || r.action == action
-            || r.action.starts_with(&format!("{action}."));
+        let action_ok =
+            action.is_empty() || r.action == action || r.action.starts_with(&format!("{action}."));
         let actor_ok = self.actor.trim().is_empty() || r.actor == self.actor.trim();
         let outcome_ok = self.outcome.is_none_or(|o| o == r.outcome);
         let text = self.text.trim().to_lowercase();
@@ -166,10 +168,17 @@ mod tests {
             outcome: Outcome::Failed,
             detail: "from 127.0.0.1".into(),
         };
-        let f = |action: &str| AuditFilter { action: action.into(), ..Default::default() };
+        let f = |action: &str| AuditFilter {
+            action: action.into(),
+            ..Default::default()
+        };
         assert!(f("login").matches(&r));
         assert!(f("login.failed").matches(&r));
         assert!(!f("log").matches(&r));
-        assert!(AuditFilter { text: "127.0".into(), ..Default::default() }.matches(&r));
+        assert!(AuditFilter {
+            text: "127.0".into(),
+            ..Default::default()
+        }
+        .matches(&r));
     }
 }

@@ -26,7 +26,12 @@ pub struct StatusCache {
 
 impl StatusCache {
     pub fn new(pool: PgPool, config: Config) -> Self {
-        Self { pool, config, last: Mutex::new(None), refreshes: AtomicU64::new(0) }
+        Self {
+            pool,
+            config,
+            last: Mutex::new(None),
+            refreshes: AtomicU64::new(0),
+        }
     }
 
     pub async fn get(&self) -> Arc<StatusSnapshot> {
@@ -54,7 +59,8 @@ pub async fn read(pool: &PgPool, config: &Config) -> StatusSnapshot {
         Ok(Ok(facts)) => Connection::Up(facts),
         Ok(Err(e)) => Connection::Down(describe_error(&e, &config.database_url)),
         Err(_) => Connection::Down(
-            "The database did not answer within 8 seconds: it may be overloaded or unreachable.".to_string(),
+            "The database did not answer within 8 seconds: it may be overloaded or unreachable."
+                .to_string(),
         ),
     };
     StatusSnapshot {
@@ -104,7 +110,10 @@ async fn facts(pool: &PgPool, config: &Config) -> Result<ServerFacts, sqlx::Erro
             .fetch_optional(&mut *conn)
             .await?
         {
-            Some(r) => MigrationState::At { version: r.try_get("version")?, dirty: r.try_get("dirty")? },
+            Some(r) => MigrationState::At {
+                version: r.try_get("version")?,
+                dirty: r.try_get("dirty")?,
+            },
             None => MigrationState::NoVersion,
         }
     } else {

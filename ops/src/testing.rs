@@ -28,7 +28,11 @@ fn base_url() -> &'static str {
             .stderr(std::process::Stdio::inherit())
             .output()
             .unwrap_or_else(|e| panic!("could not run {}: {e}", script.display()));
-        assert!(out.status.success(), "{} failed; set TEST_DATABASE_URL to a server to test against", script.display());
+        assert!(
+            out.status.success(),
+            "{} failed; set TEST_DATABASE_URL to a server to test against",
+            script.display()
+        );
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     })
 }
@@ -43,13 +47,22 @@ impl TestDb {
     pub async fn create() -> Self {
         let base = base_url();
         let admin = PgConnectOptions::from_str(base).expect("TEST_DATABASE_URL parses");
-        let name = format!("holomush_test_{}", crate::auth::random_token().get(..12).unwrap_or("x"));
+        let name = format!(
+            "holomush_test_{}",
+            crate::auth::random_token().get(..12).unwrap_or("x")
+        );
         let mut conn = admin.connect().await.expect("connect to the test server");
-        conn.execute(format!("CREATE DATABASE \"{name}\"").as_str()).await.expect("create the test database");
+        conn.execute(format!("CREATE DATABASE \"{name}\"").as_str())
+            .await
+            .expect("create the test database");
         conn.close().await.ok();
         let mut url = url::Url::parse(base).expect("TEST_DATABASE_URL parses");
         url.set_path(&format!("/{name}"));
-        Self { name, url: url.to_string(), admin }
+        Self {
+            name,
+            url: url.to_string(),
+            admin,
+        }
     }
 
     pub fn database_url(&self) -> DatabaseUrl {
@@ -77,10 +90,19 @@ impl Drop for TestDb {
         let admin = self.admin.clone();
         // Drop runs outside any runtime guarantee, so the cleanup gets its own.
         let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
             rt.block_on(async move {
                 if let Ok(mut conn) = admin.connect().await {
-                    let _ = conn.execute(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str()).await;
+                    let _ = conn
+                        .execute(
+                            format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str(),
+                        )
+                        .await;
                 }
             });
         })

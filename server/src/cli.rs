@@ -69,25 +69,40 @@ pub async fn info(args: InfoArgs) -> Result<(), String> {
             Connection::Down(why) => println!("Connection:  down: {why}"),
             Connection::Up(f) => {
                 println!("Connection:  up, round trip {:.1} ms", f.latency_ms);
-                let warn = if f.version_too_old() { "  (too old: HoloMUSH needs PostgreSQL 14 or later)" } else { "" };
+                let warn = if f.version_too_old() {
+                    "  (too old: HoloMUSH needs PostgreSQL 14 or later)"
+                } else {
+                    ""
+                };
                 println!("Server:      PostgreSQL {}{warn}", f.server_version);
                 println!("Size:        {}", format_bytes(f.database_size_bytes));
                 let trgm = match &f.pg_trgm {
                     Extension::Installed(v) => format!("installed ({v})"),
                     Extension::Available => "available, not installed".to_string(),
-                    Extension::NotAvailable => "not available: install postgresql-contrib".to_string(),
+                    Extension::NotAvailable => {
+                        "not available: install postgresql-contrib".to_string()
+                    }
                 };
                 println!("pg_trgm:     {trgm}");
                 let migration = match f.migration {
                     MigrationState::NoTable => "no migrations table".to_string(),
                     MigrationState::NoVersion => "no version".to_string(),
-                    MigrationState::At { version, dirty: false } => version.to_string(),
-                    MigrationState::At { version, dirty: true } => format!("{version} (dirty)"),
+                    MigrationState::At {
+                        version,
+                        dirty: false,
+                    } => version.to_string(),
+                    MigrationState::At {
+                        version,
+                        dirty: true,
+                    } => format!("{version} (dirty)"),
                 };
                 println!("Migrations:  {migration}");
             }
         }
-        println!("Pool:        {} open, {} idle, max {}, min {}", snap.pool.size, snap.pool.idle, snap.pool.max, snap.pool.min);
+        println!(
+            "Pool:        {} open, {} idle, max {}, min {}",
+            snap.pool.size, snap.pool.idle, snap.pool.max, snap.pool.min
+        );
     }
     match snap.connection {
         Connection::Up(_) => Ok(()),

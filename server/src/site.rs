@@ -11,7 +11,10 @@ pub fn find_root() -> Result<PathBuf, String> {
     if let Ok(root) = std::env::var("LEPTOS_SITE_ROOT") {
         candidates.push(PathBuf::from(root));
     }
-    if let Some(dir) = std::env::current_exe().ok().and_then(|exe| exe.parent().map(Path::to_path_buf)) {
+    if let Some(dir) = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(Path::to_path_buf))
+    {
         candidates.push(dir.join("site"));
         candidates.push(dir.join("../site"));
     }

@@ -2,7 +2,10 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use ops::model::{format_bytes, Connection, Extension, MigrationState, ServerFacts, StatusSnapshot, MIN_SERVER_MAJOR};
+use ops::model::{
+    format_bytes, Connection, Extension, MigrationState, ServerFacts, StatusSnapshot,
+    MIN_SERVER_MAJOR,
+};
 
 use crate::api::get_status;
 
@@ -14,7 +17,8 @@ pub fn DashboardPage() -> impl IntoView {
     // Effects run only in the browser: the server renders the first reading, the
     // browser then polls; the server reads Postgres at most once a second whatever the poll rate.
     Effect::new(move |_| {
-        if let Ok(handle) = set_interval_with_handle(move || set_tick.update(|t| *t += 1), REFRESH) {
+        if let Ok(handle) = set_interval_with_handle(move || set_tick.update(|t| *t += 1), REFRESH)
+        {
             on_cleanup(move || handle.clear());
         }
     });
@@ -78,10 +82,24 @@ fn Facts(facts: ServerFacts, database: String) -> impl IntoView {
         ),
     };
     let (migration_text, migration_class, dirty) = match facts.migration {
-        MigrationState::NoTable => ("no migrations table (schema_migrations)".to_string(), "warn", false),
-        MigrationState::NoVersion => ("no version: schema_migrations is empty".to_string(), "warn", false),
-        MigrationState::At { version, dirty: false } => (format!("version {version}"), "good", false),
-        MigrationState::At { version, dirty: true } => (format!("version {version} (dirty)"), "bad", true),
+        MigrationState::NoTable => (
+            "no migrations table (schema_migrations)".to_string(),
+            "warn",
+            false,
+        ),
+        MigrationState::NoVersion => (
+            "no version: schema_migrations is empty".to_string(),
+            "warn",
+            false,
+        ),
+        MigrationState::At {
+            version,
+            dirty: false,
+        } => (format!("version {version}"), "good", false),
+        MigrationState::At {
+            version,
+            dirty: true,
+        } => (format!("version {version} (dirty)"), "bad", true),
     };
     view! {
         <section class="card good" data-testid="connection">

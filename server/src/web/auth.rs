@@ -54,12 +54,17 @@ fn sign_in(web: &Web, peer: SocketAddr, secret: &str, how: &str) -> Response {
     match web.auth.login(from, secret) {
         LoginResult::Ok => match web.sessions.create(ACTOR, from) {
             Ok(token) => {
-                web.console.record(Entry::new(ACTOR, "login", target).detail(format!("{how} from {from}")));
+                web.console.record(
+                    Entry::new(ACTOR, "login", target).detail(format!("{how} from {from}")),
+                );
                 let mut resp = Redirect::to("/").into_response();
-                set_cookie(&mut resp, &format!(
-                    "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
-                    SESSION_TTL.as_secs()
-                ));
+                set_cookie(
+                    &mut resp,
+                    &format!(
+                        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
+                        SESSION_TTL.as_secs()
+                    ),
+                );
                 resp
             }
             Err(e) => {
@@ -71,15 +76,19 @@ fn sign_in(web: &Web, peer: SocketAddr, secret: &str, how: &str) -> Response {
             }
         },
         LoginResult::Wrong => {
-            web.console.record(Entry::new("anonymous", "login.failed", target).failed(format!("wrong {how} from {from}")));
+            web.console.record(
+                Entry::new("anonymous", "login.failed", target)
+                    .failed(format!("wrong {how} from {from}")),
+            );
             let error = if how == "link" { "link" } else { "wrong" };
             Redirect::to(&format!("/login?error={error}")).into_response()
         }
         LoginResult::Throttled(wait) => {
             let secs = wait.as_secs().max(1);
             web.console.record(
-                Entry::new("anonymous", "login.throttled", target)
-                    .failed(format!("{how} from {from} refused: wait {secs} s after repeated failures")),
+                Entry::new("anonymous", "login.throttled", target).failed(format!(
+                    "{how} from {from} refused: wait {secs} s after repeated failures"
+                )),
             );
             Redirect::to(&format!("/login?error=throttled&wait={secs}")).into_response()
         }
@@ -95,7 +104,10 @@ pub async fn logout(State(web): State<Arc<Web>>, headers: HeaderMap) -> Response
         }
     }
     let mut resp = Redirect::to("/login?signed_out=1").into_response();
-    set_cookie(&mut resp, &format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"));
+    set_cookie(
+        &mut resp,
+        &format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+    );
     resp
 }
 
@@ -130,8 +142,14 @@ fn is_public(method: &Method, path: &str) -> bool {
 /// A mutating request whose Origin (or fetch metadata) names another site.
 fn foreign_origin(headers: &HeaderMap) -> bool {
     if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok()).unwrap_or("");
-        let origin_host = origin.split_once("://").map(|(_, rest)| rest).unwrap_or(origin);
+        let host = headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        let origin_host = origin
+            .split_once("://")
+            .map(|(_, rest)| rest)
+            .unwrap_or(origin);
         return origin == "null" || !origin_host.eq_ignore_ascii_case(host);
     }
     headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site")
@@ -142,7 +160,10 @@ pub async fn guard(State(web): State<Arc<Web>>, mut req: Request, next: Next) ->
     let path = req.uri().path().to_string();
     let safe = matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
     if !safe && foreign_origin(req.headers()) {
-        return (StatusCode::FORBIDDEN, "This request came from another site and was refused: use the console's own pages.")
+        return (
+            StatusCode::FORBIDDEN,
+            "This request came from another site and was refused: use the console's own pages.",
+        )
             .into_response();
     }
     if is_public(&method, &path) {

@@ -41,15 +41,25 @@ pub async fn serve() -> Result<(), String> {
     let (authenticator, token) = Authenticator::new(config.admin_password.as_ref());
     let sessions = SessionStore::open(&config.data_dir);
     let console = Arc::new(ops::Console::open(config).map_err(|e| e.to_string())?);
-    let web = Arc::new(Web { console: console.clone(), auth: authenticator, sessions });
+    let web = Arc::new(Web {
+        console: console.clone(),
+        auth: authenticator,
+        sessions,
+    });
 
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
-        format!("Could not listen on {addr} ({e}): set HOLOMUSH_ADMIN_ADDR to a free address and port.")
+        format!(
+            "Could not listen on {addr} ({e}): set HOLOMUSH_ADMIN_ADDR to a free address and port."
+        )
     })?;
     let bound = listener.local_addr().map_err(|e| e.to_string())?;
     let router = router(web, site_root, bound);
 
-    let host = if bound.ip().is_unspecified() { format!("127.0.0.1:{}", bound.port()) } else { bound.to_string() };
+    let host = if bound.ip().is_unspecified() {
+        format!("127.0.0.1:{}", bound.port())
+    } else {
+        bound.to_string()
+    };
     println!("HoloMUSH database console listening on http://{host}");
     println!("Database: {}", console.config.database_url.masked());
     match token {
@@ -58,10 +68,13 @@ pub async fn serve() -> Result<(), String> {
     }
     console.record(Entry::new("system", "console.start", bound.to_string()));
 
-    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown())
-        .await
-        .map_err(|e| format!("The web server stopped: {e}"))?;
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown())
+    .await
+    .map_err(|e| format!("The web server stopped: {e}"))?;
     console.record(Entry::new("system", "console.stop", bound.to_string()));
     Ok(())
 }
@@ -79,7 +92,10 @@ pub fn router(web: Arc<Web>, site_root: std::path::PathBuf, addr: SocketAddr) ->
         .env(env)
         .build();
     let routes = generate_route_list(App);
-    let state = AppState { leptos_options: leptos_options.clone(), web: web.clone() };
+    let state = AppState {
+        leptos_options: leptos_options.clone(),
+        web: web.clone(),
+    };
     let console = web.console.clone();
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
@@ -103,7 +119,8 @@ async fn shutdown() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

@@ -1,0 +1,44 @@
+# The README's two commands are `make run` and `make test`; each sets up what it needs.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+
+# The build cache lives outside the clone so that a fresh clone (and CI) starts warm.
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/holomush-admin/target
+export PATH := $(HOME)/.cargo/bin:$(HOME)/.cache/holomush-admin/tools/node_modules/.bin:$(PATH)
+BIN := $(CARGO_TARGET_DIR)/release/holomush-admin
+
+.PHONY: setup build run test lint unit e2e db db-stop
+
+setup:
+	@bash scripts/install-toolchain.sh
+
+# The release server and its site (pkg/holomush-admin.{js,wasm,css}) beside it.
+build: setup
+	cargo leptos build --release
+
+# Starts the console. Without DATABASE_URL it brings up the private development cluster.
+run: build
+	@if [ -z "$${DATABASE_URL:-}" ]; then \
+	  export DATABASE_URL="$$(bash scripts/dev-postgres.sh url)"; \
+	  echo "DATABASE_URL is not set: using the development cluster, $$(echo "$$DATABASE_URL" | sed -E 's#(://[^:/@]*):[^@]*@#\1:****@#')"; \
+	fi; \
+	exec "$(BIN)" serve
+
+test: setup lint unit build e2e
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy -p ops -p app -p server --all-targets -- -D warnings
+	cargo clippy -p app -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+unit:
+	cargo test -p ops -p server
+
+e2e: build
+	bash scripts/e2e.sh "$(BIN)"
+
+db:
+	@bash scripts/dev-postgres.sh start
+
+db-stop:
+	@bash scripts/dev-postgres.sh stop

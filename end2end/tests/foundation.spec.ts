@@ -1,0 +1,87 @@
+import { test, expect } from '@playwright/test';
+
+const password = process.env.E2E_PASSWORD ?? '';
+const serverVersion = process.env.E2E_SERVER_VERSION ?? '';
+const database = process.env.E2E_DATABASE ?? '';
+
+test('pages without a session go to the sign-in page', async ({ page }) => {
+  await page.goto('/activity');
+  await expect(page).toHaveURL(/\/login$/);
+  await expect(page.getByRole('heading', { name: 'HoloMUSH database console' })).toBeVisible();
+});
+
+test('a wrong password shows an error and no dashboard', async ({ page }) => {
+  await page.goto('/login');
+  await page.getByLabel('Password').fill('not-the-password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('alert')).toHaveText('Wrong password. Check HOLOMUSH_ADMIN_PASSWORD and try again.');
+  await page.goto('/');
+  await expect(page).toHaveURL(/\/login$/);
+});
+
+test('the right password reaches the dashboard with the real server state', async ({ page }) => {
+  await page.goto('/login');
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/$/);
+  await expect(page.getByRole('heading', { name: 'Dashboard' })).toBeVisible();
+  await expect(page.getByTestId('version')).toHaveText(serverVersion);
+  await expect(page.getByTestId('connection')).toContainText('Connected');
+  await expect(page.getByTestId('database')).toContainText(database);
+  await expect(page.getByTestId('migration')).toContainText('no migrations table');
+  await expect(page.getByTestId('pg_trgm')).toContainText('available');
+
+  // The dashboard refreshes itself without a reload.
+  const first = await page.getByTestId('updated').textContent();
+  await expect(page.getByTestId('updated')).not.toHaveText(first ?? '', { timeout: 10_000 });
+
+  // Every section is reachable from the navigation.
+  for (const name of ['Migrations', 'Backups', 'Settings', 'Troubleshooting']) {
+    await page.getByRole('navigation').getByRole('link', { name }).click();
+    await expect(page.getByRole('heading', { level: 1, name })).toBeVisible();
+  }
+
+  // The sign-in and the failed attempt before it are in the activity log.
+  await page.getByRole('navigation').getByRole('link', { name: 'Activity' }).click();
+  const table = page.getByTestId('activity');
+  await expect(table).toContainText('login.failed');
+  await expect(table.locator('tr', { hasText: 'password from' }).first()).toContainText('login');
+  await page.getByLabel('Outcome').selectOption('failed');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await expect(page).toHaveURL(/outcome=failed/);
+  await expect(table.locator('tbody tr')).not.toHaveCount(0);
+  await expect(table.locator('tbody tr', { hasText: /^((?!failed).)*$/ })).toHaveCount(0);
+
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByRole('status')).toHaveText('You are signed out.');
+  await page.goto('/');
+  await expect(page).toHaveURL(/\/login/);
+});
+
+test('a server function without a session answers 401 with a sentence', async ({ request }) => {
+  const res = await request.post('/api/status', { data: {} });
+  expect(res.status()).toBe(401);
+  expect((await res.json()).message).toContain('sign in at /login');
+});
+
+test('a sign-in form posted from another site is refused', async ({ request }) => {
+  const res = await request.post('/login', {
+    form: { password },
+    headers: { Origin: 'http://evil.example' },
+    maxRedirects: 0,
+  });
+  expect(res.status()).toBe(403);
+});
+
+test('the session cookie is HttpOnly and SameSite=Strict', async ({ page, context }) => {
+  await page.goto('/login');
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: 'Dashboard' })).toBeVisible();
+  const cookie = (await context.cookies()).find((c) => c.name === 'holomush_session');
+  expect(cookie?.httpOnly).toBe(true);
+  expect(cookie?.sameSite).toBe('Strict');
+  // The page itself never carries the database password.
+  const html = await (await page.request.get('/')).text();
+  expect(html).not.toContain(process.env.E2E_DB_PASSWORD ?? 'unset-password-marker');
+});
