@@ -18,6 +18,10 @@ pub fn LoginPage() -> impl IntoView {
                 "That sign-in link is not valid or was already used. Restart the console for a new link, or sign in with the password."
                     .to_string(),
             ),
+            Some("nopassword") => Some(
+                "No console password is set (HOLOMUSH_ADMIN_PASSWORD): open the one-time link the console printed when it started."
+                    .to_string(),
+            ),
             Some("expired") => Some("Your session has ended. Sign in again.".to_string()),
             _ => None,
         }

@@ -80,7 +80,11 @@ fn sign_in(web: &Web, peer: SocketAddr, secret: &str, how: &str) -> Response {
                 Entry::new("anonymous", "login.failed", target)
                     .failed(format!("wrong {how} from {from}")),
             );
-            let error = if how == "link" { "link" } else { "wrong" };
+            let error = match (how, web.auth.uses_password()) {
+                ("link", _) => "link",
+                (_, false) => "nopassword",
+                _ => "wrong",
+            };
             Redirect::to(&format!("/login?error={error}")).into_response()
         }
         LoginResult::Throttled(wait) => {
