@@ -87,6 +87,12 @@ impl DatabaseUrl {
         &self.database
     }
 
+    /// The URL's path, decoded, with its leading slash: what golang-migrate's CLI and
+    /// `migrate.New(url)` use as the database name in the lock id.
+    pub fn url_path(&self) -> String {
+        url::Url::parse(&self.raw).map(|u| percent_decode(u.path())).unwrap_or_default()
+    }
+
     pub fn connect_options(&self) -> PgConnectOptions {
         // Parsed once in `parse`, so this cannot fail; fall back to defaults rather than panic.
         PgConnectOptions::from_str(&self.raw)

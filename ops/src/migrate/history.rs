@@ -1,0 +1,110 @@
+//! Every run of a migration file, kept in the managed database in its own schema
+//! (`holomush_admin`) so it travels with the database's backups. golang-migrate never
+//! touches it; versions applied by a HoloMUSH server simply have no record.
+
+use chrono::{DateTime, Utc};
+use sqlx::postgres::PgConnection;
+use sqlx::Row;
+
+use super::MigrateError;
+
+const ENSURE: &str = "CREATE SCHEMA IF NOT EXISTS holomush_admin;
+CREATE TABLE IF NOT EXISTS holomush_admin.migration_history (
+    id bigserial PRIMARY KEY,
+    version bigint NOT NULL,
+    name text NOT NULL,
+    direction text NOT NULL CHECK (direction IN ('up', 'down')),
+    started_at timestamptz NOT NULL,
+    duration_ms bigint NOT NULL,
+    success boolean NOT NULL,
+    error text,
+    sha256 text,
+    actor text NOT NULL,
+    from_version bigint NOT NULL
+);";
+
+#[derive(Clone, Debug)]
+pub struct Record {
+    pub version: i64,
+    pub name: String,
+    pub direction: String,
+    pub started_at: DateTime<Utc>,
+    pub duration_ms: i64,
+    pub success: bool,
+    pub error: Option<String>,
+    pub sha256: Option<String>,
+    pub actor: String,
+    /// The database version before this run, to tell a skipped file from one applied elsewhere.
+    pub from_version: i64,
+}
+
+/// Creates the history table; a user without CREATE gets a warning, not a failure.
+pub async fn ensure(conn: &mut PgConnection) -> Result<(), String> {
+    let exists: bool = sqlx::query_scalar("SELECT to_regclass('holomush_admin.migration_history') IS NOT NULL")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|e| e.to_string())?;
+    if exists {
+        return Ok(());
+    }
+    sqlx::raw_sql(ENSURE).execute(&mut *conn).await.map(|_| ()).map_err(|e| {
+        format!("The migration history (schema holomush_admin) could not be created ({e}); migrations still run, without history.")
+    })
+}
+
+pub async fn append(conn: &mut PgConnection, r: &Record) -> Result<(), MigrateError> {
+    sqlx::query(
+        "INSERT INTO holomush_admin.migration_history
+           (version, name, direction, started_at, duration_ms, success, error, sha256, actor, from_version)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(r.version)
+    .bind(&r.name)
+    .bind(&r.direction)
+    .bind(r.started_at)
+    .bind(r.duration_ms)
+    .bind(r.success)
+    .bind(&r.error)
+    .bind(&r.sha256)
+    .bind(&r.actor)
+    .bind(r.from_version)
+    .execute(&mut *conn)
+    .await
+    .map_err(MigrateError::db)?;
+    Ok(())
+}
+
+/// Oldest first; empty when there is no history table yet.
+pub async fn all(conn: &mut PgConnection) -> Result<Vec<Record>, MigrateError> {
+    let exists: bool = sqlx::query_scalar("SELECT to_regclass('holomush_admin.migration_history') IS NOT NULL")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(MigrateError::db)?;
+    if !exists {
+        return Ok(Vec::new());
+    }
+    let rows = sqlx::query(
+        "SELECT version, name, direction, started_at, duration_ms, success, error, sha256, actor, from_version
+           FROM holomush_admin.migration_history ORDER BY id",
+    )
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(MigrateError::db)?;
+    rows.iter()
+        .map(|row| {
+            Ok(Record {
+                version: row.try_get("version")?,
+                name: row.try_get("name")?,
+                direction: row.try_get("direction")?,
+                started_at: row.try_get("started_at")?,
+                duration_ms: row.try_get("duration_ms")?,
+                success: row.try_get("success")?,
+                error: row.try_get("error")?,
+                sha256: row.try_get("sha256")?,
+                actor: row.try_get("actor")?,
+                from_version: row.try_get("from_version")?,
+            })
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()
+        .map_err(MigrateError::db)
+}

@@ -1,0 +1,109 @@
+//! golang-migrate's advisory locks. Its CLI and `migrate.New(url)` (what HoloMUSH uses)
+//! derive the id from the URL path with its leading slash (`/holomush`); library users
+//! with an open connection derive it from `current_database()` (`holomush`). We take
+//! both, always in that order, so we exclude either kind of golang-migrate run.
+
+use std::time::{Duration, Instant};
+
+use sqlx::postgres::PgConnection;
+use sqlx::Row;
+
+use super::MigrateError;
+
+const SALT: u32 = 1_486_364_155;
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
+const POLL: Duration = Duration::from_millis(100);
+const REPORT_EVERY: Duration = Duration::from_secs(2);
+
+/// `GenerateAdvisoryLockId(databaseName, schema, table)`: crc32-IEEE of
+/// "schema\0table\0database" times the salt, wrapped to 32 bits.
+pub fn lock_id(database: &str, schema: &str, table: &str) -> i64 {
+    let key = format!("{schema}\0{table}\0{database}");
+    i64::from(crc32fast::hash(key.as_bytes()).wrapping_mul(SALT))
+}
+
+/// The id of a bare name, as `GenerateAdvisoryLockId(name)` with no extra names.
+pub fn lock_id_bare(name: &str) -> i64 {
+    i64::from(crc32fast::hash(name.as_bytes()).wrapping_mul(SALT))
+}
+
+/// Who holds an advisory lock, told in one line.
+pub async fn holder(conn: &mut PgConnection, id: i64) -> Option<String> {
+    let row = sqlx::query(
+        "SELECT a.pid, coalesce(nullif(a.application_name, ''), 'no application name') AS app,
+                coalesce(host(a.client_addr), 'local socket') AS client,
+                to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') AS since,
+                coalesce(left(a.query, 80), '') AS query
+           FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+          WHERE l.locktype = 'advisory' AND l.granted
+            AND l.classid::bigint = ($1 >> 32) AND l.objid::bigint = ($1 & 4294967295) AND l.objsubid = 1
+          LIMIT 1",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await
+    .ok()??;
+    let pid: i32 = row.try_get("pid").ok()?;
+    let app: String = row.try_get("app").ok()?;
+    let client: String = row.try_get("client").ok()?;
+    let since: String = row.try_get("since").ok()?;
+    Some(format!("pid {pid} ({app}, from {client}, connected since {since} UTC)"))
+}
+
+/// Takes every id in order, polling so that a session blocked behind us (a
+/// `CREATE INDEX CONCURRENTLY` waiting for our snapshot, say) cannot deadlock us.
+/// On timeout, releases what it took and changes nothing.
+pub async fn acquire(
+    conn: &mut PgConnection,
+    ids: &[i64],
+    timeout: Duration,
+    log: &(dyn Fn(String) + Send + Sync),
+) -> Result<(), MigrateError> {
+    let started = Instant::now();
+    let mut taken: Vec<i64> = Vec::new();
+    for &id in ids {
+        let mut last_report: Option<Instant> = None;
+        loop {
+            let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+                .bind(id)
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(MigrateError::db)?;
+            if got {
+                taken.push(id);
+                break;
+            }
+            let who = holder(conn, id).await.unwrap_or_else(|| "another session".to_string());
+            if started.elapsed() >= timeout {
+                release(conn, &taken).await;
+                return Err(MigrateError::LockTimeout { waited: timeout, holder: who });
+            }
+            if last_report.is_none_or(|t| t.elapsed() >= REPORT_EVERY) {
+                log(format!("Waiting for the migration lock {id}, held by {who}"));
+                last_report = Some(Instant::now());
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+    Ok(())
+}
+
+pub async fn release(conn: &mut PgConnection, ids: &[i64]) {
+    for &id in ids.iter().rev() {
+        if let Err(e) = sqlx::query("SELECT pg_advisory_unlock($1)").bind(id).execute(&mut *conn).await {
+            tracing::warn!("could not release advisory lock {id}: {e}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_match_golang_migrate() {
+        assert_eq!(lock_id_bare("database_name"), 1764327054);
+        assert_eq!(lock_id("/mydb", "public", "schema_migrations"), 616192132);
+        assert_eq!(lock_id("mydb", "public", "schema_migrations"), 2103762914);
+    }
+}

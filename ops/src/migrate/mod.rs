@@ -1,0 +1,49 @@
+//! A golang-migrate v4 compatible migration engine: same files, same
+//! `schema_migrations` table, same dirty rules, same advisory locks, same error text.
+
+pub mod create;
+pub mod engine;
+pub mod history;
+pub mod lock;
+pub mod source;
+pub mod state;
+pub mod status;
+
+use std::time::Duration;
+
+pub use engine::{Migrator, Op, RunReport};
+pub use source::{Direction, Migration, Source};
+
+#[derive(Debug, thiserror::Error)]
+pub enum MigrateError {
+    /// golang-migrate's own words.
+    #[error("Dirty database version {0}. Fix and force version.")]
+    Dirty(i64),
+    #[error("no migration found for version {0}")]
+    NoMigration(i64),
+    #[error("no change")]
+    NoChange,
+    #[error("limit {0} short")]
+    ShortLimit(u64),
+    #[error("version must be >= -1")]
+    InvalidVersion,
+    #[error("timeout: can't acquire database lock: waited {}s for {holder}. Try again when that migration has finished.", waited.as_secs())]
+    LockTimeout { waited: Duration, holder: String },
+    /// A migration file failed: golang-migrate's `migration failed: …` text.
+    #[error("{message}")]
+    Failed { message: String, version: u64, line: Option<u32>, column: Option<u32> },
+    #[error("{0}")]
+    Source(String),
+    #[error("{0}")]
+    Database(String),
+    #[error("{0}")]
+    Refused(String),
+    #[error("Cancelled before version {0}: the migrations before it were applied and the database is clean.")]
+    Cancelled(String),
+}
+
+impl MigrateError {
+    pub fn db(e: sqlx::Error) -> Self {
+        MigrateError::Database(format!("The database request failed: {}", crate::config::mask_url(&e.to_string())))
+    }
+}

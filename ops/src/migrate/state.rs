@@ -1,0 +1,89 @@
+//! `schema_migrations`, read and written exactly as golang-migrate's postgres drivers do.
+
+use sqlx::postgres::PgConnection;
+use sqlx::{Connection, Row};
+
+use super::MigrateError;
+
+pub const TABLE: &str = "schema_migrations";
+/// golang-migrate's NilVersion.
+pub const NIL: i64 = -1;
+
+pub fn quote_ident(name: &str) -> String {
+    let name = name.split('\0').next().unwrap_or("");
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+pub struct Table {
+    pub schema: String,
+    qualified: String,
+}
+
+impl Table {
+    pub async fn current(conn: &mut PgConnection) -> Result<Self, MigrateError> {
+        let schema: String = sqlx::query_scalar("SELECT current_schema()")
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(MigrateError::db)?
+            .ok_or_else(|| MigrateError::Refused(
+                "No schema is current (search_path is empty): set search_path for this user, e.g. ALTER ROLE … SET search_path = public.".to_string(),
+            ))?;
+        let qualified = format!("{}.{}", quote_ident(&schema), quote_ident(TABLE));
+        Ok(Self { schema, qualified })
+    }
+
+    /// Creates the table only when `information_schema` does not show it, so a user
+    /// without CREATE can still read the version.
+    pub async fn ensure(&self, conn: &mut PgConnection) -> Result<(), MigrateError> {
+        let count: i64 = sqlx::query_scalar(
+            "SELECT COUNT(1) FROM information_schema.tables WHERE table_schema = $1 AND table_name = $2 LIMIT 1",
+        )
+        .bind(&self.schema)
+        .bind(TABLE)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(MigrateError::db)?;
+        if count == 1 {
+            return Ok(());
+        }
+        sqlx::raw_sql(&format!(
+            "CREATE TABLE IF NOT EXISTS {} (version bigint not null primary key, dirty boolean not null)",
+            self.qualified
+        ))
+        .execute(&mut *conn)
+        .await
+        .map_err(MigrateError::db)?;
+        Ok(())
+    }
+
+    /// (version, dirty); (-1, false) when the table is empty or missing.
+    pub async fn version(&self, conn: &mut PgConnection) -> Result<(i64, bool), MigrateError> {
+        let res = sqlx::query(&format!("SELECT version, dirty FROM {} LIMIT 1", self.qualified))
+            .fetch_optional(&mut *conn)
+            .await;
+        match res {
+            Ok(Some(row)) => Ok((row.try_get("version").map_err(MigrateError::db)?, row.try_get("dirty").map_err(MigrateError::db)?)),
+            Ok(None) => Ok((NIL, false)),
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P01") => Ok((NIL, false)),
+            Err(e) => Err(MigrateError::db(e)),
+        }
+    }
+
+    /// TRUNCATE then INSERT in one transaction; nil and clean leaves the table empty.
+    pub async fn set_version(&self, conn: &mut PgConnection, version: i64, dirty: bool) -> Result<(), MigrateError> {
+        let mut tx = conn.begin().await.map_err(MigrateError::db)?;
+        sqlx::raw_sql(&format!("TRUNCATE {}", self.qualified))
+            .execute(&mut *tx)
+            .await
+            .map_err(MigrateError::db)?;
+        if version >= 0 || (version == NIL && dirty) {
+            sqlx::query(&format!("INSERT INTO {} (version, dirty) VALUES ($1, $2)", self.qualified))
+                .bind(version)
+                .bind(dirty)
+                .execute(&mut *tx)
+                .await
+                .map_err(MigrateError::db)?;
+        }
+        tx.commit().await.map_err(MigrateError::db)
+    }
+}
