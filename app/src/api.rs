@@ -54,3 +54,89 @@ pub async fn list_activity(filter: AuditFilter) -> Result<Vec<AuditRecord>, AppE
         .list(&filter)
         .map_err(|e| AppError::new(e.to_string()))
 }
+
+#[server(prefix = "/api", endpoint = "migrations")]
+pub async fn migrations_view() -> Result<ops::model::MigrationsView, AppError> {
+    let caller = guard::require_session()?;
+    let c = &caller.console;
+    let migrator = c.migrator(&caller.actor).map_err(|e| AppError::new(e.to_string()))?;
+    let status = ops::migrate::status::status(&migrator).await.map_err(|e| AppError::new(e.to_string()))?;
+    Ok(ops::model::MigrationsView {
+        warnings: status.warnings(),
+        status,
+        database: c.config.database_url.database().to_string(),
+        target: c.target(),
+        source: migrator.source.origin.to_string(),
+        can_create: c.config.migrations_dir.is_some(),
+        running_job: c.jobs.running().map(|j| j.id),
+    })
+}
+
+#[server(prefix = "/api", endpoint = "migration_sql")]
+pub async fn migration_sql(version: u64) -> Result<ops::model::MigrationSql, AppError> {
+    let caller = guard::require_session()?;
+    let migrator = caller.console.migrator(&caller.actor).map_err(|e| AppError::new(e.to_string()))?;
+    let m = migrator
+        .source
+        .get(version)
+        .ok_or_else(|| AppError::new(format!("no migration found for version {version}")))?;
+    let file = |f: &Option<ops::migrate::source::MigrationFile>| {
+        f.as_ref().map(|f| ops::model::SqlFile { file: f.file_name.clone(), body: f.body.clone() })
+    };
+    Ok(ops::model::MigrationSql { up: file(&m.up), down: file(&m.down) })
+}
+
+/// Starts a migration job. Anything but `up` needs the database name typed as `confirm`.
+#[server(prefix = "/api", endpoint = "migrate")]
+pub async fn start_migration(op: ops::model::MigrateOp, confirm: String) -> Result<u64, AppError> {
+    let caller = guard::require_session()?;
+    let c = &caller.console;
+    let database = c.config.database_url.database();
+    if op.is_destructive() && confirm.trim() != database {
+        return Err(AppError::new(format!(
+            "Not confirmed: type the database name \"{database}\" to run {op} on {}. Nothing was changed.",
+            c.target()
+        )));
+    }
+    c.start_migration(op, &caller.actor).map(|job| job.id).map_err(AppError::new)
+}
+
+#[server(prefix = "/api", endpoint = "job")]
+pub async fn job_status(id: u64) -> Result<ops::model::JobView, AppError> {
+    let caller = guard::require_session()?;
+    caller
+        .console
+        .jobs
+        .get(id)
+        .map(|j| j.view())
+        .ok_or_else(|| AppError::new(format!("Job {id} is not known: it may be from before the console restarted.")))
+}
+
+#[server(prefix = "/api", endpoint = "job_cancel")]
+pub async fn cancel_job(id: u64) -> Result<(), AppError> {
+    let caller = guard::require_session()?;
+    let job = caller.console.jobs.get(id).ok_or_else(|| AppError::new(format!("Job {id} is not known.")))?;
+    job.cancel();
+    Ok(())
+}
+
+#[server(prefix = "/api", endpoint = "migration_create")]
+pub async fn create_migration(name: String) -> Result<String, AppError> {
+    let caller = guard::require_session()?;
+    let c = &caller.console;
+    let dir = c.config.migrations_dir.clone().ok_or_else(|| {
+        AppError::new("The migrations are embedded in the binary: set HOLOMUSH_MIGRATIONS_DIR to create new ones.")
+    })?;
+    let result = ops::migrate::create::create(&dir, &name);
+    let entry = ops::audit::Entry::new(caller.actor.clone(), "migrate create", dir.display().to_string());
+    match result {
+        Ok((up, down)) => {
+            c.record(entry.detail(format!("{}", up.display())));
+            Ok(format!("Created {} and {}", up.display(), down.display()))
+        }
+        Err(e) => {
+            c.record(entry.failed(e.to_string()));
+            Err(AppError::new(e.to_string()))
+        }
+    }
+}

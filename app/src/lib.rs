@@ -54,9 +54,43 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// Bumped when a page changes the schema version, so the dirty banner reads it again.
+#[derive(Clone, Copy)]
+pub struct SchemaChanged(pub RwSignal<u64>);
+
+/// On every page while `schema_migrations` is dirty.
+#[component]
+fn DirtyBanner() -> impl IntoView {
+    let changed = use_context::<SchemaChanged>().map(|s| s.0);
+    let status = Resource::new(move || changed.map(|c| c.get()), |_| api::get_status());
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let dirty = match status.await {
+                    Ok(s) => match s.connection {
+                        ops::model::Connection::Up(f) => match f.migration {
+                            ops::model::SchemaVersion::At { version, dirty: true } => Some(version),
+                            _ => None,
+                        },
+                        _ => None,
+                    },
+                    Err(_) => None,
+                };
+                dirty.map(|v| view! {
+                    <div class="banner bad" role="alert" data-testid="dirty-banner">
+                        {format!("The database is dirty at version {v}: a migration failed part-way and migrations are refused until it is repaired. ")}
+                        <a href="/migrations">"Repair it"</a>
+                    </div>
+                })
+            })}
+        </Transition>
+    }
+}
+
 /// The shell around every signed-in page: navigation, sign-out, the page itself.
 #[component]
 fn Layout() -> impl IntoView {
+    provide_context(SchemaChanged(RwSignal::new(0)));
     let links = [
         ("/", "Dashboard"),
         ("/migrations", "Migrations"),
@@ -80,6 +114,7 @@ fn Layout() -> impl IntoView {
                 </form>
             </nav>
             <main class="content">
+                <DirtyBanner/>
                 <Outlet/>
             </main>
         </div>

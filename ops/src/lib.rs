@@ -17,6 +17,8 @@ pub mod console;
 #[cfg(feature = "engine")]
 pub mod db;
 #[cfg(feature = "engine")]
+pub mod jobs;
+#[cfg(feature = "engine")]
 pub mod migrate;
 #[cfg(feature = "engine")]
 pub mod status;

@@ -33,7 +33,7 @@ pub struct ServerFacts {
     pub server_version_num: u32,
     pub database_size_bytes: i64,
     pub pg_trgm: Extension,
-    pub migration: MigrationState,
+    pub migration: SchemaVersion,
 }
 
 impl ServerFacts {
@@ -55,7 +55,7 @@ pub enum Extension {
 
 /// What `schema_migrations` says, read exactly as golang-migrate reads it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum MigrationState {
+pub enum SchemaVersion {
     NoTable,
     /// The table exists but holds no row: no migration has been applied.
     NoVersion,
@@ -129,6 +129,185 @@ impl AuditFilter {
             || r.action.to_lowercase().contains(&text);
         action_ok && actor_ok && outcome_ok && text_ok
     }
+}
+
+/// One migration as `migrate status` shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MigrationState {
+    Applied,
+    Pending,
+    Dirty,
+    Skipped,
+    MissingFile,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MigrationEntry {
+    pub version: u64,
+    pub name: String,
+    pub state: MigrationState,
+    pub applied_at: Option<DateTime<Utc>>,
+    pub duration_ms: Option<i64>,
+    pub applied_by: Option<String>,
+    pub drift: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MigrationStatus {
+    pub version: Option<i64>,
+    pub dirty: bool,
+    pub latest: Option<u64>,
+    pub migrations: Vec<MigrationEntry>,
+}
+
+impl MigrationState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MigrationState::Applied => "applied",
+            MigrationState::Pending => "pending",
+            MigrationState::Dirty => "dirty",
+            MigrationState::Skipped => "skipped",
+            MigrationState::MissingFile => "missing-file",
+        }
+    }
+}
+
+impl MigrationStatus {
+    /// golang-migrate's `version` output: `N`, `N (dirty)`, or `no version`.
+    pub fn version_line(&self) -> String {
+        match (self.version, self.dirty) {
+            (None, _) => "no version".to_string(),
+            (Some(v), false) => v.to_string(),
+            (Some(v), true) => format!("{v} (dirty)"),
+        }
+    }
+
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for e in &self.migrations {
+            match e.state {
+                MigrationState::Skipped => out.push(format!(
+                    "Migration {} ({}) is below the current version but was never applied: golang-migrate will never run it. Renumber it above {} or apply its SQL by hand.",
+                    e.version,
+                    e.name,
+                    self.version.unwrap_or(-1)
+                )),
+                MigrationState::MissingFile => out.push(format!(
+                    "The database is at version {} but no migration file has that version: no migration found for version {}. Point HOLOMUSH_MIGRATIONS_DIR at the right folder, or force a known version.",
+                    e.version, e.version
+                )),
+                _ => {}
+            }
+            if e.drift {
+                out.push(format!(
+                    "Migration {} ({}) changed after it was applied: its file no longer matches what ran.",
+                    e.version, e.name
+                ));
+            }
+        }
+        out
+    }
+}
+
+
+/// Everything the Migrations page shows at once.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MigrationsView {
+    pub status: MigrationStatus,
+    pub warnings: Vec<String>,
+    /// The database name, to be typed to confirm destructive actions.
+    pub database: String,
+    /// The connection URL, password masked.
+    pub target: String,
+    /// Where the migrations come from.
+    pub source: String,
+    /// `create` only writes into a folder, never into the embedded set.
+    pub can_create: bool,
+    pub running_job: Option<u64>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MigrationSql {
+    pub up: Option<SqlFile>,
+    pub down: Option<SqlFile>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SqlFile {
+    pub file: String,
+    pub body: String,
+}
+
+/// What the Migrations page starts: golang-migrate's operations.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MigrateOp {
+    /// All pending, or at most N.
+    Up(Option<u64>),
+    /// One (the seed's `task migrate:down`), or N.
+    Down(Option<u64>),
+    DownAll,
+    Goto(u64),
+    Force(i64),
+}
+
+impl MigrateOp {
+    /// Operations that can lose data or hide a failure: they need the database name typed.
+    pub fn is_destructive(self) -> bool {
+        !matches!(self, MigrateOp::Up(_))
+    }
+}
+
+impl std::fmt::Display for MigrateOp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MigrateOp::Up(None) => f.write_str("migrate up"),
+            MigrateOp::Up(Some(n)) => write!(f, "migrate up {n}"),
+            MigrateOp::Down(None) => f.write_str("migrate down"),
+            MigrateOp::Down(Some(n)) => write!(f, "migrate down {n}"),
+            MigrateOp::DownAll => f.write_str("migrate down --all"),
+            MigrateOp::Goto(v) => write!(f, "migrate goto {v}"),
+            MigrateOp::Force(v) => write!(f, "migrate force {v}"),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum JobStatus {
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JobLine {
+    /// Milliseconds since the job started.
+    pub at_ms: u64,
+    pub text: String,
+}
+
+/// Where a SQL file failed, so a page can show the failing line.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SqlFailure {
+    pub file: String,
+    pub body: String,
+    pub line: Option<u32>,
+    pub column: Option<u32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JobView {
+    pub id: u64,
+    pub kind: String,
+    pub actor: String,
+    pub target: String,
+    pub started_at: DateTime<Utc>,
+    pub status: JobStatus,
+    pub lines: Vec<JobLine>,
+    /// The one-line result on success, the error sentence on failure.
+    pub result: Option<String>,
+    pub failure: Option<SqlFailure>,
 }
 
 /// Human form of a byte count, e.g. "7.6 MiB".

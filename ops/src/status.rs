@@ -12,7 +12,7 @@ use tokio::sync::Mutex;
 
 use crate::config::Config;
 use crate::db::describe_error;
-use crate::model::{Connection, Extension, MigrationState, PoolStats, ServerFacts, StatusSnapshot};
+use crate::model::{Connection, Extension, SchemaVersion, PoolStats, ServerFacts, StatusSnapshot};
 
 pub const MAX_AGE: Duration = Duration::from_secs(1);
 
@@ -110,14 +110,14 @@ async fn facts(pool: &PgPool, config: &Config) -> Result<ServerFacts, sqlx::Erro
             .fetch_optional(&mut *conn)
             .await?
         {
-            Some(r) => MigrationState::At {
+            Some(r) => SchemaVersion::At {
                 version: r.try_get("version")?,
                 dirty: r.try_get("dirty")?,
             },
-            None => MigrationState::NoVersion,
+            None => SchemaVersion::NoVersion,
         }
     } else {
-        MigrationState::NoTable
+        SchemaVersion::NoTable
     };
     Ok(ServerFacts {
         latency_ms,

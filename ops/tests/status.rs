@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use ops::model::{Connection, Extension, MigrationState};
+use ops::model::{Connection, Extension, SchemaVersion};
 use ops::testing::TestDb;
 
 #[tokio::test]
@@ -28,7 +28,7 @@ async fn reads_the_real_server() {
         "a fresh database is several MiB"
     );
     assert_eq!(facts.pg_trgm, Extension::Available);
-    assert_eq!(facts.migration, MigrationState::NoTable);
+    assert_eq!(facts.migration, SchemaVersion::NoTable);
     assert!(facts.latency_ms > 0.0 && facts.latency_ms < 1000.0);
     assert_eq!(snap.pool.max, 25);
 }
@@ -49,7 +49,7 @@ async fn reads_the_migration_version_like_golang_migrate() {
     let Connection::Up(facts) = &snap.connection else {
         panic!("{:?}", snap.connection)
     };
-    assert_eq!(facts.migration, MigrationState::NoVersion);
+    assert_eq!(facts.migration, SchemaVersion::NoVersion);
     assert!(matches!(facts.pg_trgm, Extension::Installed(_)));
     sqlx::query("INSERT INTO schema_migrations VALUES (7, true)")
         .execute(&console.pool)
@@ -61,7 +61,7 @@ async fn reads_the_migration_version_like_golang_migrate() {
     };
     assert_eq!(
         facts.migration,
-        MigrationState::At {
+        SchemaVersion::At {
             version: 7,
             dirty: true
         }

@@ -1,7 +1,8 @@
 //! The command line: every button of the console has a command here.
 
 use clap::{Args, Parser, Subcommand};
-use ops::model::{format_bytes, AuditFilter, Connection, Extension, MigrationState, Outcome};
+use ops::migrate::Op;
+use ops::model::{format_bytes, AuditFilter, Connection, Extension, SchemaVersion, Outcome};
 
 /// The HoloMUSH database console: a web admin console and a CLI for HoloMUSH's PostgreSQL
 /// database. Configuration comes from the environment (DATABASE_URL, DB_MAX_CONNS,
@@ -21,6 +22,38 @@ pub enum Command {
     Info(InfoArgs),
     /// List the audit log, newest first.
     Activity(ActivityArgs),
+    /// golang-migrate's operations on the database's schema.
+    #[command(subcommand)]
+    Migrate(MigrateCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum MigrateCommand {
+    /// Apply all pending migrations, or the next N.
+    Up { n: Option<u64> },
+    /// Roll back one migration, N migrations, or all of them (--all).
+    Down {
+        n: Option<u64>,
+        #[arg(long, conflicts_with = "n")]
+        all: bool,
+        /// Do not ask to type the database name for --all.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Migrate up or down to version V.
+    Goto { version: u64 },
+    /// Set the version without running SQL and clear the dirty flag (-1 empties the table).
+    #[command(allow_negative_numbers = true)]
+    Force { version: i64 },
+    /// Print the version (golang-migrate's style) and every migration's state.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the next NNNNNN_name.up.sql / .down.sql pair into the migrations folder.
+    Create { name: String },
+    /// Mark an existing database as migrated to the latest version after checking its objects.
+    Bootstrap,
 }
 
 #[derive(Args, Debug)]
@@ -50,6 +83,94 @@ pub struct ActivityArgs {
     /// Print JSON lines instead of a table.
     #[arg(long)]
     pub json: bool,
+}
+
+pub async fn migrate(cmd: MigrateCommand) -> Result<(), String> {
+    let console = open()?;
+    let op = match cmd {
+        MigrateCommand::Status { json } => return migrate_status(&console, json).await,
+        MigrateCommand::Create { name } => {
+            let dir = console.config.migrations_dir.clone().ok_or_else(|| {
+                "The migrations are the set embedded in holomush-admin: set HOLOMUSH_MIGRATIONS_DIR to the folder to create them in.".to_string()
+            })?;
+            let (up, down) = ops::migrate::create::create(&dir, &name).map_err(|e| e.to_string())?;
+            console.record(ops::audit::Entry::new("cli", "migrate create", up.display().to_string()));
+            println!("Created {}\nCreated {}", up.display(), down.display());
+            return Ok(());
+        }
+        MigrateCommand::Bootstrap => return bootstrap(&console).await,
+        MigrateCommand::Up { n } => Op::Up(n),
+        MigrateCommand::Down { all: true, yes, .. } => {
+            if !yes {
+                confirm_database(&console)?;
+            }
+            Op::DownAll
+        }
+        MigrateCommand::Down { n, .. } => Op::Down(n),
+        MigrateCommand::Goto { version } => Op::Goto(version),
+        MigrateCommand::Force { version } => Op::Force(version),
+    };
+    let job = console.start_migration(op, "cli")?;
+    let view = job.follow(|line| eprintln!("{:>7.3}s  {}", line.at_ms as f64 / 1000.0, line.text)).await;
+    match view.status {
+        ops::model::JobStatus::Succeeded => Ok(()),
+        _ => Err(view.result.unwrap_or_else(|| "The migration failed.".to_string())),
+    }
+}
+
+fn confirm_database(console: &ops::Console) -> Result<(), String> {
+    let name = console.config.database_url.database();
+    eprint!("This rolls back every migration of database \"{name}\" ({}). Type the database name to go on: ", console.target());
+    let mut answer = String::new();
+    std::io::stdin().read_line(&mut answer).map_err(|e| format!("Could not read the answer: {e}"))?;
+    if answer.trim() != name {
+        return Err(format!("Not confirmed: nothing was changed. Type \"{name}\" exactly, or pass --yes."));
+    }
+    Ok(())
+}
+
+async fn migrate_status(console: &ops::Console, json: bool) -> Result<(), String> {
+    let migrator = console.migrator("cli").map_err(|e| e.to_string())?;
+    let status = ops::migrate::status::status(&migrator).await.map_err(|e| e.to_string())?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&status).map_err(|e| e.to_string())?);
+        return Ok(());
+    }
+    println!("{}", status.version_line());
+    for e in &status.migrations {
+        let when = e.applied_at.map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_default();
+        let took = e.duration_ms.map(|d| format!("{d} ms")).unwrap_or_default();
+        println!(
+            "{:>8}  {:<12} {:<32} {:<20} {:>9}  {}{}",
+            e.version,
+            e.state.as_str(),
+            e.name,
+            when,
+            took,
+            e.applied_by.as_deref().unwrap_or(""),
+            if e.drift { "  DRIFT: file changed since applied" } else { "" }
+        );
+    }
+    for w in status.warnings() {
+        eprintln!("warning: {w}");
+    }
+    Ok(())
+}
+
+async fn bootstrap(console: &ops::Console) -> Result<(), String> {
+    let migrator = console.migrator("cli").map_err(|e| e.to_string())?;
+    let result = ops::migrate::bootstrap::bootstrap(&migrator).await;
+    match &result {
+        Ok(report) => {
+            for o in &report.checked {
+                println!("ok  {o}");
+            }
+            println!("Marked version {} as applied (clean).", report.version);
+            console.record(ops::audit::Entry::new("cli", "migrate bootstrap", console.target()).detail(format!("version {}", report.version)));
+        }
+        Err(e) => console.record(ops::audit::Entry::new("cli", "migrate bootstrap", console.target()).failed(e.to_string())),
+    }
+    result.map(|_| ()).map_err(|e| e.to_string())
 }
 
 fn open() -> Result<ops::Console, String> {
@@ -85,13 +206,13 @@ pub async fn info(args: InfoArgs) -> Result<(), String> {
                 };
                 println!("pg_trgm:     {trgm}");
                 let migration = match f.migration {
-                    MigrationState::NoTable => "no migrations table".to_string(),
-                    MigrationState::NoVersion => "no version".to_string(),
-                    MigrationState::At {
+                    SchemaVersion::NoTable => "no migrations table".to_string(),
+                    SchemaVersion::NoVersion => "no version".to_string(),
+                    SchemaVersion::At {
                         version,
                         dirty: false,
                     } => version.to_string(),
-                    MigrationState::At {
+                    SchemaVersion::At {
                         version,
                         dirty: true,
                     } => format!("{version} (dirty)"),

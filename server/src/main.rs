@@ -18,6 +18,7 @@ async fn main() -> ExitCode {
         Command::Serve => web::serve().await,
         Command::Info(args) => cli::info(args).await,
         Command::Activity(args) => cli::activity(args),
+        Command::Migrate(cmd) => cli::migrate(cmd).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,7 +3,7 @@ use std::time::Duration;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use ops::model::{
-    format_bytes, Connection, Extension, MigrationState, ServerFacts, StatusSnapshot,
+    format_bytes, Connection, Extension, SchemaVersion, ServerFacts, StatusSnapshot,
     MIN_SERVER_MAJOR,
 };
 
@@ -82,21 +82,21 @@ fn Facts(facts: ServerFacts, database: String) -> impl IntoView {
         ),
     };
     let (migration_text, migration_class, dirty) = match facts.migration {
-        MigrationState::NoTable => (
+        SchemaVersion::NoTable => (
             "no migrations table (schema_migrations)".to_string(),
             "warn",
             false,
         ),
-        MigrationState::NoVersion => (
+        SchemaVersion::NoVersion => (
             "no version: schema_migrations is empty".to_string(),
             "warn",
             false,
         ),
-        MigrationState::At {
+        SchemaVersion::At {
             version,
             dirty: false,
         } => (format!("version {version}"), "good", false),
-        MigrationState::At {
+        SchemaVersion::At {
             version,
             dirty: true,
         } => (format!("version {version} (dirty)"), "bad", true),

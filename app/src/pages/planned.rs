@@ -17,17 +17,6 @@ fn Planned(title: &'static str, what: &'static str, cli: &'static str) -> impl I
 }
 
 #[component]
-pub fn MigrationsPage() -> impl IntoView {
-    view! {
-        <Planned
-            title="Migrations"
-            what="Every golang-migrate migration with its state, when and by whom it was applied, and its SQL; apply, roll back, go to or force a version, with a live log."
-            cli="holomush-admin migrate up | down | goto | force | status | create"
-        />
-    }
-}
-
-#[component]
 pub fn BackupsPage() -> impl IntoView {
     view! {
         <Planned

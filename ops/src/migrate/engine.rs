@@ -17,30 +17,7 @@ use crate::config::DatabaseUrl;
 
 pub type Log = dyn Fn(String) + Send + Sync;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Op {
-    /// All pending, or at most N.
-    Up(Option<u64>),
-    /// One (the seed's `task migrate:down`), or N.
-    Down(Option<u64>),
-    DownAll,
-    Goto(u64),
-    Force(i64),
-}
-
-impl std::fmt::Display for Op {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Op::Up(None) => f.write_str("migrate up"),
-            Op::Up(Some(n)) => write!(f, "migrate up {n}"),
-            Op::Down(None) => f.write_str("migrate down"),
-            Op::Down(Some(n)) => write!(f, "migrate down {n}"),
-            Op::DownAll => f.write_str("migrate down --all"),
-            Op::Goto(v) => write!(f, "migrate goto {v}"),
-            Op::Force(v) => write!(f, "migrate force {v}"),
-        }
-    }
-}
+pub use crate::model::MigrateOp as Op;
 
 #[derive(Clone, Debug)]
 pub struct StepReport {

@@ -1,6 +1,7 @@
 //! A golang-migrate v4 compatible migration engine: same files, same
 //! `schema_migrations` table, same dirty rules, same advisory locks, same error text.
 
+pub mod bootstrap;
 pub mod create;
 pub mod engine;
 pub mod history;

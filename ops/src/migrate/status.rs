@@ -1,79 +1,12 @@
 //! `migrate status`: the database version, and every migration's state joined with
 //! the console's history (applied at, duration, by whom, drift).
 
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+pub use crate::model::{MigrationEntry as Entry, MigrationState as State, MigrationStatus as Status};
 
 use super::engine::Migrator;
 use super::history::{self, Record};
 use super::state::{Table, NIL};
 use super::MigrateError;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum State {
-    Applied,
-    Pending,
-    Dirty,
-    Skipped,
-    MissingFile,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Entry {
-    pub version: u64,
-    pub name: String,
-    pub state: State,
-    pub applied_at: Option<DateTime<Utc>>,
-    pub duration_ms: Option<i64>,
-    pub applied_by: Option<String>,
-    pub drift: bool,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Status {
-    pub version: Option<i64>,
-    pub dirty: bool,
-    pub latest: Option<u64>,
-    pub migrations: Vec<Entry>,
-}
-
-impl Status {
-    /// golang-migrate's `version` output: `N`, `N (dirty)`, or `no version`.
-    pub fn version_line(&self) -> String {
-        match (self.version, self.dirty) {
-            (None, _) => "no version".to_string(),
-            (Some(v), false) => v.to_string(),
-            (Some(v), true) => format!("{v} (dirty)"),
-        }
-    }
-
-    pub fn warnings(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        for e in &self.migrations {
-            match e.state {
-                State::Skipped => out.push(format!(
-                    "Migration {} ({}) is below the current version but was never applied: golang-migrate will never run it. Renumber it above {} or apply its SQL by hand.",
-                    e.version,
-                    e.name,
-                    self.version.unwrap_or(NIL)
-                )),
-                State::MissingFile => out.push(format!(
-                    "The database is at version {} but no migration file has that version: no migration found for version {}. Point HOLOMUSH_MIGRATIONS_DIR at the right folder, or force a known version.",
-                    e.version, e.version
-                )),
-                _ => {}
-            }
-            if e.drift {
-                out.push(format!(
-                    "Migration {} ({}) changed after it was applied: its file no longer matches what ran.",
-                    e.version, e.name
-                ));
-            }
-        }
-        out
-    }
-}
 
 /// The last successful up of `version` not undone by a later successful down.
 fn last_applied(history: &[Record], version: i64) -> Option<&Record> {

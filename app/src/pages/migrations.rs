@@ -1,0 +1,328 @@
+use std::time::Duration;
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use ops::model::{JobStatus, JobView, MigrateOp, MigrationEntry, MigrationState, MigrationsView, SqlFailure};
+
+use crate::api::{job_status, migration_sql, migrations_view, CancelJob, CreateMigration, StartMigration};
+use crate::SchemaChanged;
+
+const POLL: Duration = Duration::from_millis(400);
+
+#[component]
+pub fn MigrationsPage() -> impl IntoView {
+    let refresh = RwSignal::new(0u64);
+    let view_res = Resource::new(move || refresh.get(), |_| migrations_view());
+    let job_id = RwSignal::new(None::<u64>);
+    let tick = RwSignal::new(0u64);
+    let job_res = Resource::new(
+        move || (job_id.get(), tick.get()),
+        |(id, _)| async move {
+            match id {
+                Some(id) => job_status(id).await.map(Some),
+                None => Ok(None),
+            }
+        },
+    );
+    let running = move || {
+        job_res.get_untracked().and_then(|r| r.ok()).flatten().is_some_and(|j| j.status == JobStatus::Running)
+            || (job_id.get_untracked().is_some() && job_res.get_untracked().is_none())
+    };
+    Effect::new(move |_| {
+        if let Ok(h) = set_interval_with_handle(
+            move || {
+                if running() {
+                    tick.update(|t| *t += 1)
+                }
+            },
+            POLL,
+        ) {
+            on_cleanup(move || h.clear());
+        }
+    });
+    // When a job ends, read the migrations again and tell the banner.
+    let schema_changed = use_context::<SchemaChanged>();
+    let finished = StoredValue::new(None::<u64>);
+    Effect::new(move |_| {
+        if let Some(Ok(Some(job))) = job_res.get() {
+            if job.status != JobStatus::Running && finished.get_value() != Some(job.id) {
+                finished.set_value(Some(job.id));
+                refresh.update(|r| *r += 1);
+                if let Some(s) = schema_changed {
+                    s.0.update(|n| *n += 1);
+                }
+            }
+        }
+    });
+
+    let start = ServerAction::<StartMigration>::new();
+    let message = RwSignal::new(None::<String>);
+    Effect::new(move |_| match start.value().get() {
+        Some(Ok(id)) => {
+            message.set(None);
+            job_id.set(Some(id));
+        }
+        Some(Err(e)) => message.set(Some(e.message)),
+        None => {}
+    });
+    let confirm = RwSignal::new(String::new());
+    let version_input = RwSignal::new(String::new());
+    let run = move |op: MigrateOp| {
+        start.dispatch(StartMigration { op, confirm: confirm.get_untracked() });
+    };
+    let typed_version = move || -> Option<i64> { version_input.get_untracked().trim().parse().ok() };
+    let shown_sql = RwSignal::new(None::<u64>);
+
+    view! {
+        <Title text="Migrations"/>
+        <header class="page-head">
+            <h1>"Migrations"</h1>
+            <p class="muted">"golang-migrate's migrations: same files, same schema_migrations table, same locks as HoloMUSH's servers."</p>
+        </header>
+        <Transition fallback=|| view! { <p class="muted">"Reading schema_migrations…"</p> }>
+            {move || Suspend::new(async move {
+                match view_res.await {
+                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                    Ok(v) => {
+                        if job_id.get_untracked().is_none() {
+                            if let Some(id) = v.running_job {
+                                job_id.set(Some(id));
+                            }
+                        }
+                        view! { <Overview v=v shown_sql run/> }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+        <section class="card actions" aria-label="Actions">
+            <h2>"Actions"</h2>
+            <div class="row">
+                <button class="primary" on:click=move |_| run(MigrateOp::Up(None))>"Apply all pending"</button>
+                <button on:click=move |_| run(MigrateOp::Down(None))>"Roll back last"</button>
+                <label>"Version " <input class="narrow" placeholder="e.g. 7" prop:value=version_input on:input=move |ev| version_input.set(event_target_value(&ev)) aria-label="Version"/></label>
+                <button on:click=move |_| match typed_version() {
+                    Some(v) if v >= 0 => run(MigrateOp::Goto(v as u64)),
+                    _ => message.set(Some("Type the version to go to (a number from the list), then press Go to version.".into())),
+                }>"Go to version"</button>
+                <button class="danger" on:click=move |_| match typed_version() {
+                    Some(v) => run(MigrateOp::Force(v)),
+                    None => message.set(Some("Type the version to force (a number, or -1 for no version), then press Force version.".into())),
+                }>"Force version"</button>
+            </div>
+            <p class="muted small">
+                "Roll back, go to and force change the database named below: type its name to confirm. "
+                "Force sets the version and clears the dirty flag without running any SQL."
+            </p>
+            <label>"Type the database name to confirm " <input prop:value=confirm on:input=move |ev| confirm.set(event_target_value(&ev)) aria-label="Confirm database name"/></label>
+            {move || message.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
+        </section>
+        <JobPanel job_res/>
+        <CreateForm view_res refresh/>
+    }
+}
+
+#[component]
+fn Overview(v: MigrationsView, shown_sql: RwSignal<Option<u64>>, run: impl Fn(MigrateOp) + Copy + Send + Sync + 'static) -> impl IntoView {
+    let version = v.status.version_line();
+    let dirty = v.status.dirty;
+    let pending = v.status.migrations.iter().filter(|m| m.state == MigrationState::Pending).count();
+    let timeline = Timeline(v.status.migrations.clone());
+    view! {
+        <p class="muted small" data-testid="target">"Database " <strong>{v.database.clone()}</strong> " · " <code>{v.target.clone()}</code> " · source: " {v.source.clone()}</p>
+        <div class="grid">
+            <section class=if dirty { "card bad" } else { "card good" }>
+                <h2>"Version"</h2>
+                <p class="big" data-testid="schema-version">{version}</p>
+                {dirty.then(|| view! { <p class="warning">"A migration failed part-way. Fix the schema by hand, then force the version."</p> })}
+            </section>
+            <section class="card">
+                <h2>"Pending"</h2>
+                <p class="big" data-testid="pending">{pending}</p>
+                <p class="muted">"latest " {v.status.latest.map_or("none".to_string(), |l| l.to_string())}</p>
+            </section>
+        </div>
+        {(!v.warnings.is_empty()).then(|| view! {
+            <ul class="warnings" data-testid="warnings">{v.warnings.iter().map(|w| view! { <li class="warning">{w.clone()}</li> }).collect_view()}</ul>
+        })}
+        <table class="records" data-testid="migrations">
+            <thead><tr><th>"Version"</th><th>"Name"</th><th>"State"</th><th>"Applied at (UTC)"</th><th>"Took"</th><th>"By"</th><th></th></tr></thead>
+            <tbody>
+                {v.status.migrations.into_iter().map(|m| view! { <Row m shown_sql run/> }).collect_view()}
+            </tbody>
+        </table>
+        {timeline}
+        <SqlPanel shown_sql/>
+    }
+}
+
+#[component]
+fn Row(m: MigrationEntry, shown_sql: RwSignal<Option<u64>>, run: impl Fn(MigrateOp) + Copy + Send + Sync + 'static) -> impl IntoView {
+    let version = m.version;
+    let state = m.state.as_str();
+    let pending = m.state == MigrationState::Pending;
+    view! {
+        <tr class=format!("state-{state}") data-version=version>
+            <td>{version}</td>
+            <td>{m.name.clone()} {m.drift.then(|| view! { <span class="badge bad" title="The file changed after it was applied">"drift"</span> })}</td>
+            <td><span class=format!("badge {state}")>{state}</span></td>
+            <td>{m.applied_at.map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_default()}</td>
+            <td>{m.duration_ms.map(|d| format!("{d} ms")).unwrap_or_default()}</td>
+            <td>{m.applied_by.clone().unwrap_or_default()}</td>
+            <td class="row-actions">
+                <button class="link" on:click=move |_| shown_sql.update(|s| *s = if *s == Some(version) { None } else { Some(version) })>"SQL"</button>
+                {pending.then(|| view! { <button class="link" on:click=move |_| run(MigrateOp::Goto(version))>"Apply up to this one"</button> })}
+            </td>
+        </tr>
+    }
+}
+
+#[component]
+fn SqlPanel(shown_sql: RwSignal<Option<u64>>) -> impl IntoView {
+    let sql = Resource::new(move || shown_sql.get(), |v| async move {
+        match v {
+            Some(v) => migration_sql(v).await.map(|s| Some((v, s))),
+            None => Ok(None),
+        }
+    });
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match sql.await {
+                    Ok(Some((v, s))) => view! {
+                        <section class="card sql" data-testid="sql">
+                            <h2>{format!("Version {v}")}</h2>
+                            {[("up", s.up), ("down", s.down)].into_iter().map(|(dir, f)| match f {
+                                Some(f) => view! { <h3>{f.file}</h3><pre>{f.body}</pre> }.into_any(),
+                                None => view! { <p class="warning">{format!("No .{dir}.sql file: going {dir} through this version runs no SQL.")}</p> }.into_any(),
+                            }).collect_view()}
+                        </section>
+                    }.into_any(),
+                    Ok(None) => ().into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn JobPanel(job_res: Resource<Result<Option<JobView>, crate::error::AppError>>) -> impl IntoView {
+    let cancel = ServerAction::<CancelJob>::new();
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match job_res.await {
+                    Ok(Some(job)) => {
+                        let id = job.id;
+                        let status = match job.status {
+                            JobStatus::Running => "running",
+                            JobStatus::Succeeded => "succeeded",
+                            JobStatus::Failed => "failed",
+                            JobStatus::Cancelled => "cancelled",
+                        };
+                        view! {
+                            <section class=format!("card job {status}") data-testid="job" aria-live="polite">
+                                <h2>{format!("Job #{} · {} · {status}", job.id, job.kind)}</h2>
+                                <ol class="log">
+                                    {job.lines.iter().map(|l| view! { <li><span class="at">{format!("{:.3}s", l.at_ms as f64 / 1000.0)}</span>{l.text.clone()}</li> }).collect_view()}
+                                </ol>
+                                {(job.status == JobStatus::Running).then(|| view! {
+                                    <button on:click=move |_| { cancel.dispatch(CancelJob { id }); }>"Cancel after this step"</button>
+                                })}
+                                {job.result.clone().map(|r| view! {
+                                    <p class=if job.status == JobStatus::Succeeded { "notice" } else { "error" } role="status" data-testid="job-result">{r}</p>
+                                })}
+                                {job.failure.clone().map(|f| view! { <FailedSql f/> })}
+                            </section>
+                        }.into_any()
+                    }
+                    Ok(None) => ().into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// The failing file with its failing line marked, as golang-migrate counted it.
+#[component]
+fn FailedSql(f: SqlFailure) -> impl IntoView {
+    let bad = f.line;
+    let where_ = match (f.line, f.column) {
+        (Some(l), Some(c)) => format!("{} failed at line {l}, column {c}", f.file),
+        _ => format!("{} failed", f.file),
+    };
+    view! {
+        <h3>{where_}</h3>
+        <pre class="numbered" data-testid="failed-sql">
+            {f.body.lines().enumerate().map(|(i, line)| {
+                let n = i as u32 + 1;
+                let class = if Some(n) == bad { "line bad-line" } else { "line" };
+                view! { <span class=class data-line=n><span class="ln">{n}</span>{line.to_string()}"\n"</span> }
+            }).collect_view()}
+        </pre>
+    }
+}
+
+/// When each applied migration ran, as dots on a line.
+#[allow(non_snake_case)]
+fn Timeline(entries: Vec<MigrationEntry>) -> impl IntoView {
+    let points: Vec<(u64, i64)> = entries.iter().filter_map(|e| e.applied_at.map(|t| (e.version, t.timestamp_millis()))).collect();
+    if points.is_empty() {
+        return view! { <p class="muted small">"The timeline fills in as the console applies migrations (versions applied by HoloMUSH itself have no record)."</p> }.into_any();
+    }
+    let min = points.iter().map(|p| p.1).min().unwrap_or(0);
+    let max = points.iter().map(|p| p.1).max().unwrap_or(0);
+    let span = (max - min).max(1) as f64;
+    let first = entries.iter().filter_map(|e| e.applied_at).min().map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default();
+    let last = entries.iter().filter_map(|e| e.applied_at).max().map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default();
+    view! {
+        <section class="card" data-testid="timeline">
+            <h2>"Timeline"</h2>
+            <svg viewBox="0 0 1000 70" class="timeline" role="img" aria-label="When migrations were applied">
+                <line x1="20" y1="35" x2="980" y2="35" class="axis"/>
+                {points.into_iter().enumerate().map(|(i, (v, t))| {
+                    let x = 20.0 + 960.0 * (t - min) as f64 / span;
+                    let y = if i % 2 == 0 { 22.0 } else { 58.0 };
+                    view! {
+                        <g>
+                            <circle cx=x cy="35" r="6" class="dot-applied"><title>{format!("version {v}")}</title></circle>
+                            <text x=x y=y text-anchor="middle">{v}</text>
+                        </g>
+                    }
+                }).collect_view()}
+            </svg>
+            <p class="muted small">{first} " … " {last}</p>
+        </section>
+    }
+    .into_any()
+}
+
+#[component]
+fn CreateForm(view_res: Resource<Result<MigrationsView, crate::error::AppError>>, refresh: RwSignal<u64>) -> impl IntoView {
+    let create = ServerAction::<CreateMigration>::new();
+    let name = RwSignal::new(String::new());
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = create.value().get() {
+            refresh.update(|r| *r += 1);
+        }
+    });
+    let can_create = move || view_res.get().and_then(|r| r.ok()).is_some_and(|v| v.can_create);
+    view! {
+        <Show when=can_create fallback=|| view! {
+            <p class="muted small">"New migrations are written into a folder: set HOLOMUSH_MIGRATIONS_DIR to create them here (the embedded set is read-only)."</p>
+        }>
+            <section class="card">
+                <h2>"Create a migration"</h2>
+                <div class="row">
+                    <input placeholder="descriptive_name" prop:value=name on:input=move |ev| name.set(event_target_value(&ev)) aria-label="Migration name"/>
+                    <button on:click=move |_| { create.dispatch(CreateMigration { name: name.get_untracked() }); }>"Create"</button>
+                </div>
+                {move || create.value().get().map(|r| match r {
+                    Ok(m) => view! { <p class="notice" role="status">{m}</p> }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                })}
+            </section>
+        </Show>
+    }
+}

@@ -1,0 +1,46 @@
+//! Bootstrap of a database that already has HoloMUSH's schema (the seed's section): the
+//! same SQL as `psql -d holomush -f scripts/bootstrap-migrations.sql`, run under the
+//! migration locks, so the check and the version write are one and the same.
+
+use sqlx::Connection;
+
+use super::engine::Migrator;
+use super::lock;
+use super::state::Table;
+use super::MigrateError;
+
+pub const SCRIPT: &str = include_str!("../../../scripts/bootstrap-migrations.sql");
+
+#[derive(Clone, Debug)]
+pub struct BootstrapReport {
+    pub version: i64,
+    /// Every object the script checked, e.g. "table players".
+    pub checked: Vec<String>,
+}
+
+pub async fn bootstrap(m: &Migrator) -> Result<BootstrapReport, MigrateError> {
+    let mut conn = m.connect().await?;
+    let table = Table::current(&mut conn).await?;
+    let ids = m.lock_ids(&mut conn, &table).await?;
+    lock::acquire(&mut conn, &ids, m.lock_timeout, &|_| {}).await?;
+    let ran = sqlx::raw_sql(SCRIPT).execute(&mut conn).await;
+    let result = match ran {
+        Err(e) => Err(match e.as_database_error() {
+            Some(d) => MigrateError::Refused(d.message().to_string()),
+            None => MigrateError::db(e),
+        }),
+        Ok(_) => {
+            // The script leaves the list of what it checked in a temporary table.
+            let checked: Vec<String> =
+                sqlx::query_scalar("SELECT kind || ' ' || name FROM pg_temp.bootstrap_checked ORDER BY ord")
+                    .fetch_all(&mut conn)
+                    .await
+                    .unwrap_or_default();
+            let (version, _) = table.version(&mut conn).await?;
+            Ok(BootstrapReport { version, checked })
+        }
+    };
+    lock::release(&mut conn, &ids).await;
+    conn.close().await.ok();
+    result
+}
