@@ -1,42 +1,54 @@
 #!/usr/bin/env bash
-# Runs the Playwright suite against a release server started here: a fresh database
-# on the development cluster (or TEST_DATABASE_URL's server), a fresh data folder,
-# a random admin password. Everything is removed afterwards.
+# Runs the Playwright suites against release servers started here: each on a fresh
+# database of the development cluster (or TEST_DATABASE_URL's server), a fresh data
+# folder and a random admin password. Everything is removed afterwards.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 BIN="${1:?usage: e2e.sh PATH-TO-holomush-admin}"
 work="$(mktemp -d)"
 server_pid=""
+databases=()
 
 base="${TEST_DATABASE_URL:-$("$ROOT/scripts/dev-postgres.sh" url)}"
 export E2E_BASE_DB_URL="$base"
-db="holomush_e2e_$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 eval "$(python3 "$ROOT/scripts/pgenv.py" E2E_BASE_DB_URL postgres)"
+export E2E_DB_PASSWORD="$PGPASSWORD"
 
+stop_server() {
+  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; server_pid=""; fi
+}
 cleanup() {
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true
-  psql -qAt -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true
+  stop_server
+  for db in "${databases[@]}"; do psql -qAt -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-psql -qAt -v ON_ERROR_STOP=1 -c "CREATE DATABASE \"$db\"" >/dev/null
-export E2E_SERVER_VERSION="$(PGDATABASE="$db" psql -qAt -c 'SHOW server_version')"
-export E2E_DATABASE="$db"
-export E2E_DB_PASSWORD="$PGPASSWORD"
-db_url="$(python3 -c 'import os,sys; from urllib.parse import urlsplit, urlunsplit; u=urlsplit(os.environ["E2E_BASE_DB_URL"]); print(urlunsplit(u._replace(path="/"+sys.argv[1])))' "$db")"
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-export E2E_PASSWORD="e2e-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
-export E2E_BASE_URL="http://127.0.0.1:$port"
+# Creates a database and sets E2E_DATABASE and db_url to it.
+new_database() {
+  E2E_DATABASE="holomush_e2e_$(head -c 6 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  export E2E_DATABASE
+  databases+=("$E2E_DATABASE")
+  psql -qAt -v ON_ERROR_STOP=1 -c "CREATE DATABASE \"$E2E_DATABASE\"" >/dev/null
+  db_url="$(python3 -c 'import os,sys; from urllib.parse import urlsplit, urlunsplit; u=urlsplit(os.environ["E2E_BASE_DB_URL"]); print(urlunsplit(u._replace(path="/"+sys.argv[1])))' "$E2E_DATABASE")"
+}
 
-# Secrets reach the server through exported variables, never its command line.
+port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+export E2E_BASE_URL="http://127.0.0.1:$port"
+export E2E_PASSWORD="e2e-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+
+# start_server PASSWORD [NAME=VALUE…]: secrets reach the server through exported
+# variables, never its command line.
 start_server() {
+  local password="$1"; shift
+  rm -rf "$work/data"
   (cd "$work" && export DATABASE_URL="$db_url" HOLOMUSH_ADMIN_ADDR="127.0.0.1:$port" \
-     HOLOMUSH_ADMIN_DATA="$work/data" HOLOMUSH_BACKUP_DIR="$work/backups" HOLOMUSH_ADMIN_PASSWORD="$1" && \
+     HOLOMUSH_ADMIN_DATA="$work/data" HOLOMUSH_BACKUP_DIR="$work/backups" HOLOMUSH_ADMIN_PASSWORD="$password" && \
+     for kv in "$@"; do export "$kv"; done && \
      exec "$BIN" serve >"$work/server.log" 2>&1) &
   server_pid=$!
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 150); do
     if python3 -c 'import sys,urllib.request; urllib.request.urlopen(sys.argv[1], timeout=1)' "$E2E_BASE_URL/healthz" 2>/dev/null; then return 0; fi
     if ! kill -0 "$server_pid" 2>/dev/null; then break; fi
     sleep 0.2
@@ -46,16 +58,49 @@ start_server() {
   exit 1
 }
 
-# With a password.
-start_server "$E2E_PASSWORD"
-(cd "$ROOT/end2end" && npx playwright test tests/foundation.spec.ts)
-kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
+check_no_secrets() {
+  if grep -qF -f <(printf '%s\n' "$PGPASSWORD" "$E2E_PASSWORD") "$work/server.log" "$work/data/audit.log"; then
+    echo "A password appeared in the server's output or the audit log." >&2
+    exit 1
+  fi
+}
 
-# Without one: the one-time link printed at start-up.
-start_server ""
+playwright() { (cd "$ROOT/end2end" && npx playwright test "$@"); }
+
+# 1. Sign-in, the dashboard and the activity log, with a password.
+new_database
+export E2E_SERVER_VERSION="$(PGDATABASE="$E2E_DATABASE" psql -qAt -c 'SHOW server_version')"
+start_server "$E2E_PASSWORD" HOLOMUSH_DB_AUTO_MIGRATE=false
+playwright tests/foundation.spec.ts
+check_no_secrets
+stop_server
+
+# 2. Without a password: the one-time link printed at start-up.
+start_server "" HOLOMUSH_DB_AUTO_MIGRATE=false
 export E2E_LOGIN_LINK="$(grep -o 'http://[^ ]*/login/link?token=[0-9a-f]*' "$work/server.log")"
-(cd "$ROOT/end2end" && npx playwright test tests/one-time-link.spec.ts)
-if grep -qF -f <(printf '%s\n' "$PGPASSWORD" "$E2E_PASSWORD") "$work/server.log" "$work/data/audit.log"; then
-  echo "A password appeared in the server's output or the audit log." >&2
-  exit 1
-fi
+playwright tests/one-time-link.spec.ts
+check_no_secrets
+stop_server
+
+# 3. Migrations from the page, from a folder holding the embedded set plus one that fails.
+new_database
+mkdir -p "$work/migrations"
+cp "$ROOT"/migrations/*.sql "$work/migrations/"
+latest="$(ls "$work/migrations" | sed -n 's/^\([0-9]*\)_.*/\1/p' | sort -n | tail -n 1)"
+export E2E_GOOD_LATEST="$((10#$latest))"
+export E2E_BAD_VERSION="$((10#$latest + 1))"
+printf 'CREATE TABLE e2e_ok (id int);\nSELECT * FROM no_such_table;\n' > "$work/migrations/$(printf '%06d' "$E2E_BAD_VERSION")_breaks.up.sql"
+printf 'DROP TABLE IF EXISTS e2e_ok;\n' > "$work/migrations/$(printf '%06d' "$E2E_BAD_VERSION")_breaks.down.sql"
+export E2E_MIGRATIONS_DIR="$work/migrations"
+start_server "$E2E_PASSWORD" HOLOMUSH_DB_AUTO_MIGRATE=false HOLOMUSH_MIGRATIONS_DIR="$work/migrations"
+playwright tests/migrations.spec.ts
+check_no_secrets
+stop_server
+
+# 4. Auto-migrate on start-up with the embedded set.
+new_database
+start_server "$E2E_PASSWORD"
+grep -q "^Migrations: -1 → " "$work/server.log" || { echo "The console did not migrate on start-up:" >&2; cat "$work/server.log" >&2; exit 1; }
+export E2E_EMBEDDED_LATEST="$(PGDATABASE="$E2E_DATABASE" psql -qAt -c 'SELECT version FROM schema_migrations')"
+playwright tests/auto-migrate.spec.ts
+stop_server

@@ -14,7 +14,7 @@ use crate::status::StatusCache;
 pub struct Console {
     pub config: Config,
     pub pool: PgPool,
-    pub status: StatusCache,
+    pub status: Arc<StatusCache>,
     pub audit: Arc<AuditLog>,
     pub jobs: Jobs,
 }
@@ -23,7 +23,7 @@ impl Console {
     pub fn open(config: Config) -> Result<Self, AuditError> {
         let pool = crate::db::pool(&config);
         let audit = Arc::new(AuditLog::open(&config.data_dir)?);
-        let status = StatusCache::new(pool.clone(), config.clone());
+        let status = Arc::new(StatusCache::new(pool.clone(), config.clone()));
         let jobs = Jobs::new(audit.clone());
         Ok(Self { config, pool, status, audit, jobs })
     }
@@ -48,11 +48,14 @@ impl Console {
     /// Starts a migration job; its log, cancel and audit record come from the job runner.
     pub fn start_migration(&self, op: Op, actor: &str) -> Result<Arc<Job>, String> {
         let migrator = self.migrator(actor).map_err(|e| e.to_string())?;
+        let status = self.status.clone();
         self.jobs.start(&op.to_string(), actor, &self.target(), move |job| async move {
             let log_job = job.clone();
             let log = move |line: String| log_job.log(line);
             job.log(format!("{op} from {}", migrator.source.origin));
-            match migrator.run(op, &log, job.cancel_token()).await {
+            let result = migrator.run(op, &log, job.cancel_token()).await;
+            status.invalidate().await;
+            match result {
                 Ok(report) => {
                     job.log(report.summary());
                     Ok(report.summary())

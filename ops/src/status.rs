@@ -47,6 +47,11 @@ impl StatusCache {
         snap
     }
 
+    /// Forgets the last reading: the next caller reads the database, e.g. right after a migration.
+    pub async fn invalidate(&self) {
+        *self.last.lock().await = None;
+    }
+
     /// How many times the database has actually been read.
     pub fn refreshes(&self) -> u64 {
         self.refreshes.load(Ordering::Relaxed)

@@ -147,7 +147,14 @@ fn Overview(v: MigrationsView, shown_sql: RwSignal<Option<u64>>, run: impl Fn(Mi
         <table class="records" data-testid="migrations">
             <thead><tr><th>"Version"</th><th>"Name"</th><th>"State"</th><th>"Applied at (UTC)"</th><th>"Took"</th><th>"By"</th><th></th></tr></thead>
             <tbody>
-                {v.status.migrations.into_iter().map(|m| view! { <Row m shown_sql run/> }).collect_view()}
+                {
+                    let mut pending_so_far = 0u64;
+                    v.status.migrations.into_iter().map(|m| {
+                        // "Apply up to this one" is `migrate up N`: never a step down, so no confirmation.
+                        let steps = (m.state == MigrationState::Pending).then(|| { pending_so_far += 1; pending_so_far });
+                        view! { <Row m steps shown_sql run/> }
+                    }).collect_view()
+                }
             </tbody>
         </table>
         {timeline}
@@ -156,10 +163,9 @@ fn Overview(v: MigrationsView, shown_sql: RwSignal<Option<u64>>, run: impl Fn(Mi
 }
 
 #[component]
-fn Row(m: MigrationEntry, shown_sql: RwSignal<Option<u64>>, run: impl Fn(MigrateOp) + Copy + Send + Sync + 'static) -> impl IntoView {
+fn Row(m: MigrationEntry, steps: Option<u64>, shown_sql: RwSignal<Option<u64>>, run: impl Fn(MigrateOp) + Copy + Send + Sync + 'static) -> impl IntoView {
     let version = m.version;
     let state = m.state.as_str();
-    let pending = m.state == MigrationState::Pending;
     view! {
         <tr class=format!("state-{state}") data-version=version>
             <td>{version}</td>
@@ -170,7 +176,7 @@ fn Row(m: MigrationEntry, shown_sql: RwSignal<Option<u64>>, run: impl Fn(Migrate
             <td>{m.applied_by.clone().unwrap_or_default()}</td>
             <td class="row-actions">
                 <button class="link" on:click=move |_| shown_sql.update(|s| *s = if *s == Some(version) { None } else { Some(version) })>"SQL"</button>
-                {pending.then(|| view! { <button class="link" on:click=move |_| run(MigrateOp::Goto(version))>"Apply up to this one"</button> })}
+                {steps.map(|n| view! { <button class="link" on:click=move |_| run(MigrateOp::Up(Some(n)))>"Apply up to this one"</button> })}
             </td>
         </tr>
     }

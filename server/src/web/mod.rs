@@ -41,6 +41,7 @@ pub async fn serve() -> Result<(), String> {
     let (authenticator, token) = Authenticator::new(config.admin_password.as_ref());
     let sessions = SessionStore::open(&config.data_dir);
     let console = Arc::new(ops::Console::open(config).map_err(|e| e.to_string())?);
+    auto_migrate(&console).await;
     let web = Arc::new(Web {
         console: console.clone(),
         auth: authenticator,
@@ -111,6 +112,33 @@ pub fn router(web: Arc<Web>, site_root: std::path::PathBuf, addr: SocketAddr) ->
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn_with_state(web, auth::guard))
         .with_state(state)
+}
+
+/// HoloMUSH migrates on start-up unless HOLOMUSH_DB_AUTO_MIGRATE=false; so does the
+/// console. A failure never stops it: the console is how a broken database gets repaired.
+async fn auto_migrate(console: &ops::Console) {
+    if !console.config.auto_migrate {
+        tracing::info!("HOLOMUSH_DB_AUTO_MIGRATE=false: not migrating on start-up");
+        return;
+    }
+    let job = match console.start_migration(ops::migrate::Op::Up(None), "auto") {
+        Ok(job) => job,
+        Err(e) => {
+            tracing::warn!("Not migrating on start-up: {e}");
+            return;
+        }
+    };
+    let view = job.follow(|_| {}).await;
+    match (view.status, view.result) {
+        (ops::model::JobStatus::Succeeded, Some(summary)) => println!("Migrations: {summary}"),
+        (_, Some(why)) if why.starts_with("Dirty database version") => {
+            println!("Migrations: not applied on start-up: {why} The console is running so you can repair it (Migrations page, or `holomush-admin migrate force V`).");
+        }
+        (_, why) => println!(
+            "Migrations: the start-up migration failed: {}. The console is running so you can look into it.",
+            why.unwrap_or_default()
+        ),
+    }
 }
 
 async fn shutdown() {
