@@ -7,7 +7,7 @@ export CARGO_TARGET_DIR ?= $(HOME)/.cache/holomush-admin/target
 export PATH := $(HOME)/.cargo/bin:$(HOME)/.cache/holomush-admin/tools/node_modules/.bin:$(PATH)
 BIN := $(CARGO_TARGET_DIR)/release/holomush-admin
 
-.PHONY: setup build run test lint unit e2e db db-stop
+.PHONY: setup build run test lint unit e2e bench db db-stop
 
 setup:
 	@bash scripts/install-toolchain.sh
@@ -36,6 +36,10 @@ unit:
 
 e2e: build
 	bash scripts/e2e.sh "$(BIN)"
+
+# Benchmarks print their times and the ratio against the raw tool (psql) from the same run.
+bench: setup
+	cargo bench -p ops --bench migrate
 
 db:
 	@bash scripts/dev-postgres.sh start

@@ -275,12 +275,9 @@ impl Migrator {
             log(format!("Failed {label} after {} ms", duration.as_millis()));
             return Err(failure);
         }
-        table.set_version(conn, target, false).await?;
-        if with_history {
-            if let Err(e) = history::append(conn, &record).await {
-                log(format!("Warning: the history record was not written: {e}"));
-            }
-        }
+        // The clean version and its history record commit together, in one round trip.
+        let extra = if with_history { history::insert_sql(&record) } else { String::new() };
+        table.set_version_with(conn, target, false, &extra).await?;
         log(format!("Applied {label} in {} ms", duration.as_millis()));
         Ok(StepReport { version: m.version, name: m.name.clone(), direction, duration, empty: file.is_none() })
     }

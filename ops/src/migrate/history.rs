@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use sqlx::postgres::PgConnection;
 use sqlx::Row;
 
+use super::state::literal;
 use super::MigrateError;
 
 const ENSURE: &str = "CREATE SCHEMA IF NOT EXISTS holomush_admin;
@@ -50,6 +51,26 @@ pub async fn ensure(conn: &mut PgConnection) -> Result<(), String> {
     sqlx::raw_sql(ENSURE).execute(&mut *conn).await.map(|_| ()).map_err(|e| {
         format!("The migration history (schema holomush_admin) could not be created ({e}); migrations still run, without history.")
     })
+}
+
+/// The INSERT for one record as a plain statement, to ride along with the version write.
+pub fn insert_sql(r: &Record) -> String {
+    let opt = |v: &Option<String>| v.as_deref().map_or("NULL".to_string(), literal);
+    format!(
+        "INSERT INTO holomush_admin.migration_history \
+           (version, name, direction, started_at, duration_ms, success, error, sha256, actor, from_version) \
+         VALUES ({}, {}, {}, {}::timestamptz, {}, {}, {}, {}, {}, {});",
+        r.version,
+        literal(&r.name),
+        literal(&r.direction),
+        literal(&r.started_at.to_rfc3339()),
+        r.duration_ms,
+        r.success,
+        opt(&r.error),
+        opt(&r.sha256),
+        literal(&r.actor),
+        r.from_version
+    )
 }
 
 pub async fn append(conn: &mut PgConnection, r: &Record) -> Result<(), MigrateError> {

@@ -1,7 +1,7 @@
 //! `schema_migrations`, read and written exactly as golang-migrate's postgres drivers do.
 
 use sqlx::postgres::PgConnection;
-use sqlx::{Connection, Row};
+use sqlx::Row;
 
 use super::MigrateError;
 
@@ -71,19 +71,35 @@ impl Table {
 
     /// TRUNCATE then INSERT in one transaction; nil and clean leaves the table empty.
     pub async fn set_version(&self, conn: &mut PgConnection, version: i64, dirty: bool) -> Result<(), MigrateError> {
-        let mut tx = conn.begin().await.map_err(MigrateError::db)?;
-        sqlx::raw_sql(&format!("TRUNCATE {}", self.qualified))
-            .execute(&mut *tx)
-            .await
-            .map_err(MigrateError::db)?;
+        self.set_version_with(conn, version, dirty, "").await
+    }
+
+    /// The version write plus `extra` statements, sent as one simple-protocol string so
+    /// PostgreSQL runs them as one implicit transaction in one round trip.
+    pub async fn set_version_with(&self, conn: &mut PgConnection, version: i64, dirty: bool, extra: &str) -> Result<(), MigrateError> {
+        let mut sql = format!("TRUNCATE {};", self.qualified);
         if version >= 0 || (version == NIL && dirty) {
-            sqlx::query(&format!("INSERT INTO {} (version, dirty) VALUES ($1, $2)", self.qualified))
-                .bind(version)
-                .bind(dirty)
-                .execute(&mut *tx)
-                .await
-                .map_err(MigrateError::db)?;
+            sql.push_str(&format!("INSERT INTO {} (version, dirty) VALUES ({version}, {dirty});", self.qualified));
         }
-        tx.commit().await.map_err(MigrateError::db)
+        sql.push_str(extra);
+        sqlx::raw_sql(&sql).execute(&mut *conn).await.map_err(MigrateError::db)?;
+        Ok(())
+    }
+}
+
+/// A SQL string literal that reads the same whatever standard_conforming_strings says.
+pub fn literal(s: &str) -> String {
+    format!("E'{}'", s.replace('\0', "").replace('\\', "\\\\").replace('\'', "''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_escape_quotes_backslashes_and_nul() {
+        assert_eq!(literal("it's"), "E'it''s'");
+        assert_eq!(literal(r"a\b"), r"E'a\\b'");
+        assert_eq!(literal("x\0y"), "E'xy'");
     }
 }
