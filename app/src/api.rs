@@ -140,3 +140,31 @@ pub async fn create_migration(name: String) -> Result<String, AppError> {
         }
     }
 }
+
+/// Marks an existing schema as migrated after checking its objects; needs the database name typed.
+#[server(prefix = "/api", endpoint = "migration_bootstrap")]
+pub async fn run_bootstrap(confirm: String) -> Result<ops::model::BootstrapView, AppError> {
+    let caller = guard::require_session()?;
+    let c = &caller.console;
+    let database = c.config.database_url.database();
+    if confirm.trim() != database {
+        return Err(AppError::new(format!(
+            "Not confirmed: type the database name \"{database}\" to bootstrap {}. Nothing was changed.",
+            c.target()
+        )));
+    }
+    let migrator = c.migrator(&caller.actor).map_err(|e| AppError::new(e.to_string()))?;
+    let result = ops::migrate::bootstrap::bootstrap(&migrator).await;
+    let entry = ops::audit::Entry::new(caller.actor.clone(), "migrate bootstrap", c.target());
+    c.status.invalidate().await;
+    match result {
+        Ok(r) => {
+            c.record(entry.detail(format!("version {}", r.version)));
+            Ok(ops::model::BootstrapView { version: r.version, checked: r.checked })
+        }
+        Err(e) => {
+            c.record(entry.failed(e.to_string()));
+            Err(AppError::new(e.to_string()))
+        }
+    }
+}

@@ -239,6 +239,13 @@ pub struct SqlFile {
     pub body: String,
 }
 
+/// What a bootstrap checked and wrote.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BootstrapView {
+    pub version: i64,
+    pub checked: Vec<String>,
+}
+
 /// What the Migrations page starts: golang-migrate's operations.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum MigrateOp {

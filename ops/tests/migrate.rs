@@ -287,3 +287,29 @@ async fn the_embedded_migrations_go_up_and_all_the_way_down() {
     assert!(tables(&db).await.is_empty());
     run(&m, Op::Up(None)).await.expect("up again");
 }
+
+#[tokio::test]
+async fn bootstrap_checks_the_objects_then_marks_the_latest_version() {
+    let db = TestDb::create().await;
+    let source = Source::embedded().expect("embedded");
+    let latest = source.latest().expect("migrations") as i64;
+    let m = Migrator::new(source.clone(), db.database_url(), "test");
+    let e = ops::migrate::bootstrap::bootstrap(&m).await.expect_err("an empty database is refused");
+    assert!(
+        e.to_string().starts_with("bootstrap aborted: these objects of the HoloMUSH schema are missing: extension pg_trgm, table players"),
+        "{e}"
+    );
+    let mut c = PgConnection::connect(&db.url).await.expect("connect");
+    let exists: bool = sqlx::query_scalar("SELECT to_regclass('schema_migrations') IS NOT NULL").fetch_one(&mut c).await.expect("q");
+    assert!(!exists, "nothing was changed");
+
+    // An older HoloMUSH built the schema without golang-migrate.
+    for mig in source.iter() {
+        c.execute(mig.up.as_ref().expect("up").body.as_str()).await.expect("old-style schema");
+    }
+    let report = ops::migrate::bootstrap::bootstrap(&m).await.expect("bootstrap");
+    assert_eq!(report.version, latest);
+    assert!(report.checked.len() >= 10 && report.checked[0] == "extension pg_trgm", "{:?}", report.checked);
+    assert_eq!(version(&db).await, [(latest, false)]);
+    assert!(run(&m, Op::Up(None)).await.expect("nothing pending").steps.is_empty());
+}

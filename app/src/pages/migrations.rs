@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use ops::model::{JobStatus, JobView, MigrateOp, MigrationEntry, MigrationState, MigrationsView, SqlFailure};
 
-use crate::api::{job_status, migration_sql, migrations_view, CancelJob, CreateMigration, StartMigration};
+use crate::api::{job_status, migration_sql, migrations_view, CancelJob, CreateMigration, RunBootstrap, StartMigration};
 use crate::SchemaChanged;
 
 const POLL: Duration = Duration::from_millis(400);
@@ -117,6 +117,7 @@ pub fn MigrationsPage() -> impl IntoView {
             {move || message.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
         </section>
         <JobPanel job_res/>
+        <BootstrapForm confirm refresh/>
         <CreateForm view_res refresh/>
     }
 }
@@ -330,5 +331,41 @@ fn CreateForm(view_res: Resource<Result<MigrationsView, crate::error::AppError>>
                 })}
             </section>
         </Show>
+    }
+}
+
+/// The seed's bootstrap of an existing database, with the objects it checked.
+#[component]
+fn BootstrapForm(confirm: RwSignal<String>, refresh: RwSignal<u64>) -> impl IntoView {
+    let boot = ServerAction::<RunBootstrap>::new();
+    let schema_changed = use_context::<SchemaChanged>();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = boot.value().get() {
+            refresh.update(|r| *r += 1);
+            if let Some(s) = schema_changed {
+                s.0.update(|n| *n += 1);
+            }
+        }
+    });
+    view! {
+        <section class="card">
+            <h2>"Bootstrap an existing database"</h2>
+            <p class="muted small">
+                "For a database built by an older HoloMUSH without migrations: checks that every object of the embedded migrations exists, "
+                "then marks the latest version applied without running any. Same as "
+                <code>"psql -d holomush -f scripts/bootstrap-migrations.sql"</code>
+                ". Type the database name above to confirm."
+            </p>
+            <button on:click=move |_| { boot.dispatch(RunBootstrap { confirm: confirm.get_untracked() }); }>"Check and bootstrap"</button>
+            {move || boot.value().get().map(|r| match r {
+                Ok(b) => view! {
+                    <div data-testid="bootstrap-result">
+                        <p class="notice" role="status">{format!("Marked version {} as applied (clean). Checked:", b.version)}</p>
+                        <ul>{b.checked.into_iter().map(|o| view! { <li>{o}</li> }).collect_view()}</ul>
+                    </div>
+                }.into_any(),
+                Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+            })}
+        </section>
     }
 }

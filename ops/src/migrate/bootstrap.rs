@@ -23,7 +23,9 @@ pub async fn bootstrap(m: &Migrator) -> Result<BootstrapReport, MigrateError> {
     let table = Table::current(&mut conn).await?;
     let ids = m.lock_ids(&mut conn, &table).await?;
     lock::acquire(&mut conn, &ids, m.lock_timeout, &|_| {}).await?;
-    let ran = sqlx::raw_sql(SCRIPT).execute(&mut conn).await;
+    // psql meta-commands (`\set ON_ERROR_STOP on`) are psql's, not SQL.
+    let sql: String = SCRIPT.lines().filter(|l| !l.trim_start().starts_with('\\')).collect::<Vec<_>>().join("\n");
+    let ran = sqlx::raw_sql(&sql).execute(&mut conn).await;
     let result = match ran {
         Err(e) => Err(match e.as_database_error() {
             Some(d) => MigrateError::Refused(d.message().to_string()),

@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS characters_name_trgm_idx;
