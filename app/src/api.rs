@@ -59,8 +59,12 @@ pub async fn list_activity(filter: AuditFilter) -> Result<Vec<AuditRecord>, AppE
 pub async fn migrations_view() -> Result<ops::model::MigrationsView, AppError> {
     let caller = guard::require_session()?;
     let c = &caller.console;
-    let migrator = c.migrator(&caller.actor).map_err(|e| AppError::new(e.to_string()))?;
-    let status = ops::migrate::status::status(&migrator).await.map_err(|e| AppError::new(e.to_string()))?;
+    let migrator = c
+        .migrator(&caller.actor)
+        .map_err(|e| AppError::new(e.to_string()))?;
+    let status = ops::migrate::status::status(&migrator)
+        .await
+        .map_err(|e| AppError::new(e.to_string()))?;
     Ok(ops::model::MigrationsView {
         warnings: status.warnings(),
         status,
@@ -75,15 +79,24 @@ pub async fn migrations_view() -> Result<ops::model::MigrationsView, AppError> {
 #[server(prefix = "/api", endpoint = "migration_sql")]
 pub async fn migration_sql(version: u64) -> Result<ops::model::MigrationSql, AppError> {
     let caller = guard::require_session()?;
-    let migrator = caller.console.migrator(&caller.actor).map_err(|e| AppError::new(e.to_string()))?;
+    let migrator = caller
+        .console
+        .migrator(&caller.actor)
+        .map_err(|e| AppError::new(e.to_string()))?;
     let m = migrator
         .source
         .get(version)
         .ok_or_else(|| AppError::new(format!("no migration found for version {version}")))?;
     let file = |f: &Option<ops::migrate::source::MigrationFile>| {
-        f.as_ref().map(|f| ops::model::SqlFile { file: f.file_name.clone(), body: f.body.clone() })
+        f.as_ref().map(|f| ops::model::SqlFile {
+            file: f.file_name.clone(),
+            body: f.body.clone(),
+        })
     };
-    Ok(ops::model::MigrationSql { up: file(&m.up), down: file(&m.down) })
+    Ok(ops::model::MigrationSql {
+        up: file(&m.up),
+        down: file(&m.down),
+    })
 }
 
 /// Starts a migration job. Anything but `up` needs the database name typed as `confirm`.
@@ -98,7 +111,9 @@ pub async fn start_migration(op: ops::model::MigrateOp, confirm: String) -> Resu
             c.target()
         )));
     }
-    c.start_migration(op, &caller.actor).map(|job| job.id).map_err(AppError::new)
+    c.start_migration(op, &caller.actor)
+        .map(|job| job.id)
+        .map_err(AppError::new)
 }
 
 #[server(prefix = "/api", endpoint = "job")]
@@ -109,13 +124,21 @@ pub async fn job_status(id: u64) -> Result<ops::model::JobView, AppError> {
         .jobs
         .get(id)
         .map(|j| j.view())
-        .ok_or_else(|| AppError::new(format!("Job {id} is not known: it may be from before the console restarted.")))
+        .ok_or_else(|| {
+            AppError::new(format!(
+                "Job {id} is not known: it may be from before the console restarted."
+            ))
+        })
 }
 
 #[server(prefix = "/api", endpoint = "job_cancel")]
 pub async fn cancel_job(id: u64) -> Result<(), AppError> {
     let caller = guard::require_session()?;
-    let job = caller.console.jobs.get(id).ok_or_else(|| AppError::new(format!("Job {id} is not known.")))?;
+    let job = caller
+        .console
+        .jobs
+        .get(id)
+        .ok_or_else(|| AppError::new(format!("Job {id} is not known.")))?;
     job.cancel();
     Ok(())
 }
@@ -128,7 +151,11 @@ pub async fn create_migration(name: String) -> Result<String, AppError> {
         AppError::new("The migrations are embedded in the binary: set HOLOMUSH_MIGRATIONS_DIR to create new ones.")
     })?;
     let result = ops::migrate::create::create(&dir, &name);
-    let entry = ops::audit::Entry::new(caller.actor.clone(), "migrate create", dir.display().to_string());
+    let entry = ops::audit::Entry::new(
+        caller.actor.clone(),
+        "migrate create",
+        dir.display().to_string(),
+    );
     match result {
         Ok((up, down)) => {
             c.record(entry.detail(format!("{}", up.display())));
@@ -153,18 +180,20 @@ pub async fn run_bootstrap(confirm: String) -> Result<ops::model::BootstrapView,
             c.target()
         )));
     }
-    let migrator = c.migrator(&caller.actor).map_err(|e| AppError::new(e.to_string()))?;
-    let result = ops::migrate::bootstrap::bootstrap(&migrator).await;
-    let entry = ops::audit::Entry::new(caller.actor.clone(), "migrate bootstrap", c.target());
-    c.status.invalidate().await;
-    match result {
-        Ok(r) => {
-            c.record(entry.detail(format!("version {}", r.version)));
-            Ok(ops::model::BootstrapView { version: r.version, checked: r.checked })
-        }
-        Err(e) => {
-            c.record(entry.failed(e.to_string()));
-            Err(AppError::new(e.to_string()))
-        }
+    let job = c.start_bootstrap(&caller.actor).map_err(AppError::new)?;
+    let view = job.follow(|_| {}).await;
+    let result = view.result.unwrap_or_default();
+    if view.status != ops::model::JobStatus::Succeeded {
+        return Err(AppError::new(result));
     }
+    let checked = view
+        .lines
+        .iter()
+        .filter_map(|l| {
+            l.text
+                .strip_prefix(ops::console::CHECKED)
+                .map(str::to_string)
+        })
+        .collect();
+    Ok(ops::model::BootstrapView { result, checked })
 }

@@ -22,7 +22,11 @@ fn generate(dir: &Path) {
              ALTER TABLE bench_{i} ADD COLUMN flags int NOT NULL DEFAULT 0;\n"
         );
         std::fs::write(dir.join(format!("{i:06}_bench_{i}.up.sql")), up).expect("write");
-        std::fs::write(dir.join(format!("{i:06}_bench_{i}.down.sql")), format!("DROP TABLE bench_{i};\n")).expect("write");
+        std::fs::write(
+            dir.join(format!("{i:06}_bench_{i}.down.sql")),
+            format!("DROP TABLE bench_{i};\n"),
+        )
+        .expect("write");
     }
 }
 
@@ -47,7 +51,11 @@ fn psql(db: &TestDb, files: &[std::path::PathBuf]) -> Duration {
     let started = Instant::now();
     let out = cmd.output().expect("run psql");
     let took = started.elapsed();
-    assert!(out.status.success(), "psql failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "psql failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     took
 }
 
@@ -57,19 +65,28 @@ async fn main() {
     let _ = std::fs::remove_dir_all(&dir);
     generate(&dir);
     let source = Source::folder(&dir).expect("source");
-    let ups: Vec<_> = source.iter().map(|m| dir.join(&m.up.as_ref().expect("up").file_name)).collect();
+    let ups: Vec<_> = source
+        .iter()
+        .map(|m| dir.join(&m.up.as_ref().expect("up").file_name))
+        .collect();
 
     println!("Applying {FILES} generated migrations ({ROUNDS} rounds, median), each tool on a fresh database of the same server:");
     let mut engine_times = Vec::new();
     let mut psql_times = Vec::new();
     for round in 0..ROUNDS {
         // Alternate who goes first so neither always meets a warm server.
-        for which in if round % 2 == 0 { ["engine", "psql"] } else { ["psql", "engine"] } {
+        for which in if round % 2 == 0 {
+            ["engine", "psql"]
+        } else {
+            ["psql", "engine"]
+        } {
             let db = TestDb::create().await;
             if which == "engine" {
                 let m = Migrator::new(source.clone(), db.database_url(), "bench");
                 let started = Instant::now();
-                m.run(Op::Up(None), &|_| {}, &CancellationToken::new()).await.expect("engine run");
+                m.run(Op::Up(None), &|_| {}, &CancellationToken::new())
+                    .await
+                    .expect("engine run");
                 engine_times.push(started.elapsed());
             } else {
                 psql_times.push(psql(&db, &ups));
@@ -77,8 +94,17 @@ async fn main() {
         }
     }
     let (e, p) = (median(engine_times), median(psql_times));
-    println!("  holomush-admin engine: {:>8.1} ms", e.as_secs_f64() * 1000.0);
-    println!("  psql -f (one session): {:>8.1} ms", p.as_secs_f64() * 1000.0);
-    println!("  ratio engine/psql:     {:>8.2}x  (target <= 1.10x)", e.as_secs_f64() / p.as_secs_f64());
+    println!(
+        "  holomush-admin engine: {:>8.1} ms",
+        e.as_secs_f64() * 1000.0
+    );
+    println!(
+        "  psql -f (one session): {:>8.1} ms",
+        p.as_secs_f64() * 1000.0
+    );
+    println!(
+        "  ratio engine/psql:     {:>8.2}x  (target <= 1.10x)",
+        e.as_secs_f64() / p.as_secs_f64()
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -90,7 +90,9 @@ impl DatabaseUrl {
     /// The URL's path, decoded, with its leading slash: what golang-migrate's CLI and
     /// `migrate.New(url)` use as the database name in the lock id.
     pub fn url_path(&self) -> String {
-        url::Url::parse(&self.raw).map(|u| percent_decode(u.path())).unwrap_or_default()
+        url::Url::parse(&self.raw)
+            .map(|u| percent_decode(u.path()))
+            .unwrap_or_default()
     }
 
     pub fn connect_options(&self) -> PgConnectOptions {

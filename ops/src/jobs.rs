@@ -25,7 +25,10 @@ pub struct JobFailure {
 
 impl JobFailure {
     pub fn new(message: impl Into<String>) -> Self {
-        Self { message: message.into(), sql: None }
+        Self {
+            message: message.into(),
+            sql: None,
+        }
     }
 }
 
@@ -118,7 +121,11 @@ impl Job {
                     s.result = Some(summary.clone());
                 }
                 Err(f) => {
-                    s.status = if self.cancel.is_cancelled() { JobStatus::Cancelled } else { JobStatus::Failed };
+                    s.status = if self.cancel.is_cancelled() {
+                        JobStatus::Cancelled
+                    } else {
+                        JobStatus::Failed
+                    };
                     s.result = Some(f.message.clone());
                     s.failure = f.sql.clone();
                 }
@@ -138,19 +145,40 @@ pub struct Jobs {
 
 impl Jobs {
     pub fn new(audit: Arc<AuditLog>) -> Self {
-        Self { next: AtomicU64::new(1), jobs: Mutex::new(BTreeMap::new()), busy: Arc::new(tokio::sync::Mutex::new(())), audit }
+        Self {
+            next: AtomicU64::new(1),
+            jobs: Mutex::new(BTreeMap::new()),
+            busy: Arc::new(tokio::sync::Mutex::new(())),
+            audit,
+        }
     }
 
     pub fn get(&self, id: u64) -> Option<Arc<Job>> {
-        self.jobs.lock().unwrap_or_else(|p| p.into_inner()).get(&id).cloned()
+        self.jobs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&id)
+            .cloned()
     }
 
     pub fn running(&self) -> Option<Arc<Job>> {
-        self.jobs.lock().unwrap_or_else(|p| p.into_inner()).values().rev().find(|j| !j.is_done()).cloned()
+        self.jobs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .rev()
+            .find(|j| !j.is_done())
+            .cloned()
     }
 
     /// Starts `work` now, or refuses with a sentence when another job holds the database.
-    pub fn start<F, Fut>(&self, kind: &str, actor: &str, target: &str, work: F) -> Result<Arc<Job>, String>
+    pub fn start<F, Fut>(
+        &self,
+        kind: &str,
+        actor: &str,
+        target: &str,
+        work: F,
+    ) -> Result<Arc<Job>, String>
     where
         F: FnOnce(Arc<Job>) -> Fut + Send + 'static,
         Fut: Future<Output = Result<String, JobFailure>> + 'static,
@@ -171,14 +199,21 @@ impl Jobs {
             started_at: Utc::now(),
             t0: Instant::now(),
             cancel: CancellationToken::new(),
-            state: Mutex::new(State { status: JobStatus::Running, lines: Vec::new(), result: None, failure: None }),
+            state: Mutex::new(State {
+                status: JobStatus::Running,
+                lines: Vec::new(),
+                result: None,
+                failure: None,
+            }),
             changed,
         });
         {
             let mut jobs = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
             jobs.insert(job.id, job.clone());
             while jobs.len() > KEEP {
-                let Some(oldest) = jobs.keys().next().copied() else { break };
+                let Some(oldest) = jobs.keys().next().copied() else {
+                    break;
+                };
                 jobs.remove(&oldest);
             }
         }
@@ -187,26 +222,37 @@ impl Jobs {
         // Each job runs on a thread of its own with its own runtime: the work need not be
         // Send (sqlx's executor bounds make long engine futures fail that check), and a
         // long migration never occupies a worker of the web server.
-        let spawned = std::thread::Builder::new().name(format!("job-{}", job.id)).spawn(move || {
-            let _guard = guard;
-            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-                Ok(rt) => rt,
-                Err(e) => {
-                    running.finish(&Err(JobFailure::new(format!("The job could not start: {e}"))));
-                    return;
+        let spawned = std::thread::Builder::new()
+            .name(format!("job-{}", job.id))
+            .spawn(move || {
+                let _guard = guard;
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        running.finish(&Err(JobFailure::new(format!(
+                            "The job could not start: {e}"
+                        ))));
+                        return;
+                    }
+                };
+                let outcome = runtime.block_on(work(running.clone()));
+                let entry = Entry::new(
+                    running.actor.clone(),
+                    running.kind.clone(),
+                    running.target.clone(),
+                );
+                let entry = match &outcome {
+                    Ok(summary) => entry.detail(summary.clone()),
+                    Err(f) => entry.failed(f.message.chars().take(2000).collect::<String>()),
+                };
+                if let Err(e) = audit.record(entry) {
+                    tracing::error!("{e}");
                 }
-            };
-            let outcome = runtime.block_on(work(running.clone()));
-            let entry = Entry::new(running.actor.clone(), running.kind.clone(), running.target.clone());
-            let entry = match &outcome {
-                Ok(summary) => entry.detail(summary.clone()),
-                Err(f) => entry.failed(f.message.chars().take(2000).collect::<String>()),
-            };
-            if let Err(e) = audit.record(entry) {
-                tracing::error!("{e}");
-            }
-            running.finish(&outcome);
-        });
+                running.finish(&outcome);
+            });
         spawned.map_err(|e| format!("The job could not start: {e}"))?;
         Ok(job)
     }

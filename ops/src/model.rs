@@ -210,7 +210,6 @@ impl MigrationStatus {
     }
 }
 
-
 /// Everything the Migrations page shows at once.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MigrationsView {
@@ -242,7 +241,8 @@ pub struct SqlFile {
 /// What a bootstrap checked and wrote.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BootstrapView {
-    pub version: i64,
+    /// One sentence: the version marked.
+    pub result: String,
     pub checked: Vec<String>,
 }
 

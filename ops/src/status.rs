@@ -12,7 +12,7 @@ use tokio::sync::Mutex;
 
 use crate::config::Config;
 use crate::db::describe_error;
-use crate::model::{Connection, Extension, SchemaVersion, PoolStats, ServerFacts, StatusSnapshot};
+use crate::model::{Connection, Extension, PoolStats, SchemaVersion, ServerFacts, StatusSnapshot};
 
 pub const MAX_AGE: Duration = Duration::from_secs(1);
 

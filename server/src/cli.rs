@@ -2,7 +2,7 @@
 
 use clap::{Args, Parser, Subcommand};
 use ops::migrate::Op;
-use ops::model::{format_bytes, AuditFilter, Connection, Extension, SchemaVersion, Outcome};
+use ops::model::{format_bytes, AuditFilter, Connection, Extension, Outcome, SchemaVersion};
 
 /// The HoloMUSH database console: a web admin console and a CLI for HoloMUSH's PostgreSQL
 /// database. Configuration comes from the environment (DATABASE_URL, DB_MAX_CONNS,
@@ -93,8 +93,13 @@ pub async fn migrate(cmd: MigrateCommand) -> Result<(), String> {
             let dir = console.config.migrations_dir.clone().ok_or_else(|| {
                 "The migrations are the set embedded in holomush-admin: set HOLOMUSH_MIGRATIONS_DIR to the folder to create them in.".to_string()
             })?;
-            let (up, down) = ops::migrate::create::create(&dir, &name).map_err(|e| e.to_string())?;
-            console.record(ops::audit::Entry::new("cli", "migrate create", up.display().to_string()));
+            let (up, down) =
+                ops::migrate::create::create(&dir, &name).map_err(|e| e.to_string())?;
+            console.record(ops::audit::Entry::new(
+                "cli",
+                "migrate create",
+                up.display().to_string(),
+            ));
             println!("Created {}\nCreated {}", up.display(), down.display());
             return Ok(());
         }
@@ -111,10 +116,14 @@ pub async fn migrate(cmd: MigrateCommand) -> Result<(), String> {
         MigrateCommand::Force { version } => Op::Force(version),
     };
     let job = console.start_migration(op, "cli")?;
-    let view = job.follow(|line| eprintln!("{:>7.3}s  {}", line.at_ms as f64 / 1000.0, line.text)).await;
+    let view = job
+        .follow(|line| eprintln!("{:>7.3}s  {}", line.at_ms as f64 / 1000.0, line.text))
+        .await;
     match view.status {
         ops::model::JobStatus::Succeeded => Ok(()),
-        _ => Err(view.result.unwrap_or_else(|| "The migration failed.".to_string())),
+        _ => Err(view
+            .result
+            .unwrap_or_else(|| "The migration failed.".to_string())),
     }
 }
 
@@ -122,23 +131,35 @@ fn confirm_database(console: &ops::Console) -> Result<(), String> {
     let name = console.config.database_url.database();
     eprint!("This rolls back every migration of database \"{name}\" ({}). Type the database name to go on: ", console.target());
     let mut answer = String::new();
-    std::io::stdin().read_line(&mut answer).map_err(|e| format!("Could not read the answer: {e}"))?;
+    std::io::stdin()
+        .read_line(&mut answer)
+        .map_err(|e| format!("Could not read the answer: {e}"))?;
     if answer.trim() != name {
-        return Err(format!("Not confirmed: nothing was changed. Type \"{name}\" exactly, or pass --yes."));
+        return Err(format!(
+            "Not confirmed: nothing was changed. Type \"{name}\" exactly, or pass --yes."
+        ));
     }
     Ok(())
 }
 
 async fn migrate_status(console: &ops::Console, json: bool) -> Result<(), String> {
     let migrator = console.migrator("cli").map_err(|e| e.to_string())?;
-    let status = ops::migrate::status::status(&migrator).await.map_err(|e| e.to_string())?;
+    let status = ops::migrate::status::status(&migrator)
+        .await
+        .map_err(|e| e.to_string())?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&status).map_err(|e| e.to_string())?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&status).map_err(|e| e.to_string())?
+        );
         return Ok(());
     }
     println!("{}", status.version_line());
     for e in &status.migrations {
-        let when = e.applied_at.map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_default();
+        let when = e
+            .applied_at
+            .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+            .unwrap_or_default();
         let took = e.duration_ms.map(|d| format!("{d} ms")).unwrap_or_default();
         println!(
             "{:>8}  {:<12} {:<32} {:<20} {:>9}  {}{}",
@@ -148,7 +169,11 @@ async fn migrate_status(console: &ops::Console, json: bool) -> Result<(), String
             when,
             took,
             e.applied_by.as_deref().unwrap_or(""),
-            if e.drift { "  DRIFT: file changed since applied" } else { "" }
+            if e.drift {
+                "  DRIFT: file changed since applied"
+            } else {
+                ""
+            }
         );
     }
     for w in status.warnings() {
@@ -158,19 +183,16 @@ async fn migrate_status(console: &ops::Console, json: bool) -> Result<(), String
 }
 
 async fn bootstrap(console: &ops::Console) -> Result<(), String> {
-    let migrator = console.migrator("cli").map_err(|e| e.to_string())?;
-    let result = ops::migrate::bootstrap::bootstrap(&migrator).await;
-    match &result {
-        Ok(report) => {
-            for o in &report.checked {
-                println!("ok  {o}");
-            }
-            println!("Marked version {} as applied (clean).", report.version);
-            console.record(ops::audit::Entry::new("cli", "migrate bootstrap", console.target()).detail(format!("version {}", report.version)));
+    let job = console.start_bootstrap("cli")?;
+    let view = job.follow(|line| println!("{}", line.text)).await;
+    let result = view.result.unwrap_or_default();
+    match view.status {
+        ops::model::JobStatus::Succeeded => {
+            println!("{result}");
+            Ok(())
         }
-        Err(e) => console.record(ops::audit::Entry::new("cli", "migrate bootstrap", console.target()).failed(e.to_string())),
+        _ => Err(result),
     }
-    result.map(|_| ()).map_err(|e| e.to_string())
 }
 
 fn open() -> Result<ops::Console, String> {

@@ -188,13 +188,24 @@ async fn migrate_commands_work_as_the_seed_writes_them() {
     ] {
         std::fs::write(dir.join(name), body).expect("write");
     }
-    let data = std::env::temp_dir().join(format!("{}-cli-migrate", db.name)).display().to_string();
+    let data = std::env::temp_dir()
+        .join(format!("{}-cli-migrate", db.name))
+        .display()
+        .to_string();
     let d = dir.display().to_string();
-    let vars = [("DATABASE_URL", db.url.as_str()), ("HOLOMUSH_ADMIN_DATA", data.as_str()), ("HOLOMUSH_MIGRATIONS_DIR", d.as_str())];
+    let vars = [
+        ("DATABASE_URL", db.url.as_str()),
+        ("HOLOMUSH_ADMIN_DATA", data.as_str()),
+        ("HOLOMUSH_MIGRATIONS_DIR", d.as_str()),
+    ];
 
     let o = run(&["migrate", "up"], &vars);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stderr(&o).contains("Applied 3/up c"), "progress lines: {}", stderr(&o));
+    assert!(
+        stderr(&o).contains("Applied 3/up c"),
+        "progress lines: {}",
+        stderr(&o)
+    );
     let o = run(&["migrate", "up"], &vars);
     assert!(o.status.success(), "no change is success");
     assert!(stderr(&o).contains("no change"), "{}", stderr(&o));
@@ -214,11 +225,22 @@ async fn migrate_commands_work_as_the_seed_writes_them() {
     assert_eq!(json["migrations"][0]["applied_by"], "cli");
 
     let o = run(&["migrate", "force", "-1"], &vars);
-    assert!(o.status.success(), "force -1 works as written: {}", stderr(&o));
-    assert_eq!(stdout(&run(&["migrate", "status"], &vars)).lines().next(), Some("no version"));
+    assert!(
+        o.status.success(),
+        "force -1 works as written: {}",
+        stderr(&o)
+    );
+    assert_eq!(
+        stdout(&run(&["migrate", "status"], &vars)).lines().next(),
+        Some("no version")
+    );
     let o = run(&["migrate", "force", "-2"], &vars);
     assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("version must be >= -1"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("version must be >= -1"),
+        "{}",
+        stderr(&o)
+    );
     run(&["migrate", "force", "2"], &vars);
 
     let o = run(&["migrate", "create", "../escape"], &vars);
@@ -226,18 +248,39 @@ async fn migrate_commands_work_as_the_seed_writes_them() {
     assert!(stderr(&o).contains("not a valid migration name"));
     let o = run(&["migrate", "create", "add_flags"], &vars);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(dir.join("000004_add_flags.up.sql").exists() && dir.join("000004_add_flags.down.sql").exists());
+    assert!(
+        dir.join("000004_add_flags.up.sql").exists()
+            && dir.join("000004_add_flags.down.sql").exists()
+    );
 
     let o = run(&["migrate", "down", "--all"], &vars);
-    assert_eq!(o.status.code(), Some(2), "not confirmed without a typed name");
-    assert!(stderr(&o).contains("Not confirmed: nothing was changed"), "{}", stderr(&o));
-    assert_eq!(stdout(&run(&["migrate", "status"], &vars)).lines().next(), Some("2"));
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "not confirmed without a typed name"
+    );
+    assert!(
+        stderr(&o).contains("Not confirmed: nothing was changed"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        stdout(&run(&["migrate", "status"], &vars)).lines().next(),
+        Some("2")
+    );
     let o = run(&["migrate", "down", "--all", "--yes"], &vars);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(stdout(&run(&["migrate", "status"], &vars)).lines().next(), Some("no version"));
+    assert_eq!(
+        stdout(&run(&["migrate", "status"], &vars)).lines().next(),
+        Some("no version")
+    );
 
-    let log = std::fs::read_to_string(std::path::Path::new(&data).join("audit.log")).expect("audit");
-    assert!(log.contains("\"action\":\"migrate up\"") && log.contains("\"action\":\"migrate force -1\""));
+    let log =
+        std::fs::read_to_string(std::path::Path::new(&data).join("audit.log")).expect("audit");
+    assert!(
+        log.contains("\"action\":\"migrate up\"")
+            && log.contains("\"action\":\"migrate force -1\"")
+    );
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_dir_all(&data);
 }

@@ -2,9 +2,14 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
-use ops::model::{JobStatus, JobView, MigrateOp, MigrationEntry, MigrationState, MigrationsView, SqlFailure};
+use ops::model::{
+    JobStatus, JobView, MigrateOp, MigrationEntry, MigrationState, MigrationsView, SqlFailure,
+};
 
-use crate::api::{job_status, migration_sql, migrations_view, CancelJob, CreateMigration, RunBootstrap, StartMigration};
+use crate::api::{
+    job_status, migration_sql, migrations_view, CancelJob, CreateMigration, RunBootstrap,
+    StartMigration,
+};
 use crate::SchemaChanged;
 
 const POLL: Duration = Duration::from_millis(400);
@@ -25,7 +30,11 @@ pub fn MigrationsPage() -> impl IntoView {
         },
     );
     let running = move || {
-        job_res.get_untracked().and_then(|r| r.ok()).flatten().is_some_and(|j| j.status == JobStatus::Running)
+        job_res
+            .get_untracked()
+            .and_then(|r| r.ok())
+            .flatten()
+            .is_some_and(|j| j.status == JobStatus::Running)
             || (job_id.get_untracked().is_some() && job_res.get_untracked().is_none())
     };
     Effect::new(move |_| {
@@ -68,9 +77,13 @@ pub fn MigrationsPage() -> impl IntoView {
     let confirm = RwSignal::new(String::new());
     let version_input = RwSignal::new(String::new());
     let run = move |op: MigrateOp| {
-        start.dispatch(StartMigration { op, confirm: confirm.get_untracked() });
+        start.dispatch(StartMigration {
+            op,
+            confirm: confirm.get_untracked(),
+        });
     };
-    let typed_version = move || -> Option<i64> { version_input.get_untracked().trim().parse().ok() };
+    let typed_version =
+        move || -> Option<i64> { version_input.get_untracked().trim().parse().ok() };
     let shown_sql = RwSignal::new(None::<u64>);
 
     view! {
@@ -123,10 +136,19 @@ pub fn MigrationsPage() -> impl IntoView {
 }
 
 #[component]
-fn Overview(v: MigrationsView, shown_sql: RwSignal<Option<u64>>, run: impl Fn(MigrateOp) + Copy + Send + Sync + 'static) -> impl IntoView {
+fn Overview(
+    v: MigrationsView,
+    shown_sql: RwSignal<Option<u64>>,
+    run: impl Fn(MigrateOp) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
     let version = v.status.version_line();
     let dirty = v.status.dirty;
-    let pending = v.status.migrations.iter().filter(|m| m.state == MigrationState::Pending).count();
+    let pending = v
+        .status
+        .migrations
+        .iter()
+        .filter(|m| m.state == MigrationState::Pending)
+        .count();
     let timeline = Timeline(v.status.migrations.clone());
     view! {
         <p class="muted small" data-testid="target">"Database " <strong>{v.database.clone()}</strong> " · " <code>{v.target.clone()}</code> " · source: " {v.source.clone()}</p>
@@ -164,7 +186,12 @@ fn Overview(v: MigrationsView, shown_sql: RwSignal<Option<u64>>, run: impl Fn(Mi
 }
 
 #[component]
-fn Row(m: MigrationEntry, steps: Option<u64>, shown_sql: RwSignal<Option<u64>>, run: impl Fn(MigrateOp) + Copy + Send + Sync + 'static) -> impl IntoView {
+fn Row(
+    m: MigrationEntry,
+    steps: Option<u64>,
+    shown_sql: RwSignal<Option<u64>>,
+    run: impl Fn(MigrateOp) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
     let version = m.version;
     let state = m.state.as_str();
     view! {
@@ -185,12 +212,15 @@ fn Row(m: MigrationEntry, steps: Option<u64>, shown_sql: RwSignal<Option<u64>>, 
 
 #[component]
 fn SqlPanel(shown_sql: RwSignal<Option<u64>>) -> impl IntoView {
-    let sql = Resource::new(move || shown_sql.get(), |v| async move {
-        match v {
-            Some(v) => migration_sql(v).await.map(|s| Some((v, s))),
-            None => Ok(None),
-        }
-    });
+    let sql = Resource::new(
+        move || shown_sql.get(),
+        |v| async move {
+            match v {
+                Some(v) => migration_sql(v).await.map(|s| Some((v, s))),
+                None => Ok(None),
+            }
+        },
+    );
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
@@ -274,15 +304,28 @@ fn FailedSql(f: SqlFailure) -> impl IntoView {
 /// When each applied migration ran, as dots on a line.
 #[allow(non_snake_case)]
 fn Timeline(entries: Vec<MigrationEntry>) -> impl IntoView {
-    let points: Vec<(u64, i64)> = entries.iter().filter_map(|e| e.applied_at.map(|t| (e.version, t.timestamp_millis()))).collect();
+    let points: Vec<(u64, i64)> = entries
+        .iter()
+        .filter_map(|e| e.applied_at.map(|t| (e.version, t.timestamp_millis())))
+        .collect();
     if points.is_empty() {
         return view! { <p class="muted small">"The timeline fills in as the console applies migrations (versions applied by HoloMUSH itself have no record)."</p> }.into_any();
     }
     let min = points.iter().map(|p| p.1).min().unwrap_or(0);
     let max = points.iter().map(|p| p.1).max().unwrap_or(0);
     let span = (max - min).max(1) as f64;
-    let first = entries.iter().filter_map(|e| e.applied_at).min().map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default();
-    let last = entries.iter().filter_map(|e| e.applied_at).max().map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default();
+    let first = entries
+        .iter()
+        .filter_map(|e| e.applied_at)
+        .min()
+        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default();
+    let last = entries
+        .iter()
+        .filter_map(|e| e.applied_at)
+        .max()
+        .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default();
     view! {
         <section class="card" data-testid="timeline">
             <h2>"Timeline"</h2>
@@ -306,7 +349,10 @@ fn Timeline(entries: Vec<MigrationEntry>) -> impl IntoView {
 }
 
 #[component]
-fn CreateForm(view_res: Resource<Result<MigrationsView, crate::error::AppError>>, refresh: RwSignal<u64>) -> impl IntoView {
+fn CreateForm(
+    view_res: Resource<Result<MigrationsView, crate::error::AppError>>,
+    refresh: RwSignal<u64>,
+) -> impl IntoView {
     let create = ServerAction::<CreateMigration>::new();
     let name = RwSignal::new(String::new());
     Effect::new(move |_| {
@@ -314,7 +360,12 @@ fn CreateForm(view_res: Resource<Result<MigrationsView, crate::error::AppError>>
             refresh.update(|r| *r += 1);
         }
     });
-    let can_create = move || view_res.get().and_then(|r| r.ok()).is_some_and(|v| v.can_create);
+    let can_create = move || {
+        view_res
+            .get()
+            .and_then(|r| r.ok())
+            .is_some_and(|v| v.can_create)
+    };
     view! {
         <Show when=can_create fallback=|| view! {
             <p class="muted small">"New migrations are written into a folder: set HOLOMUSH_MIGRATIONS_DIR to create them here (the embedded set is read-only)."</p>
@@ -360,7 +411,7 @@ fn BootstrapForm(confirm: RwSignal<String>, refresh: RwSignal<u64>) -> impl Into
             {move || boot.value().get().map(|r| match r {
                 Ok(b) => view! {
                     <div data-testid="bootstrap-result">
-                        <p class="notice" role="status">{format!("Marked version {} as applied (clean). Checked:", b.version)}</p>
+                        <p class="notice" role="status">{b.result} " Checked:"</p>
                         <ul>{b.checked.into_iter().map(|o| view! { <li>{o}</li> }).collect_view()}</ul>
                     </div>
                 }.into_any(),

@@ -24,7 +24,11 @@ pub async fn bootstrap(m: &Migrator) -> Result<BootstrapReport, MigrateError> {
     let ids = m.lock_ids(&mut conn, &table).await?;
     lock::acquire(&mut conn, &ids, m.lock_timeout, &|_| {}).await?;
     // psql meta-commands (`\set ON_ERROR_STOP on`) are psql's, not SQL.
-    let sql: String = SCRIPT.lines().filter(|l| !l.trim_start().starts_with('\\')).collect::<Vec<_>>().join("\n");
+    let sql: String = SCRIPT
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('\\'))
+        .collect::<Vec<_>>()
+        .join("\n");
     let ran = sqlx::raw_sql(&sql).execute(&mut conn).await;
     let result = match ran {
         Err(e) => Err(match e.as_database_error() {
@@ -33,11 +37,12 @@ pub async fn bootstrap(m: &Migrator) -> Result<BootstrapReport, MigrateError> {
         }),
         Ok(_) => {
             // The script leaves the list of what it checked in a temporary table.
-            let checked: Vec<String> =
-                sqlx::query_scalar("SELECT kind || ' ' || name FROM pg_temp.bootstrap_checked ORDER BY ord")
-                    .fetch_all(&mut conn)
-                    .await
-                    .unwrap_or_default();
+            let checked: Vec<String> = sqlx::query_scalar(
+                "SELECT kind || ' ' || name FROM pg_temp.bootstrap_checked ORDER BY ord",
+            )
+            .fetch_all(&mut conn)
+            .await
+            .unwrap_or_default();
             let (version, _) = table.version(&mut conn).await?;
             Ok(BootstrapReport { version, checked })
         }

@@ -7,14 +7,19 @@ use super::MigrateError;
 
 pub fn validate_name(name: &str) -> Result<(), MigrateError> {
     if name.is_empty() {
-        return Err(MigrateError::Refused("A migration needs a name, e.g. `migrate create add_player_flags`.".to_string()));
+        return Err(MigrateError::Refused(
+            "A migration needs a name, e.g. `migrate create add_player_flags`.".to_string(),
+        ));
     }
     if name.contains('/') || name.contains('\\') || name.contains("..") {
         return Err(MigrateError::Refused(format!(
             "\"{name}\" is not a valid migration name: it contains a path separator; use only a-z, 0-9 and _."
         )));
     }
-    if !name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_') {
+    if !name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+    {
         return Err(MigrateError::Refused(format!(
             "\"{name}\" is not a valid migration name: use only lowercase letters a-z, digits 0-9 and _."
         )));
@@ -37,8 +42,14 @@ pub fn create(dir: &Path, name: &str) -> Result<(PathBuf, PathBuf), MigrateError
             .and_then(|mut f| std::io::Write::write_all(&mut f, body.as_bytes()))
             .map_err(|e| MigrateError::Source(format!("Could not write {} ({e}).", path.display())))
     };
-    write(&up, &format!("-- {name}: the change. Runs as one transaction; no BEGIN/COMMIT.\n"))?;
-    write(&down, &format!("-- {name}: undo exactly what the up file does.\n"))?;
+    write(
+        &up,
+        &format!("-- {name}: the change. Runs as one transaction; no BEGIN/COMMIT.\n"),
+    )?;
+    write(
+        &down,
+        &format!("-- {name}: undo exactly what the up file does.\n"),
+    )?;
     Ok((up, down))
 }
 

@@ -38,7 +38,13 @@ pub struct RunReport {
 
 impl RunReport {
     pub fn summary(&self) -> String {
-        let show = |v: i64| if v == NIL { "no version".to_string() } else { v.to_string() };
+        let show = |v: i64| {
+            if v == NIL {
+                "no version".to_string()
+            } else {
+                v.to_string()
+            }
+        };
         if self.steps.is_empty() && self.from == self.to {
             return format!("no change: the database is at {}", show(self.to));
         }
@@ -68,7 +74,12 @@ struct Plan {
 
 impl Migrator {
     pub fn new(source: Source, url: DatabaseUrl, actor: impl Into<String>) -> Self {
-        Self { source, url, lock_timeout: lock::DEFAULT_TIMEOUT, actor: actor.into() }
+        Self {
+            source,
+            url,
+            lock_timeout: lock::DEFAULT_TIMEOUT,
+            actor: actor.into(),
+        }
     }
 
     pub async fn connect(&self) -> Result<PgConnection, MigrateError> {
@@ -78,7 +89,11 @@ impl Migrator {
     }
 
     /// The two golang-migrate lock ids for this database, in the order we take them.
-    pub async fn lock_ids(&self, conn: &mut PgConnection, table: &Table) -> Result<Vec<i64>, MigrateError> {
+    pub async fn lock_ids(
+        &self,
+        conn: &mut PgConnection,
+        table: &Table,
+    ) -> Result<Vec<i64>, MigrateError> {
         let current: String = sqlx::query_scalar("SELECT current_database()")
             .fetch_one(&mut *conn)
             .await
@@ -91,7 +106,12 @@ impl Migrator {
         Ok(ids)
     }
 
-    pub async fn run(&self, op: Op, log: &Log, cancel: &CancellationToken) -> Result<RunReport, MigrateError> {
+    pub async fn run(
+        &self,
+        op: Op,
+        log: &Log,
+        cancel: &CancellationToken,
+    ) -> Result<RunReport, MigrateError> {
         let mut conn = self.connect().await?;
         let table = Table::current(&mut conn).await?;
         let ids = self.lock_ids(&mut conn, &table).await?;
@@ -125,7 +145,11 @@ impl Migrator {
             }
             table.set_version(conn, v, false).await?;
             log(format!("Forced the version to {v} (clean); no SQL ran"));
-            return Ok(RunReport { from, to: v, steps: Vec::new() });
+            return Ok(RunReport {
+                from,
+                to: v,
+                steps: Vec::new(),
+            });
         }
         if dirty {
             return Err(MigrateError::Dirty(from));
@@ -137,15 +161,32 @@ impl Migrator {
             if cancel.is_cancelled() {
                 return Err(MigrateError::Cancelled(version.to_string()));
             }
-            let Some(m) = self.source.get(version) else { return Err(MigrateError::NoMigration(version as i64)) };
-            let step = self.apply(conn, table, m, direction, target, current, with_history, log).await?;
+            let Some(m) = self.source.get(version) else {
+                return Err(MigrateError::NoMigration(version as i64));
+            };
+            let step = self
+                .apply(
+                    conn,
+                    table,
+                    m,
+                    direction,
+                    target,
+                    current,
+                    with_history,
+                    log,
+                )
+                .await?;
             steps.push(step);
             current = target;
         }
         if plan.short > 0 {
             return Err(MigrateError::ShortLimit(plan.short));
         }
-        Ok(RunReport { from, to: current, steps })
+        Ok(RunReport {
+            from,
+            to: current,
+            steps,
+        })
     }
 
     fn exists(&self, version: i64) -> Result<u64, MigrateError> {
@@ -160,7 +201,11 @@ impl Migrator {
         let mut short = 0;
         match op {
             Op::Up(limit) => {
-                let mut next = if from == NIL { self.source.first() } else { self.source.next(self.exists(from)?) };
+                let mut next = if from == NIL {
+                    self.source.first()
+                } else {
+                    self.source.next(self.exists(from)?)
+                };
                 while let Some(v) = next {
                     if limit.is_some_and(|l| steps.len() as u64 >= l) {
                         break;
@@ -200,7 +245,11 @@ impl Migrator {
                 let target = self.exists(target as i64)?;
                 let target_i = target as i64;
                 if from == NIL || target_i > from {
-                    let mut next = if from == NIL { self.source.first() } else { self.source.next(self.exists(from)?) };
+                    let mut next = if from == NIL {
+                        self.source.first()
+                    } else {
+                        self.source.next(self.exists(from)?)
+                    };
                     while let Some(v) = next.filter(|v| *v <= target) {
                         steps.push((v, Direction::Up, v as i64));
                         next = self.source.next(v);
@@ -250,7 +299,9 @@ impl Migrator {
         let started_at = Utc::now();
         let started = Instant::now();
         let outcome = match file {
-            Some(f) if !f.body.trim().is_empty() => sqlx::raw_sql(&f.body).execute(&mut *conn).await.map(|_| ()),
+            Some(f) if !f.body.trim().is_empty() => {
+                sqlx::raw_sql(&f.body).execute(&mut *conn).await.map(|_| ())
+            }
             _ => Ok(()),
         };
         let duration = started.elapsed();
@@ -276,18 +327,34 @@ impl Migrator {
             return Err(failure);
         }
         // The clean version and its history record commit together, in one round trip.
-        let extra = if with_history { history::insert_sql(&record) } else { String::new() };
+        let extra = if with_history {
+            history::insert_sql(&record)
+        } else {
+            String::new()
+        };
         table.set_version_with(conn, target, false, &extra).await?;
         log(format!("Applied {label} in {} ms", duration.as_millis()));
-        Ok(StepReport { version: m.version, name: m.name.clone(), direction, duration, empty: file.is_none() })
+        Ok(StepReport {
+            version: m.version,
+            name: m.name.clone(),
+            direction,
+            duration,
+            empty: file.is_none(),
+        })
     }
 }
 
 /// golang-migrate's text: `migration failed: MSG (column C), DETAIL in line L: BODY (details: SEVERITY: MSG (SQLSTATE CODE))`.
 pub fn failure(err: &sqlx::Error, body: &str, version: u64) -> MigrateError {
-    let Some(pg) = err.as_database_error().and_then(|d| d.try_downcast_ref::<PgDatabaseError>()) else {
+    let Some(pg) = err
+        .as_database_error()
+        .and_then(|d| d.try_downcast_ref::<PgDatabaseError>())
+    else {
         return MigrateError::Failed {
-            message: format!("migration failed in line 0: {body} (details: {})", crate::config::mask_url(&err.to_string())),
+            message: format!(
+                "migration failed in line 0: {body} (details: {})",
+                crate::config::mask_url(&err.to_string())
+            ),
             version,
             line: None,
             column: None,
@@ -316,7 +383,11 @@ pub fn failure(err: &sqlx::Error, body: &str, version: u64) -> MigrateError {
         PgSeverity::Log => "LOG",
     };
     MigrateError::Failed {
-        message: format!("{message} in line {line}: {body} (details: {severity}: {} (SQLSTATE {}))", pg.message(), pg.code()),
+        message: format!(
+            "{message} in line {line}: {body} (details: {severity}: {} (SQLSTATE {}))",
+            pg.message(),
+            pg.code()
+        ),
         version,
         line: position.map(|(l, _)| l),
         column: position.map(|(_, c)| c),
@@ -332,9 +403,15 @@ pub fn line_column(body: &str, pos: usize) -> Option<(u32, u32)> {
     }
     let sel = &chars[..pos];
     let line = sel.iter().filter(|c| **c == '\n').count() + 1;
-    let last_nl = sel.iter().rposition(|c| *c == '\n').map_or(-1, |i| i as i64);
+    let last_nl = sel
+        .iter()
+        .rposition(|c| *c == '\n')
+        .map_or(-1, |i| i as i64);
     let col = pos as i64 - 1 - last_nl;
-    Some((u32::try_from(line).unwrap_or(u32::MAX), u32::try_from(col).unwrap_or(0)))
+    Some((
+        u32::try_from(line).unwrap_or(u32::MAX),
+        u32::try_from(col).unwrap_or(0),
+    ))
 }
 
 #[cfg(test)]
@@ -346,7 +423,11 @@ mod tests {
         let body = "CREATE TABLE a (id int);\nCREATE TABLE b (id intt);";
         let pos = body.find("intt").expect("found") + 1;
         assert_eq!(line_column(body, pos), Some((2, 20)));
-        assert_eq!(line_column("é\nxx", 4), Some((2, 2)), "characters, not bytes");
+        assert_eq!(
+            line_column("é\nxx", 4),
+            Some((2, 2)),
+            "characters, not bytes"
+        );
         assert_eq!(line_column("abc", 9), None);
     }
 }

@@ -41,10 +41,11 @@ pub struct Record {
 
 /// Creates the history table; a user without CREATE gets a warning, not a failure.
 pub async fn ensure(conn: &mut PgConnection) -> Result<(), String> {
-    let exists: bool = sqlx::query_scalar("SELECT to_regclass('holomush_admin.migration_history') IS NOT NULL")
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(|e| e.to_string())?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT to_regclass('holomush_admin.migration_history') IS NOT NULL")
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(|e| e.to_string())?;
     if exists {
         return Ok(());
     }
@@ -97,10 +98,11 @@ pub async fn append(conn: &mut PgConnection, r: &Record) -> Result<(), MigrateEr
 
 /// Oldest first; empty when there is no history table yet.
 pub async fn all(conn: &mut PgConnection) -> Result<Vec<Record>, MigrateError> {
-    let exists: bool = sqlx::query_scalar("SELECT to_regclass('holomush_admin.migration_history') IS NOT NULL")
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(MigrateError::db)?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT to_regclass('holomush_admin.migration_history') IS NOT NULL")
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(MigrateError::db)?;
     if !exists {
         return Ok(Vec::new());
     }

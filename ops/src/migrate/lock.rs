@@ -47,7 +47,9 @@ pub async fn holder(conn: &mut PgConnection, id: i64) -> Option<String> {
     let app: String = row.try_get("app").ok()?;
     let client: String = row.try_get("client").ok()?;
     let since: String = row.try_get("since").ok()?;
-    Some(format!("pid {pid} ({app}, from {client}, connected since {since} UTC)"))
+    Some(format!(
+        "pid {pid} ({app}, from {client}, connected since {since} UTC)"
+    ))
 }
 
 /// Takes every id in order, polling so that a session blocked behind us (a
@@ -73,13 +75,20 @@ pub async fn acquire(
                 taken.push(id);
                 break;
             }
-            let who = holder(conn, id).await.unwrap_or_else(|| "another session".to_string());
+            let who = holder(conn, id)
+                .await
+                .unwrap_or_else(|| "another session".to_string());
             if started.elapsed() >= timeout {
                 release(conn, &taken).await;
-                return Err(MigrateError::LockTimeout { waited: timeout, holder: who });
+                return Err(MigrateError::LockTimeout {
+                    waited: timeout,
+                    holder: who,
+                });
             }
             if last_report.is_none_or(|t| t.elapsed() >= REPORT_EVERY) {
-                log(format!("Waiting for the migration lock {id}, held by {who}"));
+                log(format!(
+                    "Waiting for the migration lock {id}, held by {who}"
+                ));
                 last_report = Some(Instant::now());
             }
             tokio::time::sleep(POLL).await;
@@ -90,7 +99,11 @@ pub async fn acquire(
 
 pub async fn release(conn: &mut PgConnection, ids: &[i64]) {
     for &id in ids.iter().rev() {
-        if let Err(e) = sqlx::query("SELECT pg_advisory_unlock($1)").bind(id).execute(&mut *conn).await {
+        if let Err(e) = sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(id)
+            .execute(&mut *conn)
+            .await
+        {
             tracing::warn!("could not release advisory lock {id}: {e}");
         }
     }

@@ -32,7 +32,12 @@ pub enum MigrateError {
     LockTimeout { waited: Duration, holder: String },
     /// A migration file failed: golang-migrate's `migration failed: …` text.
     #[error("{message}")]
-    Failed { message: String, version: u64, line: Option<u32>, column: Option<u32> },
+    Failed {
+        message: String,
+        version: u64,
+        line: Option<u32>,
+        column: Option<u32>,
+    },
     #[error("{0}")]
     Source(String),
     #[error("{0}")]
@@ -45,6 +50,9 @@ pub enum MigrateError {
 
 impl MigrateError {
     pub fn db(e: sqlx::Error) -> Self {
-        MigrateError::Database(format!("The database request failed: {}", crate::config::mask_url(&e.to_string())))
+        MigrateError::Database(format!(
+            "The database request failed: {}",
+            crate::config::mask_url(&e.to_string())
+        ))
     }
 }

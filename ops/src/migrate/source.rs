@@ -99,10 +99,12 @@ impl Source {
     }
 
     pub fn folder(dir: &Path) -> Result<Self, MigrateError> {
-        let read_err = |e: std::io::Error| MigrateError::Source(format!(
-            "The migrations folder {} could not be read ({e}): check HOLOMUSH_MIGRATIONS_DIR.",
-            dir.display()
-        ));
+        let read_err = |e: std::io::Error| {
+            MigrateError::Source(format!(
+                "The migrations folder {} could not be read ({e}): check HOLOMUSH_MIGRATIONS_DIR.",
+                dir.display()
+            ))
+        };
         let mut files = Vec::new();
         for entry in std::fs::read_dir(dir).map_err(read_err)? {
             let entry = entry.map_err(read_err)?;
@@ -126,19 +128,31 @@ impl Source {
         }
     }
 
-    pub fn from_files(origin: Origin, files: impl IntoIterator<Item = (String, Vec<u8>)>) -> Result<Self, MigrateError> {
+    pub fn from_files(
+        origin: Origin,
+        files: impl IntoIterator<Item = (String, Vec<u8>)>,
+    ) -> Result<Self, MigrateError> {
         let mut migrations: BTreeMap<u64, Migration> = BTreeMap::new();
         let mut files: Vec<(String, Vec<u8>)> = files.into_iter().collect();
         files.sort_by(|a, b| a.0.cmp(&b.0));
         for (name, bytes) in files {
-            let Some((digits, label, direction)) = parse_file_name(&name) else { continue };
-            let version: u64 = digits
-                .parse()
-                .map_err(|_| MigrateError::Source(format!("failed to parse version of {name}: {digits} is not a 64-bit number")))?;
-            let body = String::from_utf8(bytes)
-                .map_err(|_| MigrateError::Source(format!("migration file {name} is not UTF-8 text")))?;
+            let Some((digits, label, direction)) = parse_file_name(&name) else {
+                continue;
+            };
+            let version: u64 = digits.parse().map_err(|_| {
+                MigrateError::Source(format!(
+                    "failed to parse version of {name}: {digits} is not a 64-bit number"
+                ))
+            })?;
+            let body = String::from_utf8(bytes).map_err(|_| {
+                MigrateError::Source(format!("migration file {name} is not UTF-8 text"))
+            })?;
             let sha256 = hex::encode(Sha256::digest(body.as_bytes()));
-            let file = MigrationFile { file_name: name.clone(), body, sha256 };
+            let file = MigrationFile {
+                file_name: name.clone(),
+                body,
+                sha256,
+            };
             let entry = migrations.entry(version).or_insert_with(|| Migration {
                 version,
                 name: label.to_string(),
@@ -150,7 +164,9 @@ impl Source {
                 Direction::Down => &mut entry.down,
             };
             if slot.is_some() {
-                return Err(MigrateError::Source(format!("duplicate migration file: {name}")));
+                return Err(MigrateError::Source(format!(
+                    "duplicate migration file: {name}"
+                )));
             }
             *slot = Some(file);
         }
@@ -178,7 +194,10 @@ impl Source {
     }
 
     pub fn prev(&self, version: u64) -> Option<u64> {
-        self.migrations.range(..version).next_back().map(|(v, _)| *v)
+        self.migrations
+            .range(..version)
+            .next_back()
+            .map(|(v, _)| *v)
     }
 
     pub fn len(&self) -> usize {
@@ -195,14 +214,26 @@ mod tests {
     use super::*;
 
     fn source(names: &[&str]) -> Result<Source, MigrateError> {
-        Source::from_files(Origin::Embedded, names.iter().map(|n| (n.to_string(), b"SELECT 1".to_vec())))
+        Source::from_files(
+            Origin::Embedded,
+            names.iter().map(|n| (n.to_string(), b"SELECT 1".to_vec())),
+        )
     }
 
     #[test]
     fn names_parse_like_golang_migrate() {
-        assert_eq!(parse_file_name("1_init.up.sql"), Some(("1", "init", Direction::Up)));
-        assert_eq!(parse_file_name("000020_add_x.down.sql"), Some(("000020", "add_x", Direction::Down)));
-        assert_eq!(parse_file_name("3_a.up.b.down.sql"), Some(("3", "a.up.b", Direction::Down)));
+        assert_eq!(
+            parse_file_name("1_init.up.sql"),
+            Some(("1", "init", Direction::Up))
+        );
+        assert_eq!(
+            parse_file_name("000020_add_x.down.sql"),
+            Some(("000020", "add_x", Direction::Down))
+        );
+        assert_eq!(
+            parse_file_name("3_a.up.b.down.sql"),
+            Some(("3", "a.up.b", Direction::Down))
+        );
         assert_eq!(parse_file_name("README.md"), None);
         assert_eq!(parse_file_name("x_init.up.sql"), None);
         assert_eq!(parse_file_name("1_init.sql"), None);
@@ -210,7 +241,14 @@ mod tests {
 
     #[test]
     fn gaps_and_padding() {
-        let s = source(&["001_a.up.sql", "010_b.up.sql", "10_b.down.sql", "30_c.up.sql", "notes.txt"]).expect("valid");
+        let s = source(&[
+            "001_a.up.sql",
+            "010_b.up.sql",
+            "10_b.down.sql",
+            "30_c.up.sql",
+            "notes.txt",
+        ])
+        .expect("valid");
         assert_eq!(s.len(), 3);
         assert_eq!((s.first(), s.latest()), (Some(1), Some(30)));
         assert_eq!(s.next(1), Some(10));
@@ -218,8 +256,14 @@ mod tests {
         assert_eq!(s.next(30), None);
         assert_eq!(s.prev(30), Some(10));
         assert_eq!(s.prev(1), None);
-        assert_eq!(s.next(15), Some(30), "a version between files still has neighbours");
-        assert!(s.get(10).is_some_and(|m| m.up.is_some() && m.down.is_some()));
+        assert_eq!(
+            s.next(15),
+            Some(30),
+            "a version between files still has neighbours"
+        );
+        assert!(s
+            .get(10)
+            .is_some_and(|m| m.up.is_some() && m.down.is_some()));
     }
 
     #[test]
@@ -233,7 +277,11 @@ mod tests {
         let s = Source::embedded().expect("embedded migrations parse");
         assert!(s.len() >= 7, "at least 7 migrations");
         for m in s.iter() {
-            assert!(m.up.is_some() && m.down.is_some(), "{} has both directions", m.version);
+            assert!(
+                m.up.is_some() && m.down.is_some(),
+                "{} has both directions",
+                m.version
+            );
         }
     }
 }

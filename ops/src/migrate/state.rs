@@ -58,38 +58,68 @@ impl Table {
 
     /// (version, dirty); (-1, false) when the table is empty or missing.
     pub async fn version(&self, conn: &mut PgConnection) -> Result<(i64, bool), MigrateError> {
-        let res = sqlx::query(&format!("SELECT version, dirty FROM {} LIMIT 1", self.qualified))
-            .fetch_optional(&mut *conn)
-            .await;
+        let res = sqlx::query(&format!(
+            "SELECT version, dirty FROM {} LIMIT 1",
+            self.qualified
+        ))
+        .fetch_optional(&mut *conn)
+        .await;
         match res {
-            Ok(Some(row)) => Ok((row.try_get("version").map_err(MigrateError::db)?, row.try_get("dirty").map_err(MigrateError::db)?)),
+            Ok(Some(row)) => Ok((
+                row.try_get("version").map_err(MigrateError::db)?,
+                row.try_get("dirty").map_err(MigrateError::db)?,
+            )),
             Ok(None) => Ok((NIL, false)),
-            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P01") => Ok((NIL, false)),
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P01") => {
+                Ok((NIL, false))
+            }
             Err(e) => Err(MigrateError::db(e)),
         }
     }
 
     /// TRUNCATE then INSERT in one transaction; nil and clean leaves the table empty.
-    pub async fn set_version(&self, conn: &mut PgConnection, version: i64, dirty: bool) -> Result<(), MigrateError> {
+    pub async fn set_version(
+        &self,
+        conn: &mut PgConnection,
+        version: i64,
+        dirty: bool,
+    ) -> Result<(), MigrateError> {
         self.set_version_with(conn, version, dirty, "").await
     }
 
     /// The version write plus `extra` statements, sent as one simple-protocol string so
     /// PostgreSQL runs them as one implicit transaction in one round trip.
-    pub async fn set_version_with(&self, conn: &mut PgConnection, version: i64, dirty: bool, extra: &str) -> Result<(), MigrateError> {
+    pub async fn set_version_with(
+        &self,
+        conn: &mut PgConnection,
+        version: i64,
+        dirty: bool,
+        extra: &str,
+    ) -> Result<(), MigrateError> {
         let mut sql = format!("TRUNCATE {};", self.qualified);
         if version >= 0 || (version == NIL && dirty) {
-            sql.push_str(&format!("INSERT INTO {} (version, dirty) VALUES ({version}, {dirty});", self.qualified));
+            sql.push_str(&format!(
+                "INSERT INTO {} (version, dirty) VALUES ({version}, {dirty});",
+                self.qualified
+            ));
         }
         sql.push_str(extra);
-        sqlx::raw_sql(&sql).execute(&mut *conn).await.map_err(MigrateError::db)?;
+        sqlx::raw_sql(&sql)
+            .execute(&mut *conn)
+            .await
+            .map_err(MigrateError::db)?;
         Ok(())
     }
 }
 
 /// A SQL string literal that reads the same whatever standard_conforming_strings says.
 pub fn literal(s: &str) -> String {
-    format!("E'{}'", s.replace('\0', "").replace('\\', "\\\\").replace('\'', "''"))
+    format!(
+        "E'{}'",
+        s.replace('\0', "")
+            .replace('\\', "\\\\")
+            .replace('\'', "''")
+    )
 }
 
 #[cfg(test)]

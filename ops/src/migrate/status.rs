@@ -1,7 +1,9 @@
 //! `migrate status`: the database version, and every migration's state joined with
 //! the console's history (applied at, duration, by whom, drift).
 
-pub use crate::model::{MigrationEntry as Entry, MigrationState as State, MigrationStatus as Status};
+pub use crate::model::{
+    MigrationEntry as Entry, MigrationState as State, MigrationStatus as Status,
+};
 
 use super::engine::Migrator;
 use super::history::{self, Record};
@@ -19,9 +21,9 @@ fn last_applied(history: &[Record], version: i64) -> Option<&Record> {
 
 /// A file the console stepped over: some recorded up jumped from below it to above it.
 fn stepped_over(history: &[Record], version: i64) -> bool {
-    history
-        .iter()
-        .any(|r| r.success && r.direction == "up" && r.from_version < version && r.version > version)
+    history.iter().any(|r| {
+        r.success && r.direction == "up" && r.from_version < version && r.version > version
+    })
 }
 
 pub async fn status(migrator: &Migrator) -> Result<Status, MigrateError> {
@@ -46,7 +48,9 @@ pub async fn status(migrator: &Migrator) -> Result<Status, MigrateError> {
         };
         let shown = record.filter(|_| state == State::Applied || state == State::Dirty);
         let drift = state == State::Applied
-            && shown.and_then(|r| r.sha256.as_deref()).is_some_and(|sha| m.up.as_ref().is_some_and(|f| f.sha256 != sha));
+            && shown
+                .and_then(|r| r.sha256.as_deref())
+                .is_some_and(|sha| m.up.as_ref().is_some_and(|f| f.sha256 != sha));
         migrations.push(Entry {
             version: m.version,
             name: m.name.clone(),
@@ -57,7 +61,12 @@ pub async fn status(migrator: &Migrator) -> Result<Status, MigrateError> {
             drift,
         });
     }
-    if version != NIL && u64::try_from(version).ok().and_then(|v| migrator.source.get(v)).is_none() {
+    if version != NIL
+        && u64::try_from(version)
+            .ok()
+            .and_then(|v| migrator.source.get(v))
+            .is_none()
+    {
         migrations.push(Entry {
             version: u64::try_from(version).unwrap_or(0),
             name: "(unknown)".to_string(),
