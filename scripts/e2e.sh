@@ -100,7 +100,7 @@ stop_server
 # 4. Auto-migrate on start-up with the embedded set.
 new_database
 start_server "$E2E_PASSWORD"
-grep -q "^Migrations: -1 → " "$work/server.log" || { echo "The console did not migrate on start-up:" >&2; cat "$work/server.log" >&2; exit 1; }
+grep -q "^Migrations: no version → " "$work/server.log" || { echo "The console did not migrate on start-up:" >&2; cat "$work/server.log" >&2; exit 1; }
 export E2E_EMBEDDED_LATEST="$(PGDATABASE="$E2E_DATABASE" psql -qAt -c 'SELECT version FROM schema_migrations')"
 playwright tests/auto-migrate.spec.ts
 stop_server

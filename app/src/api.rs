@@ -100,7 +100,8 @@ pub async fn migration_sql(version: u64) -> Result<ops::model::MigrationSql, App
 }
 
 /// Starts a migration job. Anything but `up` needs the database name typed as `confirm`.
-#[server(prefix = "/api", endpoint = "migrate")]
+// JSON, not form encoding: `Up(None)` has no form representation.
+#[server(prefix = "/api", endpoint = "migrate", input = leptos::server_fn::codec::Json)]
 pub async fn start_migration(op: ops::model::MigrateOp, confirm: String) -> Result<u64, AppError> {
     let caller = guard::require_session()?;
     let c = &caller.console;

@@ -112,6 +112,7 @@ pub fn MigrationsPage() -> impl IntoView {
             <div class="row">
                 <button class="primary" on:click=move |_| run(MigrateOp::Up(None))>"Apply all pending"</button>
                 <button on:click=move |_| run(MigrateOp::Down(None))>"Roll back last"</button>
+                <button class="danger" on:click=move |_| run(MigrateOp::DownAll)>"Roll back all"</button>
                 <label>"Version " <input class="narrow" placeholder="e.g. 7" prop:value=version_input on:input=move |ev| version_input.set(event_target_value(&ev)) aria-label="Version"/></label>
                 <button on:click=move |_| match typed_version() {
                     Some(v) if v >= 0 => run(MigrateOp::Goto(v as u64)),
