@@ -111,6 +111,7 @@ impl Console {
                                     body: f.body,
                                     line: *line,
                                     column: *column,
+                                    error: None,
                                 })
                             }
                             _ => None,

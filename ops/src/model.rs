@@ -159,6 +159,9 @@ pub struct MigrationStatus {
     pub dirty: bool,
     pub latest: Option<u64>,
     pub migrations: Vec<MigrationEntry>,
+    /// While dirty: the recorded failure that left it so, when the console saw it happen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_failure: Option<SqlFailure>,
 }
 
 impl MigrationState {
@@ -301,6 +304,9 @@ pub struct SqlFailure {
     pub body: String,
     pub line: Option<u32>,
     pub column: Option<u32>,
+    /// golang-migrate's error text, when it is not shown beside it already.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -474,3 +474,29 @@ async fn bootstrap_checks_the_objects_then_marks_the_latest_version() {
         .steps
         .is_empty());
 }
+
+#[tokio::test]
+async fn a_dirty_status_carries_the_failure_that_caused_it() {
+    let db = TestDb::create().await;
+    let f = Folder::new(&[
+        ("1_a.up.sql", "CREATE TABLE a (id int);"),
+        ("2_bad.up.sql", "SELECT 1;\nSELECT * FROM nope;"),
+    ]);
+    let m = f.migrator(&db);
+    run(&m, Op::Up(None)).await.expect_err("fails");
+    let s = status(&m).await.expect("status");
+    let failure = s.last_failure.expect("the cause of the dirty flag");
+    assert_eq!(
+        (failure.file.as_str(), failure.line, failure.column),
+        ("2_bad.up.sql", Some(2), Some(15))
+    );
+    assert!(failure
+        .error
+        .unwrap_or_default()
+        .starts_with("migration failed: relation \"nope\" does not exist"));
+    run(&m, Op::Force(1)).await.expect("force");
+    assert!(
+        status(&m).await.expect("status").last_failure.is_none(),
+        "clean again: no cause shown"
+    );
+}

@@ -165,6 +165,14 @@ fn Overview(
                 <p class="muted">"latest " {v.status.latest.map_or("none".to_string(), |l| l.to_string())}</p>
             </section>
         </div>
+        {v.status.last_failure.clone().map(|f| view! {
+            <section class="card bad" data-testid="dirty-cause">
+                <h2>"Why the database is dirty"</h2>
+                <p class="error">{f.error.clone().unwrap_or_default()}</p>
+                <FailedSql f/>
+                <p class="muted small">"The file ran as one transaction, so none of it stayed. Fix the file (or the schema), then force the version it should be at: the one before it to retry, or this one if you applied its change by hand."</p>
+            </section>
+        })}
         {(!v.warnings.is_empty()).then(|| view! {
             <ul class="warnings" data-testid="warnings">{v.warnings.iter().map(|w| view! { <li class="warning">{w.clone()}</li> }).collect_view()}</ul>
         })}

@@ -1,6 +1,8 @@
 //! `migrate status`: the database version, and every migration's state joined with
 //! the console's history (applied at, duration, by whom, drift).
 
+use crate::model::SqlFailure;
+
 pub use crate::model::{
     MigrationEntry as Entry, MigrationState as State, MigrationStatus as Status,
 };
@@ -78,10 +80,71 @@ pub async fn status(migrator: &Migrator) -> Result<Status, MigrateError> {
         });
         migrations.sort_by_key(|e| e.version);
     }
+    let last_failure = if dirty {
+        dirty_failure(migrator, &history, version)
+    } else {
+        None
+    };
     Ok(Status {
+        last_failure,
         version: (version != NIL || dirty).then_some(version),
         dirty,
         latest: migrator.source.latest(),
         migrations,
     })
+}
+
+/// The last failed run that explains the dirty flag: a failed up of the dirty version,
+/// or a failed down of the version after it.
+fn dirty_failure(migrator: &Migrator, history: &[Record], version: i64) -> Option<SqlFailure> {
+    let r = history.iter().rev().find(|r| !r.success)?;
+    let explains = (r.direction == "up" && r.version == version)
+        || (r.direction == "down"
+            && migrator
+                .source
+                .prev(u64::try_from(r.version).ok()?)
+                .map_or(NIL, |p| p as i64)
+                == version);
+    if !explains {
+        return None;
+    }
+    let m = migrator.source.get(u64::try_from(r.version).ok()?)?;
+    let file = if r.direction == "up" {
+        m.up.as_ref()?
+    } else {
+        m.down.as_ref()?
+    };
+    let error = r.error.clone().unwrap_or_default();
+    let (line, column) = position(&error);
+    Some(SqlFailure {
+        file: file.file_name.clone(),
+        body: file.body.clone(),
+        line,
+        column,
+        error: Some(error),
+    })
+}
+
+/// Line and column as golang-migrate's text gives them: `(column C) in line L:`.
+pub fn position(error: &str) -> (Option<u32>, Option<u32>) {
+    let number = |after: &str, end: char| -> Option<u32> {
+        let start = error.find(after)? + after.len();
+        error[start..].split(end).next()?.trim().parse().ok()
+    };
+    let line = number(" in line ", ':').filter(|l| *l > 0);
+    let column = number("(column ", ')');
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn positions_read_back_from_golang_migrate_text() {
+        let e = "migration failed: syntax error at or near \"x\" (column 3) in line 2: SELECT 1;\nx (details: …)";
+        assert_eq!(super::position(e), (Some(2), Some(3)));
+        assert_eq!(
+            super::position("migration failed: nope in line 0: DROP TABLE t;"),
+            (None, None)
+        );
+    }
 }
