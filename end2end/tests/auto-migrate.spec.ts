@@ -1,5 +1,5 @@
-import { test, expect } from '@playwright/test';
-import { signIn } from './helpers';
+import { test, expect, signIn } from './helpers';
+
 
 test('the console migrated on start-up and says so on the dashboard and the Migrations page', async ({ page }) => {
   const latest = process.env.E2E_EMBEDDED_LATEST ?? '';

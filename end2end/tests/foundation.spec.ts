@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect } from './helpers';
 
 const password = process.env.E2E_PASSWORD ?? '';
 const serverVersion = process.env.E2E_SERVER_VERSION ?? '';

@@ -1,5 +1,5 @@
-import { test, expect } from '@playwright/test';
-import { signIn } from './helpers';
+import { test, expect, signIn } from './helpers';
+
 
 const good = process.env.E2E_GOOD_LATEST ?? '';
 const bad = process.env.E2E_BAD_VERSION ?? '';
@@ -7,7 +7,7 @@ const database = process.env.E2E_DATABASE ?? '';
 
 test('apply pending migrations from the page, see the failure, the dirty banner, and repair it', async ({ page }) => {
   await signIn(page);
-  await page.getByRole('navigation').getByRole('link', { name: 'Migrations' }).click();
+  await page.goto('/migrations');
   await expect(page.getByTestId('schema-version')).toHaveText('no version');
   const table = page.getByTestId('migrations');
   await expect(table.locator('tbody tr')).toHaveCount(Number(bad));
@@ -30,11 +30,16 @@ test('apply pending migrations from the page, see the failure, the dirty banner,
   await expect(page.getByTestId('job-result')).toContainText(
     `migration failed: relation "no_such_table" does not exist (column 15) in line 2:`,
   );
-  const badLine = page.getByTestId('failed-sql').locator('.bad-line');
+  const badLine = job.getByTestId('failed-sql').locator('.bad-line');
   await expect(badLine).toHaveAttribute('data-line', '2');
   await expect(badLine).toContainText('SELECT * FROM no_such_table;');
   await expect(page.getByTestId('dirty-banner')).toContainText(`dirty at version ${bad}`);
   await expect(page.getByTestId('schema-version')).toHaveText(`${bad} (dirty)`);
+
+  // A fresh load (server-rendered, then hydrated) says why it is dirty, with the failing line.
+  await page.reload();
+  await expect(page.getByTestId('dirty-cause')).toContainText('relation "no_such_table" does not exist');
+  await expect(page.getByTestId('dirty-cause').locator('.bad-line')).toHaveAttribute('data-line', '2');
 
   // The history: applied by the signed-in admin, with a time and a duration.
   const applied = table.locator(`tr[data-version="${good}"]`);

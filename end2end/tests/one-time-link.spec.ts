@@ -1,4 +1,4 @@
-import { test, expect } from '@playwright/test';
+import { test, expect } from './helpers';
 
 const link = process.env.E2E_LOGIN_LINK ?? '';
 

@@ -102,7 +102,7 @@ pub fn MigrationsPage() -> impl IntoView {
                                 job_id.set(Some(id));
                             }
                         }
-                        view! { <Overview v=v shown_sql run/> }.into_any()
+                        view! { <Overview v=v shown_sql run refresh/> }.into_any()
                     }
                 }
             })}
@@ -132,7 +132,6 @@ pub fn MigrationsPage() -> impl IntoView {
         </section>
         <JobPanel job_res/>
         <BootstrapForm confirm refresh/>
-        <CreateForm view_res refresh/>
     }
 }
 
@@ -141,7 +140,9 @@ fn Overview(
     v: MigrationsView,
     shown_sql: RwSignal<Option<u64>>,
     run: impl Fn(MigrateOp) + Copy + Send + Sync + 'static,
+    refresh: RwSignal<u64>,
 ) -> impl IntoView {
+    let can_create = v.can_create;
     let version = v.status.version_line();
     let dirty = v.status.dirty;
     let pending = v
@@ -191,6 +192,7 @@ fn Overview(
         </table>
         {timeline}
         <SqlPanel shown_sql/>
+        <CreateForm can_create refresh/>
     }
 }
 
@@ -358,10 +360,7 @@ fn Timeline(entries: Vec<MigrationEntry>) -> impl IntoView {
 }
 
 #[component]
-fn CreateForm(
-    view_res: Resource<Result<MigrationsView, crate::error::AppError>>,
-    refresh: RwSignal<u64>,
-) -> impl IntoView {
+fn CreateForm(can_create: bool, refresh: RwSignal<u64>) -> impl IntoView {
     let create = ServerAction::<CreateMigration>::new();
     let name = RwSignal::new(String::new());
     Effect::new(move |_| {
@@ -369,14 +368,8 @@ fn CreateForm(
             refresh.update(|r| *r += 1);
         }
     });
-    let can_create = move || {
-        view_res
-            .get()
-            .and_then(|r| r.ok())
-            .is_some_and(|v| v.can_create)
-    };
     view! {
-        <Show when=can_create fallback=|| view! {
+        <Show when=move || can_create fallback=|| view! {
             <p class="muted small">"New migrations are written into a folder: set HOLOMUSH_MIGRATIONS_DIR to create them here (the embedded set is read-only)."</p>
         }>
             <section class="card">
