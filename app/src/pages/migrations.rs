@@ -92,21 +92,6 @@ pub fn MigrationsPage() -> impl IntoView {
             <h1>"Migrations"</h1>
             <p class="muted">"golang-migrate's migrations: same files, same schema_migrations table, same locks as HoloMUSH's servers."</p>
         </header>
-        <Transition fallback=|| view! { <p class="muted">"Reading schema_migrations…"</p> }>
-            {move || Suspend::new(async move {
-                match view_res.await {
-                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
-                    Ok(v) => {
-                        if job_id.get_untracked().is_none() {
-                            if let Some(id) = v.running_job {
-                                job_id.set(Some(id));
-                            }
-                        }
-                        view! { <Overview v=v shown_sql run refresh/> }.into_any()
-                    }
-                }
-            })}
-        </Transition>
         <section class="card actions" aria-label="Actions">
             <h2>"Actions"</h2>
             <div class="row">
@@ -131,6 +116,21 @@ pub fn MigrationsPage() -> impl IntoView {
             {move || message.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
         </section>
         <JobPanel job_res/>
+        <Transition fallback=|| view! { <p class="muted">"Reading schema_migrations…"</p> }>
+            {move || Suspend::new(async move {
+                match view_res.await {
+                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                    Ok(v) => {
+                        if job_id.get_untracked().is_none() {
+                            if let Some(id) = v.running_job {
+                                job_id.set(Some(id));
+                            }
+                        }
+                        view! { <Overview v=v shown_sql run refresh/> }.into_any()
+                    }
+                }
+            })}
+        </Transition>
         <BootstrapForm confirm refresh/>
     }
 }
@@ -170,7 +170,7 @@ fn Overview(
             <section class="card bad" data-testid="dirty-cause">
                 <h2>"Why the database is dirty"</h2>
                 <p class="error">{f.error.clone().unwrap_or_default()}</p>
-                <FailedSql f/>
+                <FailedSql message=f.error.clone().unwrap_or_default() f/>
                 <p class="muted small">"The file ran as one transaction, so none of it stayed. Fix the file (or the schema), then force the version it should be at: the one before it to retry, or this one if you applied its change by hand."</p>
             </section>
         })}
@@ -280,7 +280,7 @@ fn JobPanel(job_res: Resource<Result<Option<JobView>, crate::error::AppError>>) 
                                 {job.result.clone().map(|r| view! {
                                     <p class=if job.status == JobStatus::Succeeded { "notice" } else { "error" } role="status" data-testid="job-result">{r}</p>
                                 })}
-                                {job.failure.clone().map(|f| view! { <FailedSql f/> })}
+                                {job.failure.clone().map(|f| view! { <FailedSql f message=job.result.clone().unwrap_or_default()/> })}
                             </section>
                         }.into_any()
                     }
@@ -294,11 +294,37 @@ fn JobPanel(job_res: Resource<Result<Option<JobView>, crate::error::AppError>>) 
 
 /// The failing file with its failing line marked, as golang-migrate counted it.
 #[component]
-fn FailedSql(f: SqlFailure) -> impl IntoView {
-    let bad = f.line;
-    let where_ = match (f.line, f.column) {
-        (Some(l), Some(c)) => format!("{} failed at line {l}, column {c}", f.file),
-        _ => format!("{} failed", f.file),
+fn FailedSql(f: SqlFailure, message: String) -> impl IntoView {
+    // PostgreSQL gives no position for some errors (a missing table in ALTER TABLE, say):
+    // then point at the first line naming what the message quotes.
+    let quoted = message
+        .split('"')
+        .nth(1)
+        .filter(|q| !q.is_empty())
+        .map(str::to_string);
+    let guess = || {
+        let q = quoted.clone()?;
+        f.body
+            .lines()
+            .position(|l| l.contains(q.as_str()))
+            .map(|i| (i as u32 + 1, q))
+    };
+    let (bad, where_) = match (f.line, f.column) {
+        (Some(l), Some(c)) => (
+            Some(l),
+            format!("{} failed at line {l}, column {c}", f.file),
+        ),
+        (Some(l), None) => (Some(l), format!("{} failed at line {l}", f.file)),
+        _ => match guess() {
+            Some((l, q)) => (
+                Some(l),
+                format!(
+                    "{} failed; PostgreSQL gave no position, line {l} is the first naming \"{q}\"",
+                    f.file
+                ),
+            ),
+            None => (None, format!("{} failed", f.file)),
+        },
     };
     view! {
         <h3>{where_}</h3>
@@ -342,16 +368,24 @@ fn Timeline(entries: Vec<MigrationEntry>) -> impl IntoView {
             <h2>"Timeline"</h2>
             <svg viewBox="0 0 1000 70" class="timeline" role="img" aria-label="When migrations were applied">
                 <line x1="20" y1="35" x2="980" y2="35" class="axis"/>
-                {points.into_iter().enumerate().map(|(i, (v, t))| {
-                    let x = 20.0 + 960.0 * (t - min) as f64 / span;
-                    let y = if i % 2 == 0 { 22.0 } else { 58.0 };
-                    view! {
-                        <g>
-                            <circle cx=x cy="35" r="6" class="dot-applied"><title>{format!("version {v}")}</title></circle>
-                            <text x=x y=y text-anchor="middle">{v}</text>
-                        </g>
-                    }
-                }).collect_view()}
+                {
+                    let mut last_label = [f64::MIN, f64::MIN];
+                    points.into_iter().enumerate().map(|(i, (v, t))| {
+                        let x = 20.0 + 960.0 * (t - min) as f64 / span;
+                        let row = i % 2;
+                        // Migrations applied together sit on one spot: label only where there is room.
+                        let label = (x - last_label[row] >= 30.0).then(|| {
+                            last_label[row] = x;
+                            view! { <text x=x y=if row == 0 { 22.0 } else { 58.0 } text-anchor="middle">{v}</text> }
+                        });
+                        view! {
+                            <g>
+                                <circle cx=x cy="35" r="6" class="dot-applied"><title>{format!("version {v}")}</title></circle>
+                                {label}
+                            </g>
+                        }
+                    }).collect_view()
+                }
             </svg>
             <p class="muted small">{first} " … " {last}</p>
         </section>

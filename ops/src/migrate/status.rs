@@ -48,7 +48,7 @@ pub async fn status(migrator: &Migrator) -> Result<Status, MigrateError> {
         } else {
             State::Pending
         };
-        let shown = record.filter(|_| state == State::Applied || state == State::Dirty);
+        let shown = record.filter(|_| state == State::Applied);
         let drift = state == State::Applied
             && shown
                 .and_then(|r| r.sha256.as_deref())
