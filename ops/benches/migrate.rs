@@ -35,6 +35,23 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
+/// A psql script doing golang-migrate's bookkeeping around each file: the same work the
+/// contract asks of the engine, so the ratio against it shows what the engine itself adds.
+fn contract_script(dir: &Path, source: &Source) -> std::path::PathBuf {
+    let mut script = String::from("CREATE TABLE IF NOT EXISTS schema_migrations (version bigint not null primary key, dirty boolean not null);\n");
+    for m in source.iter() {
+        let v = m.version;
+        let file = dir.join(&m.up.as_ref().expect("up").file_name);
+        script.push_str(&format!(
+            "BEGIN; TRUNCATE schema_migrations; INSERT INTO schema_migrations VALUES ({v}, true); COMMIT;\n\\i {}\nBEGIN; TRUNCATE schema_migrations; INSERT INTO schema_migrations VALUES ({v}, false); COMMIT;\n",
+            file.display()
+        ));
+    }
+    let path = dir.join("contract.psql");
+    std::fs::write(&path, script).expect("write script");
+    path
+}
+
 fn psql(db: &TestDb, files: &[std::path::PathBuf]) -> Duration {
     let url = url::Url::parse(&db.url).expect("url");
     let mut cmd = Command::new("psql");

@@ -85,6 +85,13 @@ pub fn MigrationsPage() -> impl IntoView {
     let typed_version =
         move || -> Option<i64> { version_input.get_untracked().trim().parse().ok() };
     let shown_sql = RwSignal::new(None::<u64>);
+    // Owned here, not by the form: the form is redrawn when the list is read again.
+    let create = ServerAction::<CreateMigration>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = create.value().get() {
+            refresh.update(|r| *r += 1);
+        }
+    });
 
     view! {
         <Title text="Migrations"/>
@@ -126,7 +133,7 @@ pub fn MigrationsPage() -> impl IntoView {
                                 job_id.set(Some(id));
                             }
                         }
-                        view! { <Overview v=v shown_sql run refresh/> }.into_any()
+                        view! { <Overview v=v shown_sql run create/> }.into_any()
                     }
                 }
             })}
@@ -140,7 +147,7 @@ fn Overview(
     v: MigrationsView,
     shown_sql: RwSignal<Option<u64>>,
     run: impl Fn(MigrateOp) + Copy + Send + Sync + 'static,
-    refresh: RwSignal<u64>,
+    create: ServerAction<CreateMigration>,
 ) -> impl IntoView {
     let can_create = v.can_create;
     let version = v.status.version_line();
@@ -192,7 +199,7 @@ fn Overview(
         </table>
         {timeline}
         <SqlPanel shown_sql/>
-        <CreateForm can_create refresh/>
+        <CreateForm can_create create/>
     }
 }
 
@@ -394,14 +401,8 @@ fn Timeline(entries: Vec<MigrationEntry>) -> impl IntoView {
 }
 
 #[component]
-fn CreateForm(can_create: bool, refresh: RwSignal<u64>) -> impl IntoView {
-    let create = ServerAction::<CreateMigration>::new();
+fn CreateForm(can_create: bool, create: ServerAction<CreateMigration>) -> impl IntoView {
     let name = RwSignal::new(String::new());
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = create.value().get() {
-            refresh.update(|r| *r += 1);
-        }
-    });
     view! {
         <Show when=move || can_create fallback=|| view! {
             <p class="muted small">"New migrations are written into a folder: set HOLOMUSH_MIGRATIONS_DIR to create them here (the embedded set is read-only)."</p>
