@@ -37,6 +37,18 @@ pub mod guard {
             console,
         })
     }
+
+    /// Destructive actions go ahead only when the exact database name was typed.
+    pub fn require_typed_name(c: &ops::Console, typed: &str, doing: &str) -> Result<(), AppError> {
+        let database = c.config.database_url.database();
+        if typed.trim() == database {
+            return Ok(());
+        }
+        Err(AppError::new(format!(
+            "Not confirmed: type the database name \"{database}\" to {doing} {}. Nothing was changed.",
+            c.target()
+        )))
+    }
 }
 
 #[server(prefix = "/api", endpoint = "status")]
@@ -105,12 +117,8 @@ pub async fn migration_sql(version: u64) -> Result<ops::model::MigrationSql, App
 pub async fn start_migration(op: ops::model::MigrateOp, confirm: String) -> Result<u64, AppError> {
     let caller = guard::require_session()?;
     let c = &caller.console;
-    let database = c.config.database_url.database();
-    if op.is_destructive() && confirm.trim() != database {
-        return Err(AppError::new(format!(
-            "Not confirmed: type the database name \"{database}\" to run {op} on {}. Nothing was changed.",
-            c.target()
-        )));
+    if op.is_destructive() {
+        guard::require_typed_name(c, &confirm, &format!("run {op} on"))?;
     }
     c.start_migration(op, &caller.actor)
         .map(|job| job.id)
@@ -174,13 +182,7 @@ pub async fn create_migration(name: String) -> Result<String, AppError> {
 pub async fn run_bootstrap(confirm: String) -> Result<ops::model::BootstrapView, AppError> {
     let caller = guard::require_session()?;
     let c = &caller.console;
-    let database = c.config.database_url.database();
-    if confirm.trim() != database {
-        return Err(AppError::new(format!(
-            "Not confirmed: type the database name \"{database}\" to bootstrap {}. Nothing was changed.",
-            c.target()
-        )));
-    }
+    guard::require_typed_name(c, &confirm, "bootstrap")?;
     let job = c.start_bootstrap(&caller.actor).map_err(AppError::new)?;
     let view = job.follow(|_| {}).await;
     let result = view.result.unwrap_or_default();
