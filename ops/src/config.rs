@@ -87,6 +87,34 @@ impl DatabaseUrl {
         &self.database
     }
 
+    pub fn password(&self) -> Option<String> {
+        url::Url::parse(&self.raw)
+            .ok()?
+            .password()
+            .map(percent_decode)
+    }
+
+    /// The `sslmode` the URL asks for, if any, for child processes (libpq reads PGSSLMODE).
+    pub fn ssl_mode(&self) -> Option<String> {
+        url::Url::parse(&self.raw)
+            .ok()?
+            .query_pairs()
+            .find(|(k, _)| k == "sslmode")
+            .map(|(_, v)| v.into_owned())
+    }
+
+    /// The same server and credentials, another database.
+    pub fn with_database(&self, database: &str) -> Result<DatabaseUrl, ConfigError> {
+        let mut u = url::Url::parse(&self.raw).map_err(|e| ConfigError::Invalid {
+            var: "DATABASE_URL",
+            value: self.masked.clone(),
+            problem: e.to_string(),
+            expected: "a PostgreSQL URL".to_string(),
+        })?;
+        u.set_path(&format!("/{database}"));
+        DatabaseUrl::parse(u.as_str())
+    }
+
     /// The URL's path, decoded, with its leading slash: what golang-migrate's CLI and
     /// `migrate.New(url)` use as the database name in the lock id.
     pub fn url_path(&self) -> String {

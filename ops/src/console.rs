@@ -58,6 +58,117 @@ impl Console {
         ))
     }
 
+    /// Starts a pg_dump job of the given kind into HOLOMUSH_BACKUP_DIR.
+    pub fn start_backup(
+        &self,
+        kind: crate::model::BackupKind,
+        actor: &str,
+    ) -> Result<Arc<Job>, String> {
+        let url = self.config.database_url.clone();
+        let dir = self.config.backup_dir.clone();
+        let by = actor.to_string();
+        self.jobs.start(
+            &format!("backup {}", kind.as_str()),
+            actor,
+            &self.target(),
+            move |job| async move {
+                let log_job = job.clone();
+                let log = move |line: String| log_job.log(line);
+                let req = crate::backup::dump::Request {
+                    url: &url,
+                    dir: &dir,
+                    kind,
+                    by: &by,
+                    safety: false,
+                };
+                let m = crate::backup::dump::dump(req, &log, job.cancel_token())
+                    .await
+                    .map_err(|e| JobFailure::new(e.to_string()))?;
+                Ok(format!(
+                    "{} ({} bytes, sha256 {})",
+                    m.file, m.size, m.sha256
+                ))
+            },
+        )
+    }
+
+    /// Starts a verification job; the result is kept in the archive's manifest.
+    pub fn start_verify(&self, name: &str, actor: &str) -> Result<Arc<Job>, String> {
+        let path = crate::backup::archive::resolve(&self.config.backup_dir, name)
+            .map_err(|e| e.to_string())?;
+        if !path.is_file() {
+            return Err(format!(
+                "There is no archive named {name} in {}.",
+                self.config.backup_dir.display()
+            ));
+        }
+        self.jobs
+            .start("backup verify", actor, name, move |job| async move {
+                job.log(format!(
+                    "Reading the table of contents and every data block of {}",
+                    path.display()
+                ));
+                let result = crate::backup::verify::verify(&path).await;
+                if let Some(mut m) = crate::backup::archive::read_manifest(&path) {
+                    m.verification = match &result {
+                        Ok(_) => "verified".to_string(),
+                        Err(e) => format!("failed: {e}"),
+                    };
+                    if let Err(e) = crate::backup::archive::write_manifest(&path, &m) {
+                        job.log(format!(
+                            "Warning: the result was not saved in the manifest: {e}"
+                        ));
+                    }
+                }
+                result.map_err(|e| JobFailure::new(e.to_string()))
+            })
+    }
+
+    /// Starts a restore into a new database; the current database is never touched.
+    pub fn start_restore_into(
+        &self,
+        name: &str,
+        target: &str,
+        jobs: u32,
+        actor: &str,
+    ) -> Result<Arc<Job>, String> {
+        let path = crate::backup::archive::resolve(&self.config.backup_dir, name)
+            .map_err(|e| e.to_string())?;
+        if !path.is_file() {
+            return Err(format!(
+                "There is no archive named {name} in {}.",
+                self.config.backup_dir.display()
+            ));
+        }
+        crate::backup::restore::validate_name(target).map_err(|e| e.to_string())?;
+        let url = self.config.database_url.clone();
+        let target = target.to_string();
+        self.jobs.start(
+            "restore",
+            actor,
+            &format!("{name} into {target}"),
+            move |job| async move {
+                let log_job = job.clone();
+                let log = move |line: String| log_job.log(line);
+                let outcome = crate::backup::restore::into_new(
+                    &url,
+                    &path,
+                    &target,
+                    jobs,
+                    &log,
+                    job.cancel_token(),
+                )
+                .await
+                .map_err(|e| JobFailure::new(e.to_string()))?;
+                if outcome.errors.is_empty() {
+                    Ok(outcome.summary())
+                } else {
+                    Err(JobFailure::new(outcome.summary()))
+                }
+            },
+        )
+    }
+
     /// Starts a bootstrap job: each object checked is a log line `Checked <kind> <name>`.
     pub fn start_bootstrap(&self, actor: &str) -> Result<Arc<Job>, String> {
         let migrator = self.migrator(actor).map_err(|e| e.to_string())?;

@@ -11,6 +11,8 @@ pub mod audit;
 #[cfg(feature = "engine")]
 pub mod auth;
 #[cfg(feature = "engine")]
+pub mod backup;
+#[cfg(feature = "engine")]
 pub mod config;
 #[cfg(feature = "engine")]
 pub mod console;

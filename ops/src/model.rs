@@ -249,6 +249,73 @@ pub struct BootstrapView {
     pub checked: Vec<String>,
 }
 
+/// The seed's three kinds of pg_dump archive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BackupKind {
+    Full,
+    Schema,
+    Data,
+}
+
+impl BackupKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BackupKind::Full => "full",
+            BackupKind::Schema => "schema",
+            BackupKind::Data => "data",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "full" => Some(BackupKind::Full),
+            "schema" => Some(BackupKind::Schema),
+            "data" => Some(BackupKind::Data),
+            _ => None,
+        }
+    }
+}
+
+/// The sidecar of an archive (`NAME.dump.json`), or what `pg_restore -l` told of a hand-made one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub file: String,
+    pub kind: BackupKind,
+    pub size: u64,
+    /// Empty for an archive the console did not write and has not verified.
+    #[serde(default)]
+    pub sha256: String,
+    #[serde(default)]
+    pub host: String,
+    pub database: String,
+    #[serde(default)]
+    pub server_version: String,
+    /// `schema_migrations` when the dump started: version and dirty flag.
+    #[serde(default)]
+    pub migration_version: Option<i64>,
+    #[serde(default)]
+    pub migration_dirty: bool,
+    pub started_at: DateTime<Utc>,
+    #[serde(default)]
+    pub duration_ms: u64,
+    #[serde(default)]
+    pub by: String,
+    /// "verified", "failed: …", or empty when never verified.
+    #[serde(default)]
+    pub verification: String,
+    /// Taken automatically before a restore in place.
+    #[serde(default)]
+    pub safety: bool,
+    /// False for an archive found in the folder without a sidecar.
+    #[serde(default = "yes")]
+    pub by_console: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
 /// What the Migrations page starts: golang-migrate's operations.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum MigrateOp {

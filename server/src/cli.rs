@@ -25,6 +25,39 @@ pub enum Command {
     /// golang-migrate's operations on the database's schema.
     #[command(subcommand)]
     Migrate(MigrateCommand),
+    /// pg_dump archives in HOLOMUSH_BACKUP_DIR.
+    #[command(subcommand)]
+    Backup(BackupCommand),
+    /// Restore an archive of HOLOMUSH_BACKUP_DIR into a new database.
+    Restore {
+        /// The archive's file name in HOLOMUSH_BACKUP_DIR.
+        file: String,
+        /// The new database to create and restore into (the seed's holomush_restored).
+        #[arg(long)]
+        into: String,
+        /// Parallel pg_restore jobs.
+        #[arg(long, default_value_t = 1)]
+        jobs: u32,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BackupCommand {
+    /// Dump the database: full (pg_dump -Fc), schema (--schema-only) or data (--data-only).
+    Create {
+        #[arg(long, default_value = "full", value_parser = ["full", "schema", "data"])]
+        kind: String,
+        /// Print the manifest as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the archives, newest first.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Read an archive's table of contents and every data block.
+    Verify { file: String },
 }
 
 #[derive(Subcommand, Debug)]
@@ -124,6 +157,88 @@ pub async fn migrate(cmd: MigrateCommand) -> Result<(), String> {
         _ => Err(view
             .result
             .unwrap_or_else(|| "The migration failed.".to_string())),
+    }
+}
+
+pub async fn backup(cmd: BackupCommand) -> Result<(), String> {
+    let console = open()?;
+    let job = match cmd {
+        BackupCommand::List { json } => {
+            let list = ops::backup::catalog::list(&console.config.backup_dir)
+                .await
+                .map_err(|e| e.to_string())?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&list).map_err(|e| e.to_string())?
+                );
+            } else {
+                for m in &list {
+                    println!(
+                        "{:<40} {:<7} {:>10}  {}  {:<10} {}",
+                        m.file,
+                        m.kind.as_str(),
+                        format_bytes(i64::try_from(m.size).unwrap_or(i64::MAX)),
+                        m.started_at.format("%Y-%m-%d %H:%M:%S"),
+                        m.migration_version
+                            .map_or("-".to_string(), |v| v.to_string()),
+                        if m.verification.is_empty() {
+                            "not verified"
+                        } else {
+                            m.verification.as_str()
+                        }
+                    );
+                }
+            }
+            return Ok(());
+        }
+        BackupCommand::Create { kind, json } => {
+            let kind =
+                ops::model::BackupKind::parse(&kind).ok_or("--kind is full, schema or data")?;
+            let job = console.start_backup(kind, "cli")?;
+            let view = follow(&job).await?;
+            if json {
+                let file = view
+                    .result
+                    .as_deref()
+                    .and_then(|r| r.split_whitespace().next())
+                    .unwrap_or_default();
+                let path = ops::backup::archive::resolve(&console.config.backup_dir, file)
+                    .map_err(|e| e.to_string())?;
+                let manifest = ops::backup::archive::read_manifest(&path)
+                    .ok_or("The manifest was not found.")?;
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&manifest).map_err(|e| e.to_string())?
+                );
+            }
+            return Ok(());
+        }
+        BackupCommand::Verify { file } => console.start_verify(&file, "cli")?,
+    };
+    follow(&job).await.map(|_| ())
+}
+
+pub async fn restore(file: String, into: String, jobs: u32) -> Result<(), String> {
+    let console = open()?;
+    let job = console.start_restore_into(&file, &into, jobs, "cli")?;
+    follow(&job).await.map(|_| ())
+}
+
+/// Prints a job's lines as they come (on stderr) and its result; fails when the job did.
+async fn follow(job: &ops::jobs::Job) -> Result<ops::model::JobView, String> {
+    let view = job
+        .follow(|line| eprintln!("{:>7.3}s  {}", line.at_ms as f64 / 1000.0, line.text))
+        .await;
+    match view.status {
+        ops::model::JobStatus::Succeeded => {
+            eprintln!("{}", view.result.clone().unwrap_or_default());
+            Ok(view)
+        }
+        _ => Err(view
+            .result
+            .clone()
+            .unwrap_or_else(|| "The job failed.".to_string())),
     }
 }
 

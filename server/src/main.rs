@@ -19,6 +19,8 @@ async fn main() -> ExitCode {
         Command::Info(args) => cli::info(args).await,
         Command::Activity(args) => cli::activity(args),
         Command::Migrate(cmd) => cli::migrate(cmd).await,
+        Command::Backup(cmd) => cli::backup(cmd).await,
+        Command::Restore { file, into, jobs } => cli::restore(file, into, jobs).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,0 +1,196 @@
+//! `pg_dump -Fc` into the backup folder, with progress read from `--verbose`.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Instant;
+
+use chrono::{Local, Utc};
+use sqlx::{Connection, PgConnection, Row};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+use tokio_util::sync::CancellationToken;
+
+use super::archive::{self, Writer};
+use super::tools;
+use super::{BackupError, BackupKind, Manifest};
+use crate::config::DatabaseUrl;
+use crate::model::format_bytes;
+
+pub type Log = dyn Fn(String) + Send + Sync;
+
+struct ServerFacts {
+    version: String,
+    major: u32,
+    tables: i64,
+    migration: Option<(i64, bool)>,
+}
+
+async fn facts(url: &DatabaseUrl) -> Result<ServerFacts, BackupError> {
+    let mut conn = PgConnection::connect_with(&url.connect_options())
+        .await
+        .map_err(|e| BackupError::Tool(crate::db::describe_error(&e, url)))?;
+    let row = sqlx::query(
+        "SELECT current_setting('server_version') AS v, current_setting('server_version_num')::int AS n,
+                (SELECT count(*) FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace
+                  WHERE c.relkind IN ('r', 'p', 'm') AND s.nspname NOT IN ('pg_catalog', 'information_schema')
+                    AND s.nspname NOT LIKE 'pg_toast%') AS tables,
+                to_regclass('schema_migrations') IS NOT NULL AS has_migrations",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .map_err(|e| BackupError::Tool(crate::db::describe_error(&e, url)))?;
+    let get = |e: sqlx::Error| BackupError::Tool(e.to_string());
+    let migration = if row.try_get::<bool, _>("has_migrations").map_err(get)? {
+        sqlx::query_as::<_, (i64, bool)>("SELECT version, dirty FROM schema_migrations LIMIT 1")
+            .fetch_optional(&mut conn)
+            .await
+            .map_err(get)?
+    } else {
+        None
+    };
+    conn.close().await.ok();
+    Ok(ServerFacts {
+        version: row.try_get("v").map_err(get)?,
+        major: u32::try_from(row.try_get::<i32, _>("n").map_err(get)? / 10_000).unwrap_or(0),
+        tables: row.try_get("tables").map_err(get)?,
+        migration,
+    })
+}
+
+pub struct Request<'a> {
+    pub url: &'a DatabaseUrl,
+    pub dir: &'a Path,
+    pub kind: BackupKind,
+    pub by: &'a str,
+    pub safety: bool,
+}
+
+pub async fn dump(
+    req: Request<'_>,
+    log: &Log,
+    cancel: &CancellationToken,
+) -> Result<Manifest, BackupError> {
+    let facts = facts(req.url).await?;
+    let tool_major = tools::major_version("pg_dump").await?;
+    if tool_major < facts.major {
+        return Err(BackupError::Refused(format!(
+            "pg_dump is version {tool_major} but the server is PostgreSQL {}: install postgresql-client-{} (pg_dump cannot dump a newer server).",
+            facts.major, facts.major
+        )));
+    }
+    let started_at = Utc::now();
+    let started = Instant::now();
+    let name = archive::file_name(req.kind, req.url.database(), Local::now());
+    let path = req.dir.join(&name);
+    let mut out = Writer::create(&path).await?;
+    log(format!(
+        "Dumping {} ({} backup) into {}",
+        req.url.database(),
+        req.kind.as_str(),
+        path.display()
+    ));
+
+    let mut cmd = tools::command("pg_dump", req.url, None);
+    cmd.args(["--format=custom", "--verbose"]);
+    match req.kind {
+        BackupKind::Full => {}
+        BackupKind::Schema => {
+            cmd.arg("--schema-only");
+        }
+        BackupKind::Data => {
+            cmd.arg("--data-only");
+        }
+    }
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| BackupError::Tool(format!("pg_dump could not start ({e}).")))?;
+    let pid = child.id();
+    let mut stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| BackupError::Tool("pg_dump gave no output stream.".to_string()))?;
+    let stderr = child
+        .stderr
+        .take()
+        .ok_or_else(|| BackupError::Tool("pg_dump gave no error stream.".to_string()))?;
+    let mut lines = BufReader::new(stderr).lines();
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut tail: Vec<String> = Vec::new();
+    let mut tables_done = 0i64;
+    let mut stdout_open = true;
+    let mut stderr_open = true;
+    while stdout_open || stderr_open {
+        tokio::select! {
+            _ = cancel.cancelled() => {
+                tools::terminate(pid);
+                let _ = child.wait().await;
+                return Err(BackupError::Cancelled);
+            }
+            n = stdout.read(&mut buf), if stdout_open => {
+                let n = n.map_err(|e| BackupError::io("Reading pg_dump's output", e))?;
+                if n == 0 { stdout_open = false } else { out.write(&buf[..n]).await? }
+            }
+            line = lines.next_line(), if stderr_open => {
+                match line.map_err(|e| BackupError::io("Reading pg_dump's messages", e))? {
+                    None => stderr_open = false,
+                    Some(l) => {
+                        if let Some(table) = l.strip_prefix("pg_dump: dumping contents of table ") {
+                            tables_done += 1;
+                            log(format!(
+                                "Table {} ({tables_done} of {}), {} written",
+                                table.trim_matches('"'),
+                                facts.tables.max(tables_done),
+                                format_bytes(i64::try_from(out.size).unwrap_or(i64::MAX))
+                            ));
+                        }
+                        if l.contains("error") || l.contains("FATAL") || l.contains("warning") {
+                            tail.push(crate::config::mask_url(&l));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let status = child
+        .wait()
+        .await
+        .map_err(|e| BackupError::io("Waiting for pg_dump", e))?;
+    if !status.success() {
+        let why = if tail.is_empty() {
+            format!("it exited with {status}")
+        } else {
+            tail.join(" / ")
+        };
+        return Err(BackupError::Tool(format!(
+            "pg_dump failed: {why}. No archive was kept."
+        )));
+    }
+    let size = out.size;
+    let sha256 = out.finish().await?;
+    let opts = req.url.connect_options();
+    let manifest = Manifest {
+        file: name,
+        kind: req.kind,
+        size,
+        sha256,
+        host: format!("{}:{}", opts.get_host(), opts.get_port()),
+        database: req.url.database().to_string(),
+        server_version: facts.version,
+        migration_version: facts.migration.map(|m| m.0),
+        migration_dirty: facts.migration.is_some_and(|m| m.1),
+        started_at,
+        duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        by: req.by.to_string(),
+        verification: String::new(),
+        safety: req.safety,
+        by_console: true,
+    };
+    archive::write_manifest(&path, &manifest)?;
+    log(format!(
+        "Wrote {} ({}, sha256 {})",
+        manifest.file,
+        format_bytes(i64::try_from(size).unwrap_or(i64::MAX)),
+        &manifest.sha256[..12]
+    ));
+    Ok(manifest)
+}

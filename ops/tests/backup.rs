@@ -1,0 +1,311 @@
+//! pg_dump archives against a real PostgreSQL and the real pg_dump / pg_restore.
+
+use std::path::{Path, PathBuf};
+
+use ops::backup::{archive, catalog, dump, restore, tools, verify, BackupKind};
+use ops::migrate::{Migrator, Op, Source};
+use ops::testing::TestDb;
+use sqlx::{Connection, Executor, PgConnection};
+use tokio_util::sync::CancellationToken;
+
+struct Scratch {
+    dir: PathBuf,
+    admin_url: String,
+    databases: Vec<String>,
+}
+
+impl Scratch {
+    fn new(db: &TestDb) -> Self {
+        let dir = std::env::temp_dir().join(format!("{}-backups", db.name));
+        let _ = std::fs::remove_dir_all(&dir);
+        Self {
+            dir,
+            admin_url: db.url.clone(),
+            databases: Vec::new(),
+        }
+    }
+
+    fn target(&mut self, db: &TestDb, suffix: &str) -> String {
+        let name = format!("{}_{suffix}", db.name);
+        self.databases.push(name.clone());
+        name
+    }
+
+    async fn cleanup(&self) {
+        if let Ok(mut c) = PgConnection::connect(&self.admin_url).await {
+            for d in &self.databases {
+                let _ = c
+                    .execute(format!("DROP DATABASE IF EXISTS \"{d}\" WITH (FORCE)").as_str())
+                    .await;
+            }
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+async fn seeded() -> TestDb {
+    let db = TestDb::create().await;
+    let m = Migrator::new(
+        Source::embedded().expect("embedded"),
+        db.database_url(),
+        "test",
+    );
+    m.run(Op::Up(None), &|_| {}, &CancellationToken::new())
+        .await
+        .expect("migrate");
+    let mut c = PgConnection::connect(&db.url).await.expect("connect");
+    c.execute(
+        "INSERT INTO players (username, password_hash) SELECT 'p' || g, 'x' FROM generate_series(1, 300) g;
+         INSERT INTO characters (player_id, name) SELECT id, 'c' || id FROM players;",
+    )
+    .await
+    .expect("seed");
+    db
+}
+
+async fn counts(url: &str) -> Vec<(String, i64)> {
+    let mut c = PgConnection::connect(url).await.expect("connect");
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1",
+    )
+    .fetch_all(&mut c)
+    .await
+    .expect("tables");
+    let mut out = Vec::new();
+    for t in tables {
+        let n: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM \"{t}\""))
+            .fetch_one(&mut c)
+            .await
+            .expect("count");
+        out.push((t, n));
+    }
+    out
+}
+
+fn url_for(db: &TestDb, name: &str) -> String {
+    let mut u = url::Url::parse(&db.url).expect("url");
+    u.set_path(&format!("/{name}"));
+    u.to_string()
+}
+
+async fn backup(db: &TestDb, dir: &Path, kind: BackupKind) -> ops::backup::Manifest {
+    let url = db.database_url();
+    let req = dump::Request {
+        url: &url,
+        dir,
+        kind,
+        by: "test",
+        safety: false,
+    };
+    let m = dump::dump(req, &|_| {}, &CancellationToken::new())
+        .await
+        .expect("backup");
+    // Two backups of one kind in the same second would share a name.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    m
+}
+
+#[tokio::test]
+async fn every_kind_round_trips_through_a_new_database() {
+    let db = seeded().await;
+    let mut s = Scratch::new(&db);
+    let url = db.database_url();
+    let full = backup(&db, &s.dir, BackupKind::Full).await;
+    let schema = backup(&db, &s.dir, BackupKind::Schema).await;
+    let data = backup(&db, &s.dir, BackupKind::Data).await;
+    assert!(full.file.starts_with(&format!("{}_", db.name)) && full.file.ends_with(".dump"));
+    assert!(schema.file.starts_with(&format!("{}_schema_", db.name)));
+    assert!(data.file.starts_with(&format!("{}_data_", db.name)));
+    assert_eq!(full.migration_version, Some(9));
+    let on_disk = std::fs::read(s.dir.join(&full.file)).expect("archive");
+    assert_eq!(on_disk.len() as u64, full.size);
+    assert_eq!(full.sha256, sha256(&on_disk));
+    assert!(!s.dir.join(format!("{}.partial", full.file)).exists());
+
+    let original = counts(&db.url).await;
+    let t = s.target(&db, "full");
+    let out = restore::into_new(
+        &url,
+        &s.dir.join(&full.file),
+        &t,
+        2,
+        &|_| {},
+        &CancellationToken::new(),
+    )
+    .await
+    .expect("restore");
+    assert!(out.errors.is_empty(), "{:?}", out.errors);
+    assert_eq!(counts(&url_for(&db, &t)).await, original);
+
+    let t = s.target(&db, "schema");
+    restore::into_new(
+        &url,
+        &s.dir.join(&schema.file),
+        &t,
+        1,
+        &|_| {},
+        &CancellationToken::new(),
+    )
+    .await
+    .expect("schema");
+    let restored = counts(&url_for(&db, &t)).await;
+    assert_eq!(
+        restored.iter().map(|r| r.0.clone()).collect::<Vec<_>>(),
+        original.iter().map(|r| r.0.clone()).collect::<Vec<_>>()
+    );
+    assert!(
+        restored.iter().all(|(_, n)| *n == 0),
+        "schema only: no rows"
+    );
+    // The data archive fills the schema-only copy back to the original counts.
+    let mut cmd = tools::command("pg_restore", &url, Some(&t));
+    cmd.args(["--data-only", "--dbname", &t])
+        .arg(s.dir.join(&data.file));
+    let st = cmd.status().await.expect("pg_restore");
+    assert!(st.success());
+    assert_eq!(counts(&url_for(&db, &t)).await, original);
+
+    let listed = catalog::list(&s.dir).await.expect("list");
+    assert_eq!(
+        listed.iter().map(|m| m.kind).collect::<Vec<_>>(),
+        [BackupKind::Data, BackupKind::Schema, BackupKind::Full],
+        "newest first"
+    );
+    s.cleanup().await;
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+#[tokio::test]
+async fn a_hand_made_archive_is_catalogued_verified_and_restored() {
+    let db = seeded().await;
+    let mut s = Scratch::new(&db);
+    std::fs::create_dir_all(&s.dir).expect("dir");
+    let url = db.database_url();
+    let path = s.dir.join("by_hand.dump");
+    let mut cmd = tools::command("pg_dump", &url, None);
+    cmd.args(["-Fc", "-f"]).arg(&path);
+    assert!(cmd.status().await.expect("pg_dump").success());
+    let listed = catalog::list(&s.dir).await.expect("list");
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (
+            listed[0].kind,
+            listed[0].database.as_str(),
+            listed[0].by_console
+        ),
+        (BackupKind::Full, db.name.as_str(), false)
+    );
+    assert!(verify::verify(&path)
+        .await
+        .expect("verify")
+        .contains("every data block intact"));
+    let t = s.target(&db, "hand");
+    restore::into_new(&url, &path, &t, 1, &|_| {}, &CancellationToken::new())
+        .await
+        .expect("restore");
+    assert_eq!(counts(&url_for(&db, &t)).await, counts(&db.url).await);
+    s.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_truncated_archive_fails_verification_and_restore_leaves_nothing_half_made() {
+    let db = seeded().await;
+    let mut s = Scratch::new(&db);
+    let full = backup(&db, &s.dir, BackupKind::Full).await;
+    let bytes = std::fs::read(s.dir.join(&full.file)).expect("read");
+    let cut = s.dir.join("cut.dump");
+    std::fs::write(&cut, &bytes[..bytes.len() * 2 / 3]).expect("truncate");
+    let e = verify::verify(&cut).await.expect_err("damaged");
+    assert!(e.to_string().contains("cut.dump"), "{e}");
+    let junk = s.dir.join("junk.dump");
+    std::fs::write(&junk, b"SELECT 1;").expect("junk");
+    let e = verify::verify(&junk).await.expect_err("not an archive");
+    assert!(
+        e.to_string()
+            .contains("is not a pg_dump custom-format archive"),
+        "{e}"
+    );
+    let t = s.target(&db, "junk");
+    let e = restore::into_new(
+        &db.database_url(),
+        &junk,
+        &t,
+        1,
+        &|_| {},
+        &CancellationToken::new(),
+    )
+    .await
+    .expect_err("refused");
+    assert!(e
+        .to_string()
+        .contains("not a pg_dump custom-format archive"));
+    let mut c = PgConnection::connect(&db.url).await.expect("connect");
+    let made: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(&t)
+            .fetch_one(&mut c)
+            .await
+            .expect("q");
+    assert!(
+        !made,
+        "nothing was created for an archive that does not read"
+    );
+    s.cleanup().await;
+}
+
+#[tokio::test]
+async fn restore_refuses_existing_and_bad_names() {
+    let db = seeded().await;
+    let s = Scratch::new(&db);
+    let full = backup(&db, &s.dir, BackupKind::Full).await;
+    let e = restore::into_new(
+        &db.database_url(),
+        &s.dir.join(&full.file),
+        &db.name,
+        1,
+        &|_| {},
+        &CancellationToken::new(),
+    )
+    .await
+    .expect_err("exists");
+    assert!(e.to_string().contains("already exists"), "{e}");
+    for bad in ["Holo", "a-b", "../x", "", "1abc"] {
+        assert!(restore::validate_name(bad).is_err(), "{bad}");
+    }
+    assert!(archive::resolve(&s.dir, "../../etc/passwd.dump").is_err());
+    s.cleanup().await;
+}
+
+#[tokio::test]
+async fn pg_dump_never_gets_the_password_in_its_arguments() {
+    let db = seeded().await;
+    let url = db.database_url();
+    let password = url.password().expect("the test server uses a password");
+    // Hold a lock so pg_dump waits while we read its command line.
+    let mut holder = PgConnection::connect(&db.url).await.expect("connect");
+    holder
+        .execute("BEGIN; LOCK TABLE players IN ACCESS EXCLUSIVE MODE")
+        .await
+        .expect("lock");
+    let mut cmd = tools::command("pg_dump", &url, None);
+    cmd.args(["-Fc", "--no-sync", "-f", "/dev/null"]);
+    let mut child = cmd.spawn().expect("pg_dump");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let pid = child.id().expect("running");
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).expect("cmdline");
+    let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+    assert!(
+        cmdline.contains("pg_dump") && cmdline.contains("--no-password"),
+        "{cmdline}"
+    );
+    assert!(
+        !cmdline.contains(&password),
+        "the password is not in the arguments"
+    );
+    holder.execute("COMMIT").await.expect("unlock");
+    assert!(child.wait().await.expect("wait").success());
+}
