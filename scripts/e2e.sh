@@ -103,4 +103,13 @@ start_server "$E2E_PASSWORD"
 grep -q "^Migrations: no version → " "$work/server.log" || { echo "The console did not migrate on start-up:" >&2; cat "$work/server.log" >&2; exit 1; }
 export E2E_EMBEDDED_LATEST="$(PGDATABASE="$E2E_DATABASE" psql -qAt -c 'SELECT version FROM schema_migrations')"
 playwright tests/auto-migrate.spec.ts
+
+# 5. Backups on the same, migrated database: back up, download, verify, restore into a new one.
+databases+=("${E2E_DATABASE}_restored")
+playwright tests/backups.spec.ts
+if [ "$(psql -qAt -c "SELECT count(*) FROM pg_database WHERE datname = '${E2E_DATABASE}_restored'")" != 1 ]; then
+  echo "The restore from the Backups page did not create ${E2E_DATABASE}_restored." >&2
+  exit 1
+fi
+check_no_secrets
 stop_server

@@ -200,3 +200,50 @@ pub async fn run_bootstrap(confirm: String) -> Result<ops::model::BootstrapView,
         .collect();
     Ok(ops::model::BootstrapView { result, checked })
 }
+
+#[server(prefix = "/api", endpoint = "backups")]
+pub async fn backups_view() -> Result<ops::model::BackupsView, AppError> {
+    let caller = guard::require_session()?;
+    let c = &caller.console;
+    let archives = ops::backup::catalog::list(&c.config.backup_dir)
+        .await
+        .map_err(|e| AppError::new(e.to_string()))?;
+    Ok(ops::model::BackupsView {
+        archives,
+        dir: c.config.backup_dir.display().to_string(),
+        database: c.config.database_url.database().to_string(),
+        target: c.target(),
+        running_job: c.jobs.running().map(|j| j.id),
+    })
+}
+
+#[server(prefix = "/api", endpoint = "backup_start")]
+pub async fn start_backup(kind: ops::model::BackupKind) -> Result<u64, AppError> {
+    let caller = guard::require_session()?;
+    caller
+        .console
+        .start_backup(kind, &caller.actor)
+        .map(|j| j.id)
+        .map_err(AppError::new)
+}
+
+#[server(prefix = "/api", endpoint = "backup_verify")]
+pub async fn verify_backup(file: String) -> Result<u64, AppError> {
+    let caller = guard::require_session()?;
+    caller
+        .console
+        .start_verify(&file, &caller.actor)
+        .map(|j| j.id)
+        .map_err(AppError::new)
+}
+
+/// Restores into a new database only: the current one is never touched.
+#[server(prefix = "/api", endpoint = "backup_restore")]
+pub async fn restore_backup(file: String, into: String) -> Result<u64, AppError> {
+    let caller = guard::require_session()?;
+    caller
+        .console
+        .start_restore_into(&file, into.trim(), 1, &caller.actor)
+        .map(|j| j.id)
+        .map_err(AppError::new)
+}

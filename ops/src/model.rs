@@ -312,6 +312,17 @@ pub struct Manifest {
     pub by_console: bool,
 }
 
+/// Everything the Backups page shows at once.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BackupsView {
+    pub archives: Vec<Manifest>,
+    /// HOLOMUSH_BACKUP_DIR as the server sees it.
+    pub dir: String,
+    pub database: String,
+    pub target: String,
+    pub running_job: Option<u64>,
+}
+
 fn yes() -> bool {
     true
 }

@@ -3,6 +3,7 @@
 use std::process::{Command, Output};
 
 use ops::testing::TestDb;
+use sqlx::Connection;
 
 fn run(args: &[&str], vars: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_holomush-admin"));
@@ -282,5 +283,72 @@ async fn migrate_commands_work_as_the_seed_writes_them() {
             && log.contains("\"action\":\"migrate force -1\"")
     );
     let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+#[tokio::test]
+async fn backup_and_restore_commands() {
+    let db = TestDb::create().await;
+    let data = std::env::temp_dir().join(format!("{}-cli-backup", db.name));
+    let backups = data.join("backups");
+    let (d, b) = (data.display().to_string(), backups.display().to_string());
+    let vars = [
+        ("DATABASE_URL", db.url.as_str()),
+        ("HOLOMUSH_ADMIN_DATA", d.as_str()),
+        ("HOLOMUSH_BACKUP_DIR", b.as_str()),
+    ];
+    assert!(run(&["migrate", "up"], &vars).status.success());
+
+    let o = run(&["backup", "create", "--json"], &vars);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let manifest: serde_json::Value = serde_json::from_slice(&o.stdout).expect("manifest JSON");
+    let file = manifest["file"].as_str().expect("file").to_string();
+    assert_eq!(manifest["kind"], "full");
+    assert_eq!(manifest["migration_version"], 9);
+    assert!(backups.join(&file).exists());
+
+    let o = run(&["backup", "list"], &vars);
+    assert!(stdout(&o).contains(&file), "{}", stdout(&o));
+    let o = run(&["backup", "verify", &file], &vars);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("every data block intact"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&["backup", "verify", "../../etc/passwd.dump"], &vars);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("is not an archive name"),
+        "{}",
+        stderr(&o)
+    );
+
+    let target = format!("{}_restored", db.name);
+    let o = run(&["restore", &file, "--into", &target], &vars);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(&format!("Restored into database \"{target}\"")),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(&["restore", &file, "--into", &target], &vars);
+    assert_eq!(o.status.code(), Some(2), "an existing database is refused");
+    assert!(stderr(&o).contains("already exists"));
+
+    let mut c = sqlx::PgConnection::connect(&db.url).await.expect("connect");
+    let n: i64 = sqlx::query_scalar(&format!(
+        "SELECT count(*) FROM pg_database WHERE datname = '{target}'"
+    ))
+    .fetch_one(&mut c)
+    .await
+    .expect("q");
+    assert_eq!(n, 1);
+    sqlx::Executor::execute(
+        &mut c,
+        format!("DROP DATABASE \"{target}\" WITH (FORCE)").as_str(),
+    )
+    .await
+    .expect("drop");
     let _ = std::fs::remove_dir_all(&data);
 }

@@ -1,66 +1,23 @@
-use std::time::Duration;
-
 use leptos::prelude::*;
 use leptos_meta::Title;
-use ops::model::{
-    JobStatus, JobView, MigrateOp, MigrationEntry, MigrationState, MigrationsView, SqlFailure,
-};
+use ops::model::{MigrateOp, MigrationEntry, MigrationState, MigrationsView};
 
-use crate::api::{
-    job_status, migration_sql, migrations_view, CancelJob, CreateMigration, RunBootstrap,
-    StartMigration,
-};
+use super::job::{watch_job, FailedSql, JobPanel, JobWatch};
+use crate::api::{migration_sql, migrations_view, CreateMigration, RunBootstrap, StartMigration};
 use crate::SchemaChanged;
-
-const POLL: Duration = Duration::from_millis(400);
 
 #[component]
 pub fn MigrationsPage() -> impl IntoView {
     let refresh = RwSignal::new(0u64);
     let view_res = Resource::new(move || refresh.get(), |_| migrations_view());
-    let job_id = RwSignal::new(None::<u64>);
-    let tick = RwSignal::new(0u64);
-    let job_res = Resource::new(
-        move || (job_id.get(), tick.get()),
-        |(id, _)| async move {
-            match id {
-                Some(id) => job_status(id).await.map(Some),
-                None => Ok(None),
-            }
-        },
-    );
-    let running = move || {
-        job_res
-            .get_untracked()
-            .and_then(|r| r.ok())
-            .flatten()
-            .is_some_and(|j| j.status == JobStatus::Running)
-            || (job_id.get_untracked().is_some() && job_res.get_untracked().is_none())
-    };
-    Effect::new(move |_| {
-        if let Ok(h) = set_interval_with_handle(
-            move || {
-                if running() {
-                    tick.update(|t| *t += 1)
-                }
-            },
-            POLL,
-        ) {
-            on_cleanup(move || h.clear());
-        }
-    });
-    // When a job ends, read the migrations again and tell the banner.
     let schema_changed = use_context::<SchemaChanged>();
-    let finished = StoredValue::new(None::<u64>);
-    Effect::new(move |_| {
-        if let Some(Ok(Some(job))) = job_res.get() {
-            if job.status != JobStatus::Running && finished.get_value() != Some(job.id) {
-                finished.set_value(Some(job.id));
-                refresh.update(|r| *r += 1);
-                if let Some(s) = schema_changed {
-                    s.0.update(|n| *n += 1);
-                }
-            }
+    let JobWatch {
+        id: job_id,
+        res: job_res,
+    } = watch_job(move || {
+        refresh.update(|r| *r += 1);
+        if let Some(s) = schema_changed {
+            s.0.update(|n| *n += 1);
         }
     });
 
@@ -257,91 +214,6 @@ fn SqlPanel(shown_sql: RwSignal<Option<u64>>) -> impl IntoView {
                 }
             })}
         </Transition>
-    }
-}
-
-#[component]
-fn JobPanel(job_res: Resource<Result<Option<JobView>, crate::error::AppError>>) -> impl IntoView {
-    let cancel = ServerAction::<CancelJob>::new();
-    view! {
-        <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                match job_res.await {
-                    Ok(Some(job)) => {
-                        let id = job.id;
-                        let status = match job.status {
-                            JobStatus::Running => "running",
-                            JobStatus::Succeeded => "succeeded",
-                            JobStatus::Failed => "failed",
-                            JobStatus::Cancelled => "cancelled",
-                        };
-                        view! {
-                            <section class=format!("card job {status}") data-testid="job" aria-live="polite">
-                                <h2>{format!("Job #{} · {} · {status}", job.id, job.kind)}</h2>
-                                <ol class="log">
-                                    {job.lines.iter().map(|l| view! { <li><span class="at">{format!("{:.3}s", l.at_ms as f64 / 1000.0)}</span>{l.text.clone()}</li> }).collect_view()}
-                                </ol>
-                                {(job.status == JobStatus::Running).then(|| view! {
-                                    <button on:click=move |_| { cancel.dispatch(CancelJob { id }); }>"Cancel after this step"</button>
-                                })}
-                                {job.result.clone().map(|r| view! {
-                                    <p class=if job.status == JobStatus::Succeeded { "notice" } else { "error" } role="status" data-testid="job-result">{r}</p>
-                                })}
-                                {job.failure.clone().map(|f| view! { <FailedSql f message=job.result.clone().unwrap_or_default()/> })}
-                            </section>
-                        }.into_any()
-                    }
-                    Ok(None) => ().into_any(),
-                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
-                }
-            })}
-        </Transition>
-    }
-}
-
-/// The failing file with its failing line marked, as golang-migrate counted it.
-#[component]
-fn FailedSql(f: SqlFailure, message: String) -> impl IntoView {
-    // PostgreSQL gives no position for some errors (a missing table in ALTER TABLE, say):
-    // then point at the first line naming what the message quotes.
-    let quoted = message
-        .split('"')
-        .nth(1)
-        .filter(|q| !q.is_empty())
-        .map(str::to_string);
-    let guess = || {
-        let q = quoted.clone()?;
-        f.body
-            .lines()
-            .position(|l| l.contains(q.as_str()))
-            .map(|i| (i as u32 + 1, q))
-    };
-    let (bad, where_) = match (f.line, f.column) {
-        (Some(l), Some(c)) => (
-            Some(l),
-            format!("{} failed at line {l}, column {c}", f.file),
-        ),
-        (Some(l), None) => (Some(l), format!("{} failed at line {l}", f.file)),
-        _ => match guess() {
-            Some((l, q)) => (
-                Some(l),
-                format!(
-                    "{} failed; PostgreSQL gave no position, line {l} is the first naming \"{q}\"",
-                    f.file
-                ),
-            ),
-            None => (None, format!("{} failed", f.file)),
-        },
-    };
-    view! {
-        <h3>{where_}</h3>
-        <pre class="numbered" data-testid="failed-sql">
-            {f.body.lines().enumerate().map(|(i, line)| {
-                let n = i as u32 + 1;
-                let class = if Some(n) == bad { "line bad-line" } else { "line" };
-                view! { <span class=class data-line=n><span class="ln">{n}</span>{line.to_string()}"\n"</span> }
-            }).collect_view()}
-        </pre>
     }
 }
 

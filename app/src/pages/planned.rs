@@ -17,17 +17,6 @@ fn Planned(title: &'static str, what: &'static str, cli: &'static str) -> impl I
 }
 
 #[component]
-pub fn BackupsPage() -> impl IntoView {
-    view! {
-        <Planned
-            title="Backups"
-            what="pg_dump archives (full, schema, data) with their size, checksum and migration version; one-click backup, download, verify and restore."
-            cli="holomush-admin backup full | schema | data, holomush-admin restore"
-        />
-    }
-}
-
-#[component]
 pub fn SettingsPage() -> impl IntoView {
     view! {
         <Planned

@@ -1,6 +1,7 @@
 //! The web console: axum router, the Leptos pages, and the auth layer in front of them.
 
 mod auth;
+mod files;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -103,6 +104,7 @@ pub fn router(web: Arc<Web>, site_root: std::path::PathBuf, addr: SocketAddr) ->
         .route("/login", post(auth::login))
         .route("/login/link", get(auth::login_link))
         .route("/logout", post(auth::logout))
+        .route("/files/backups/{name}", get(files::download_backup))
         .leptos_routes_with_context(
             &state,
             routes,

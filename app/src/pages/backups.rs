@@ -1,0 +1,170 @@
+use leptos::prelude::*;
+use leptos_meta::Title;
+use ops::model::{format_bytes, BackupKind, BackupsView, Manifest};
+
+use super::job::{watch_job, JobPanel, JobWatch};
+use crate::api::{backups_view, RestoreBackup, StartBackup, VerifyBackup};
+
+#[component]
+pub fn BackupsPage() -> impl IntoView {
+    let refresh = RwSignal::new(0u64);
+    let view_res = Resource::new(move || refresh.get(), |_| backups_view());
+    let JobWatch {
+        id: job_id,
+        res: job_res,
+    } = watch_job(move || refresh.update(|r| *r += 1));
+    let start = ServerAction::<StartBackup>::new();
+    let verify = ServerAction::<VerifyBackup>::new();
+    let restore = ServerAction::<RestoreBackup>::new();
+    let message = RwSignal::new(None::<String>);
+    for value in [start.value(), verify.value(), restore.value()] {
+        Effect::new(move |_| match value.get() {
+            Some(Ok(id)) => {
+                message.set(None);
+                job_id.set(Some(id));
+            }
+            Some(Err(e)) => message.set(Some(e.message)),
+            None => {}
+        });
+    }
+    let restore_file = RwSignal::new(None::<String>);
+    let restore_into = RwSignal::new(String::new());
+    view! {
+        <Title text="Backups"/>
+        <header class="page-head">
+            <h1>"Backups"</h1>
+            <p class="muted">"pg_dump custom-format archives, as the operators' guide makes them; restore goes into a new database and never touches the current one."</p>
+        </header>
+        <section class="card actions" aria-label="Back up now">
+            <h2>"Back up now"</h2>
+            <div class="row">
+                <button class="primary" on:click=move |_| { start.dispatch(StartBackup { kind: BackupKind::Full }); }>"Full backup"</button>
+                <button on:click=move |_| { start.dispatch(StartBackup { kind: BackupKind::Schema }); }>"Schema only"</button>
+                <button on:click=move |_| { start.dispatch(StartBackup { kind: BackupKind::Data }); }>"Data only"</button>
+            </div>
+            {move || message.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
+        </section>
+        <JobPanel job_res/>
+        <Transition fallback=|| view! { <p class="muted">"Reading the backup folder…"</p> }>
+            {move || Suspend::new(async move {
+                match view_res.await {
+                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                    Ok(v) => {
+                        if job_id.get_untracked().is_none() {
+                            if let Some(id) = v.running_job {
+                                job_id.set(Some(id));
+                            }
+                        }
+                        if restore_into.get_untracked().is_empty() {
+                            restore_into.set(format!("{}_restored", v.database));
+                        }
+                        view! { <Catalog v verify restore_file/> }.into_any()
+                    }
+                }
+            })}
+        </Transition>
+        {move || restore_file.get().map(|file| {
+            let f = file.clone();
+            view! {
+                <section class="card" data-testid="restore">
+                    <h2>"Restore " {file.clone()}</h2>
+                    <p class="muted small">"Creates a new database and restores the archive into it (createdb + pg_restore). The current database is not touched."</p>
+                    <label>"New database " <input prop:value=restore_into on:input=move |ev| restore_into.set(event_target_value(&ev)) aria-label="New database name"/></label>
+                    <button class="primary" on:click=move |_| { restore.dispatch(RestoreBackup { file: f.clone(), into: restore_into.get_untracked() }); }>"Restore into new database"</button>
+                    <button class="link" on:click=move |_| restore_file.set(None)>"Close"</button>
+                </section>
+            }
+        })}
+    }
+}
+
+#[component]
+fn Catalog(
+    v: BackupsView,
+    verify: ServerAction<VerifyBackup>,
+    restore_file: RwSignal<Option<String>>,
+) -> impl IntoView {
+    if v.archives.is_empty() {
+        return view! { <p class="muted" data-testid="no-archives">{format!("No archives in {} yet: press Full backup.", v.dir)}</p> }.into_any();
+    }
+    let sizes = SizeChart(v.archives.clone());
+    view! {
+        <p class="muted small">"Folder " <code>{v.dir.clone()}</code> " · database " <strong>{v.database.clone()}</strong></p>
+        <table class="records" data-testid="archives">
+            <thead><tr><th>"Archive"</th><th>"Kind"</th><th>"Size"</th><th>"Created (UTC)"</th><th>"Database"</th><th>"Migration"</th><th>"sha256"</th><th>"Verified"</th><th></th></tr></thead>
+            <tbody>
+                {v.archives.into_iter().map(|m| view! { <ArchiveRow m verify restore_file/> }).collect_view()}
+            </tbody>
+        </table>
+        {sizes}
+    }
+    .into_any()
+}
+
+#[component]
+fn ArchiveRow(
+    m: Manifest,
+    verify: ServerAction<VerifyBackup>,
+    restore_file: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let file = m.file.clone();
+    let (f1, f2) = (file.clone(), file.clone());
+    let verification = if m.verification.is_empty() {
+        "not verified".to_string()
+    } else {
+        m.verification.clone()
+    };
+    let verified_class = if m.verification == "verified" {
+        "badge applied"
+    } else if m.verification.starts_with("failed") {
+        "badge bad"
+    } else {
+        "badge"
+    };
+    view! {
+        <tr data-file=file.clone()>
+            <td><a href=format!("/files/backups/{file}") download=file.clone() rel="external">{file.clone()}</a>
+                {m.safety.then(|| view! { <span class="badge">"safety"</span> })}</td>
+            <td>{m.kind.as_str()}</td>
+            <td data-testid="size">{format_bytes(i64::try_from(m.size).unwrap_or(i64::MAX))}</td>
+            <td>{m.started_at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
+            <td>{m.database.clone()}</td>
+            <td>{match (m.migration_version, m.migration_dirty) {
+                (Some(v), true) => format!("{v} (dirty)"),
+                (Some(v), false) => v.to_string(),
+                (None, _) => "—".to_string(),
+            }}</td>
+            <td><code title=m.sha256.clone() data-testid="sha256">{m.sha256.get(..12).unwrap_or("").to_string()}</code></td>
+            <td><span class=verified_class title=verification.clone()>{if m.verification.starts_with("failed") { "failed".to_string() } else { verification.clone() }}</span></td>
+            <td class="row-actions">
+                <button class="link" on:click=move |_| { verify.dispatch(VerifyBackup { file: f1.clone() }); }>"Verify"</button>
+                <button class="link" on:click=move |_| restore_file.set(Some(f2.clone()))>"Restore…"</button>
+            </td>
+        </tr>
+    }
+}
+
+/// Archive sizes over time, newest right.
+#[allow(non_snake_case)]
+fn SizeChart(mut archives: Vec<Manifest>) -> impl IntoView {
+    archives.sort_by_key(|m| m.started_at);
+    let max = archives.iter().map(|m| m.size).max().unwrap_or(1).max(1) as f64;
+    let n = archives.len().max(1) as f64;
+    let width = 960.0 / n;
+    view! {
+        <section class="card" data-testid="sizes">
+            <h2>"Archive sizes"</h2>
+            <svg viewBox="0 0 1000 120" class="timeline" role="img" aria-label="Archive sizes over time">
+                {archives.into_iter().enumerate().map(|(i, m)| {
+                    let h = 100.0 * m.size as f64 / max;
+                    let x = 20.0 + i as f64 * width;
+                    view! {
+                        <rect x=x y=110.0 - h width=(width * 0.7).max(2.0) height=h.max(1.0) class=format!("bar {}", m.kind.as_str())>
+                            <title>{format!("{} · {}", m.file, format_bytes(i64::try_from(m.size).unwrap_or(i64::MAX)))}</title>
+                        </rect>
+                    }
+                }).collect_view()}
+            </svg>
+        </section>
+    }
+}

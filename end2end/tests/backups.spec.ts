@@ -1,0 +1,42 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { test, expect, signIn } from './helpers';
+
+const database = process.env.E2E_DATABASE ?? '';
+
+test('back up now, download the archive, verify it and restore it into a new database', async ({ page }) => {
+  await signIn(page);
+  await page.getByRole('navigation').getByRole('link', { name: 'Backups' }).click();
+  await expect(page.getByTestId('no-archives')).toBeVisible();
+
+  await page.getByRole('button', { name: 'Full backup' }).click();
+  await expect(page.getByTestId('job-result')).toContainText(`${database}_`);
+  const row = page.getByTestId('archives').locator('tbody tr').first();
+  await expect(row).toContainText('full');
+  await expect(row.getByTestId('size')).toHaveText(/\d.*(B|KiB|MiB)$/);
+
+  // The downloaded bytes have the manifest's sha256.
+  const sha = await row.getByTestId('sha256').getAttribute('title');
+  const [download] = await Promise.all([page.waitForEvent('download'), row.getByRole('link').click()]);
+  const bytes = readFileSync((await download.path()) ?? '');
+  expect(bytes.subarray(0, 5).toString()).toBe('PGDMP');
+  expect(createHash('sha256').update(bytes).digest('hex')).toBe(sha);
+
+  await row.getByRole('button', { name: 'Verify' }).click();
+  await expect(page.getByTestId('job-result')).toContainText('every data block intact');
+  await expect(row.locator('.badge.applied')).toHaveText('verified');
+
+  // An existing database is refused, a new one is made.
+  await row.getByRole('button', { name: 'Restore…' }).click();
+  const restore = page.getByTestId('restore');
+  await restore.getByLabel('New database name').fill(database);
+  await restore.getByRole('button', { name: 'Restore into new database' }).click();
+  await expect(page.getByTestId('job-result')).toContainText(`Database "${database}" already exists: choose a new name (nothing was changed).`);
+  await restore.getByLabel('New database name').fill(`${database}_restored`);
+  await restore.getByRole('button', { name: 'Restore into new database' }).click();
+  await expect(page.getByTestId('job-result')).toHaveText(`Restored into database "${database}_restored".`);
+
+  // A path instead of a name is refused by the file route.
+  const res = await page.request.get('/files/backups/..%2F..%2Fetc%2Fpasswd.dump');
+  expect(res.status()).toBe(400);
+});
