@@ -247,3 +247,40 @@ pub async fn restore_backup(file: String, into: String) -> Result<u64, AppError>
         .map(|j| j.id)
         .map_err(AppError::new)
 }
+
+#[server(prefix = "/api", endpoint = "backup_contents")]
+pub async fn backup_contents(file: String) -> Result<ops::model::ArchiveContents, AppError> {
+    let caller = guard::require_session()?;
+    let path = ops::backup::archive::resolve(&caller.console.config.backup_dir, &file)
+        .map_err(|e| AppError::new(e.to_string()))?;
+    let toc = ops::backup::verify::toc(&path)
+        .await
+        .map_err(|e| AppError::new(e.to_string()))?;
+    Ok(ops::model::ArchiveContents {
+        file,
+        groups: toc.entries.into_iter().collect(),
+    })
+}
+
+/// Deletes an archive once its exact name is typed.
+#[server(prefix = "/api", endpoint = "backup_delete")]
+pub async fn delete_backup(file: String, confirm: String) -> Result<String, AppError> {
+    let caller = guard::require_session()?;
+    let c = &caller.console;
+    if confirm.trim() != file {
+        return Err(AppError::new(format!(
+            "Not deleted: type the archive's name ({file}) to confirm."
+        )));
+    }
+    let entry = ops::audit::Entry::new(caller.actor.clone(), "backup delete", file.clone());
+    match ops::backup::archive::delete(&c.config.backup_dir, &file) {
+        Ok(()) => {
+            c.record(entry);
+            Ok(format!("Deleted {file}."))
+        }
+        Err(e) => {
+            c.record(entry.failed(e.to_string()));
+            Err(AppError::new(e.to_string()))
+        }
+    }
+}

@@ -36,6 +36,21 @@ test('back up now, download the archive, verify it and restore it into a new dat
   await restore.getByRole('button', { name: 'Restore into new database' }).click();
   await expect(page.getByTestId('job-result')).toHaveText(`Restored into database "${database}_restored".`);
 
+  // The table of contents, grouped by object type.
+  await row.getByRole('button', { name: 'Contents' }).click();
+  await expect(page.getByTestId('contents')).toContainText('TABLE (');
+  await expect(page.getByTestId('contents')).toContainText('EXTENSION (1)');
+
+  // Deleting takes the exact name; a path is refused.
+  const file = (await row.getAttribute('data-file')) ?? '';
+  await page.getByLabel('Archive to delete').fill('../escape.dump');
+  await page.getByRole('button', { name: 'Delete' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'is not an archive name' })).toBeVisible();
+  await page.getByLabel('Archive to delete').fill(file);
+  await page.getByRole('button', { name: 'Delete' }).click();
+  await expect(page.getByRole('status').filter({ hasText: `Deleted ${file}.` })).toBeVisible();
+  await expect(page.getByTestId('no-archives')).toBeVisible();
+
   // A path instead of a name is refused by the file route.
   const res = await page.request.get('/files/backups/..%2F..%2Fetc%2Fpasswd.dump');
   expect(res.status()).toBe(400);

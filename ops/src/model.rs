@@ -312,6 +312,13 @@ pub struct Manifest {
     pub by_console: bool,
 }
 
+/// An archive's table of contents, grouped by object type (TABLE, INDEX, EXTENSION…).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArchiveContents {
+    pub file: String,
+    pub groups: Vec<(String, Vec<String>)>,
+}
+
 /// Everything the Backups page shows at once.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BackupsView {

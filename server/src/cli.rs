@@ -58,6 +58,12 @@ pub enum BackupCommand {
     },
     /// Read an archive's table of contents and every data block.
     Verify { file: String },
+    /// Delete an archive and its manifest (asks for the name to be typed unless --yes).
+    Delete {
+        file: String,
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -215,6 +221,32 @@ pub async fn backup(cmd: BackupCommand) -> Result<(), String> {
             return Ok(());
         }
         BackupCommand::Verify { file } => console.start_verify(&file, "cli")?,
+        BackupCommand::Delete { file, yes } => {
+            if !yes {
+                eprint!("Type the archive's name ({file}) to delete it: ");
+                let mut answer = String::new();
+                std::io::stdin()
+                    .read_line(&mut answer)
+                    .map_err(|e| format!("Could not read the answer: {e}"))?;
+                if answer.trim() != file {
+                    return Err(format!(
+                        "Not deleted: type \"{file}\" exactly, or pass --yes."
+                    ));
+                }
+            }
+            let entry = ops::audit::Entry::new("cli", "backup delete", file.clone());
+            return match ops::backup::archive::delete(&console.config.backup_dir, &file) {
+                Ok(()) => {
+                    console.record(entry);
+                    println!("Deleted {file}.");
+                    Ok(())
+                }
+                Err(e) => {
+                    console.record(entry.failed(e.to_string()));
+                    Err(e.to_string())
+                }
+            };
+        }
     };
     follow(&job).await.map(|_| ())
 }

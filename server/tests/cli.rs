@@ -350,5 +350,16 @@ async fn backup_and_restore_commands() {
     )
     .await
     .expect("drop");
+
+    let o = run(&["backup", "delete", &file], &vars);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "not deleted without the name typed"
+    );
+    assert!(backups.join(&file).exists());
+    let o = run(&["backup", "delete", &file, "--yes"], &vars);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!backups.join(&file).exists() && !backups.join(format!("{file}.json")).exists());
     let _ = std::fs::remove_dir_all(&data);
 }

@@ -3,7 +3,9 @@ use leptos_meta::Title;
 use ops::model::{format_bytes, BackupKind, BackupsView, Manifest};
 
 use super::job::{watch_job, JobPanel, JobWatch};
-use crate::api::{backups_view, RestoreBackup, StartBackup, VerifyBackup};
+use crate::api::{
+    backup_contents, backups_view, DeleteBackup, RestoreBackup, StartBackup, VerifyBackup,
+};
 
 #[component]
 pub fn BackupsPage() -> impl IntoView {
@@ -28,6 +30,17 @@ pub fn BackupsPage() -> impl IntoView {
         });
     }
     let restore_file = RwSignal::new(None::<String>);
+    let contents_file = RwSignal::new(None::<String>);
+    let delete = ServerAction::<DeleteBackup>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = delete.value().get() {
+            refresh.update(|r| *r += 1);
+        }
+    });
+    let pick = Picked {
+        restore: restore_file,
+        contents: contents_file,
+    };
     let restore_into = RwSignal::new(String::new());
     view! {
         <Title text="Backups"/>
@@ -58,11 +71,13 @@ pub fn BackupsPage() -> impl IntoView {
                         if restore_into.get_untracked().is_empty() {
                             restore_into.set(format!("{}_restored", v.database));
                         }
-                        view! { <Catalog v verify restore_file/> }.into_any()
+                        view! { <Catalog v verify pick/> }.into_any()
                     }
                 }
             })}
         </Transition>
+        <Contents file=contents_file/>
+        <DeleteForm delete/>
         {move || restore_file.get().map(|file| {
             let f = file.clone();
             view! {
@@ -78,12 +93,15 @@ pub fn BackupsPage() -> impl IntoView {
     }
 }
 
+/// Which archive the restore and contents panels are about.
+#[derive(Clone, Copy)]
+struct Picked {
+    restore: RwSignal<Option<String>>,
+    contents: RwSignal<Option<String>>,
+}
+
 #[component]
-fn Catalog(
-    v: BackupsView,
-    verify: ServerAction<VerifyBackup>,
-    restore_file: RwSignal<Option<String>>,
-) -> impl IntoView {
+fn Catalog(v: BackupsView, verify: ServerAction<VerifyBackup>, pick: Picked) -> impl IntoView {
     if v.archives.is_empty() {
         return view! { <p class="muted" data-testid="no-archives">{format!("No archives in {} yet: press Full backup.", v.dir)}</p> }.into_any();
     }
@@ -93,7 +111,7 @@ fn Catalog(
         <table class="records" data-testid="archives">
             <thead><tr><th>"Archive"</th><th>"Kind"</th><th>"Size"</th><th>"Created (UTC)"</th><th>"Database"</th><th>"Migration"</th><th>"sha256"</th><th>"Verified"</th><th></th></tr></thead>
             <tbody>
-                {v.archives.into_iter().map(|m| view! { <ArchiveRow m verify restore_file/> }).collect_view()}
+                {v.archives.into_iter().map(|m| view! { <ArchiveRow m verify pick/> }).collect_view()}
             </tbody>
         </table>
         {sizes}
@@ -102,13 +120,9 @@ fn Catalog(
 }
 
 #[component]
-fn ArchiveRow(
-    m: Manifest,
-    verify: ServerAction<VerifyBackup>,
-    restore_file: RwSignal<Option<String>>,
-) -> impl IntoView {
+fn ArchiveRow(m: Manifest, verify: ServerAction<VerifyBackup>, pick: Picked) -> impl IntoView {
     let file = m.file.clone();
-    let (f1, f2) = (file.clone(), file.clone());
+    let (f1, f2, f3) = (file.clone(), file.clone(), file.clone());
     let verification = if m.verification.is_empty() {
         "not verified".to_string()
     } else {
@@ -138,7 +152,8 @@ fn ArchiveRow(
             <td><span class=verified_class title=verification.clone()>{if m.verification.starts_with("failed") { "failed".to_string() } else { verification.clone() }}</span></td>
             <td class="row-actions">
                 <button class="link" on:click=move |_| { verify.dispatch(VerifyBackup { file: f1.clone() }); }>"Verify"</button>
-                <button class="link" on:click=move |_| restore_file.set(Some(f2.clone()))>"Restore…"</button>
+                <button class="link" on:click=move |_| pick.contents.set(Some(f3.clone()))>"Contents"</button>
+                <button class="link" on:click=move |_| pick.restore.set(Some(f2.clone()))>"Restore…"</button>
             </td>
         </tr>
     }
@@ -165,6 +180,64 @@ fn SizeChart(mut archives: Vec<Manifest>) -> impl IntoView {
                     }
                 }).collect_view()}
             </svg>
+        </section>
+    }
+}
+
+/// The archive's table of contents, grouped by object type.
+#[component]
+fn Contents(file: RwSignal<Option<String>>) -> impl IntoView {
+    let toc = Resource::new(
+        move || file.get(),
+        |f| async move {
+            match f {
+                Some(f) => backup_contents(f).await.map(Some),
+                None => Ok(None),
+            }
+        },
+    );
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match toc.await {
+                    Ok(Some(c)) => view! {
+                        <section class="card" data-testid="contents">
+                            <h2>{format!("Contents of {}", c.file)}</h2>
+                            {c.groups.into_iter().map(|(kind, names)| view! {
+                                <details>
+                                    <summary>{format!("{kind} ({})", names.len())}</summary>
+                                    <ul class="small">{names.into_iter().map(|n| view! { <li><code>{n}</code></li> }).collect_view()}</ul>
+                                </details>
+                            }).collect_view()}
+                            <button class="link" on:click=move |_| file.set(None)>"Close"</button>
+                        </section>
+                    }.into_any(),
+                    Ok(None) => ().into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
+/// Deleting needs the archive's exact name typed.
+#[component]
+fn DeleteForm(delete: ServerAction<DeleteBackup>) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    view! {
+        <section class="card">
+            <h2>"Delete an archive"</h2>
+            <div class="row">
+                <input placeholder="type the archive's file name" prop:value=name on:input=move |ev| name.set(event_target_value(&ev)) aria-label="Archive to delete"/>
+                <button class="danger" on:click=move |_| {
+                    let n = name.get_untracked();
+                    delete.dispatch(DeleteBackup { file: n.clone(), confirm: n });
+                }>"Delete"</button>
+            </div>
+            {move || delete.value().get().map(|r| match r {
+                Ok(m) => view! { <p class="notice" role="status">{m}</p> }.into_any(),
+                Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+            })}
         </section>
     }
 }

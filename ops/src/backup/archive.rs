@@ -62,6 +62,23 @@ pub fn write_manifest(archive: &Path, m: &Manifest) -> Result<(), BackupError> {
         .map_err(|e| BackupError::io(&format!("Writing {}", path.display()), e))
 }
 
+/// Removes an archive and its manifest.
+pub fn delete(dir: &Path, name: &str) -> Result<(), BackupError> {
+    let path = resolve(dir, name)?;
+    match std::fs::remove_file(&path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(BackupError::Refused(format!(
+                "There is no archive named {name} in {}.",
+                dir.display()
+            )))
+        }
+        Err(e) => return Err(BackupError::io(&format!("Deleting {}", path.display()), e)),
+    }
+    let _ = std::fs::remove_file(manifest_path(&path));
+    Ok(())
+}
+
 /// Bytes on their way to `final_path`. Dropped before [`Self::finish`], it removes itself.
 pub struct Writer {
     final_path: PathBuf,
