@@ -214,6 +214,7 @@ pub async fn backups_view() -> Result<ops::model::BackupsView, AppError> {
         database: c.config.database_url.database().to_string(),
         target: c.target(),
         running_job: c.jobs.running().map(|j| j.id),
+        upload_limit_mb: c.config.upload_limit_bytes / (1024 * 1024),
     })
 }
 

@@ -51,6 +51,15 @@ test('back up now, download the archive, verify it and restore it into a new dat
   await expect(page.getByRole('status').filter({ hasText: `Deleted ${file}.` })).toBeVisible();
   await expect(page.getByTestId('no-archives')).toBeVisible();
 
+  // Upload: only a pg_dump archive is kept.
+  await page.getByLabel('Archive file').setInputFiles({ name: 'notes.dump', mimeType: 'application/octet-stream', buffer: Buffer.from('SELECT 1;') });
+  await page.getByRole('button', { name: 'Upload' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'not a pg_dump custom-format archive' })).toBeVisible();
+  await page.getByLabel('Archive file').setInputFiles({ name: 'copy.dump', mimeType: 'application/octet-stream', buffer: bytes });
+  await page.getByRole('button', { name: 'Upload' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Uploaded copy.dump' })).toBeVisible();
+  await expect(page.locator('tr[data-file="copy.dump"]')).toContainText('full');
+
   // A path instead of a name is refused by the file route.
   const res = await page.request.get('/files/backups/..%2F..%2Fetc%2Fpasswd.dump');
   expect(res.status()).toBe(400);

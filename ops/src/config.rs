@@ -225,7 +225,11 @@ pub struct Config {
     pub backup_dir: PathBuf,
     /// `None`: the migrations embedded in the binary.
     pub migrations_dir: Option<PathBuf>,
+    /// The largest archive an upload may send (HOLOMUSH_UPLOAD_LIMIT_MB).
+    pub upload_limit_bytes: u64,
 }
+
+pub const DEFAULT_UPLOAD_LIMIT_MB: u64 = 4096;
 
 pub const DEFAULT_MAX_CONNS: u32 = 25;
 pub const DEFAULT_MIN_CONNS: u32 = 5;
@@ -291,6 +295,24 @@ impl Config {
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from("./backups")),
             migrations_dir: get("HOLOMUSH_MIGRATIONS_DIR").map(PathBuf::from),
+            upload_limit_bytes: match get("HOLOMUSH_UPLOAD_LIMIT_MB") {
+                None => DEFAULT_UPLOAD_LIMIT_MB * 1024 * 1024,
+                Some(v) => v
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|n| (1..=1_048_576).contains(n))
+                    .map(|n| n * 1024 * 1024)
+                    .ok_or_else(|| ConfigError::Invalid {
+                        var: "HOLOMUSH_UPLOAD_LIMIT_MB",
+                        value: v.clone(),
+                        problem: "it is not a whole number of megabytes from 1 to 1048576"
+                            .to_string(),
+                        expected: format!(
+                            "a size in MiB such as 2048 (default {DEFAULT_UPLOAD_LIMIT_MB})"
+                        ),
+                    })?,
+            },
         })
     }
 }
@@ -394,7 +416,10 @@ mod tests {
         assert_eq!(c.data_dir, PathBuf::from("./data"));
         assert_eq!(c.backup_dir, PathBuf::from("./backups"));
         assert!(c.migrations_dir.is_none());
+        assert_eq!(c.upload_limit_bytes, 4096 * 1024 * 1024);
         assert_eq!(c.database_url.database(), "holomush");
+        let e = error(&[("DATABASE_URL", URL), ("HOLOMUSH_UPLOAD_LIMIT_MB", "lots")]);
+        assert!(e.starts_with("HOLOMUSH_UPLOAD_LIMIT_MB=\"lots\" is not valid"), "{e}");
     }
 
     #[test]

@@ -328,6 +328,7 @@ pub struct BackupsView {
     pub database: String,
     pub target: String,
     pub running_job: Option<u64>,
+    pub upload_limit_mb: u64,
 }
 
 fn yes() -> bool {

@@ -71,7 +71,8 @@ pub fn BackupsPage() -> impl IntoView {
                         if restore_into.get_untracked().is_empty() {
                             restore_into.set(format!("{}_restored", v.database));
                         }
-                        view! { <Catalog v verify pick/> }.into_any()
+                        let limit = v.upload_limit_mb;
+                        view! { <Catalog v verify pick/> <Upload limit/> }.into_any()
                     }
                 }
             })}
@@ -238,6 +239,24 @@ fn DeleteForm(delete: ServerAction<DeleteBackup>) -> impl IntoView {
                 Ok(m) => view! { <p class="notice" role="status">{m}</p> }.into_any(),
                 Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
             })}
+        </section>
+    }
+}
+
+/// A plain form post: the browser streams the file, the server streams it to disk.
+#[component]
+fn Upload(limit: u64) -> impl IntoView {
+    let query = leptos_router::hooks::use_query_map();
+    view! {
+        <section class="card" data-testid="upload">
+            <h2>"Upload an archive"</h2>
+            <form method="post" action="/files/backups" enctype="multipart/form-data" class="row">
+                <input type="file" name="archive" accept=".dump" aria-label="Archive file" required/>
+                <button type="submit">"Upload"</button>
+            </form>
+            <p class="muted small">{format!("A pg_dump -Fc archive (.dump), at most {limit} MiB (HOLOMUSH_UPLOAD_LIMIT_MB). It keeps its file name; an existing name is refused.")}</p>
+            {move || query.read().get("uploaded").map(|m| view! { <p class="notice" role="status">{m}</p> })}
+            {move || query.read().get("upload_error").map(|m| view! { <p class="error" role="alert">{m}</p> })}
         </section>
     }
 }

@@ -127,6 +127,11 @@ impl Writer {
         Ok(())
     }
 
+    /// The first bytes written, to check what kind of file is arriving.
+    pub fn path(&self) -> &Path {
+        &self.final_path
+    }
+
     /// fsync, then rename into place; returns the sha256.
     pub async fn finish(mut self) -> Result<String, BackupError> {
         if let Some(mut file) = self.file.take() {

@@ -105,6 +105,11 @@ pub fn router(web: Arc<Web>, site_root: std::path::PathBuf, addr: SocketAddr) ->
         .route("/login/link", get(auth::login_link))
         .route("/logout", post(auth::logout))
         .route("/files/backups/{name}", get(files::download_backup))
+        // The handler enforces HOLOMUSH_UPLOAD_LIMIT_MB while streaming.
+        .route(
+            "/files/backups",
+            post(files::upload_backup).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
         .leptos_routes_with_context(
             &state,
             routes,
