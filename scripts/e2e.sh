@@ -20,7 +20,13 @@ stop_server() {
 }
 cleanup() {
   stop_server
-  for db in "${databases[@]}"; do psql -qAt -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true; done
+  for db in "${databases[@]}"; do
+    psql -qAt -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true
+    # What a restore in place keeps of the database it replaced.
+    for old in $(psql -qAt -c "SELECT datname FROM pg_database WHERE datname LIKE '${db}\\_before\\_restore\\_%'" 2>/dev/null); do
+      psql -qAt -c "DROP DATABASE IF EXISTS \"$old\" WITH (FORCE)" >/dev/null 2>&1 || true
+    done
+  done
   rm -rf "$work"
 }
 trap cleanup EXIT

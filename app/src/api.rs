@@ -285,3 +285,14 @@ pub async fn delete_backup(file: String, confirm: String) -> Result<String, AppE
         }
     }
 }
+
+/// Replaces the current database with an archive; needs the database name typed.
+#[server(prefix = "/api", endpoint = "backup_restore_in_place")]
+pub async fn restore_in_place(file: String, confirm: String) -> Result<u64, AppError> {
+    let caller = guard::require_session()?;
+    let c = &caller.console;
+    guard::require_typed_name(c, &confirm, &format!("restore {file} over"))?;
+    c.start_restore_in_place(&file, 1, &caller.actor)
+        .map(|j| j.id)
+        .map_err(AppError::new)
+}

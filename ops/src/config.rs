@@ -419,7 +419,10 @@ mod tests {
         assert_eq!(c.upload_limit_bytes, 4096 * 1024 * 1024);
         assert_eq!(c.database_url.database(), "holomush");
         let e = error(&[("DATABASE_URL", URL), ("HOLOMUSH_UPLOAD_LIMIT_MB", "lots")]);
-        assert!(e.starts_with("HOLOMUSH_UPLOAD_LIMIT_MB=\"lots\" is not valid"), "{e}");
+        assert!(
+            e.starts_with("HOLOMUSH_UPLOAD_LIMIT_MB=\"lots\" is not valid"),
+            "{e}"
+        );
     }
 
     #[test]

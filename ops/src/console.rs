@@ -169,6 +169,48 @@ impl Console {
         )
     }
 
+    /// Starts a restore in place: safety backup, restore into a fresh database, swap by rename.
+    pub fn start_restore_in_place(
+        &self,
+        name: &str,
+        jobs: u32,
+        actor: &str,
+    ) -> Result<Arc<Job>, String> {
+        let path = crate::backup::archive::resolve(&self.config.backup_dir, name)
+            .map_err(|e| e.to_string())?;
+        if !path.is_file() {
+            return Err(format!(
+                "There is no archive named {name} in {}.",
+                self.config.backup_dir.display()
+            ));
+        }
+        let url = self.config.database_url.clone();
+        let dir = self.config.backup_dir.clone();
+        let by = actor.to_string();
+        let status = self.status.clone();
+        self.jobs.start(
+            "restore in place",
+            actor,
+            &format!("{name} over {}", self.target()),
+            move |job| async move {
+                let log_job = job.clone();
+                let log = move |line: String| log_job.log(line);
+                let result = crate::backup::restore::in_place(
+                    &url,
+                    &path,
+                    &dir,
+                    &by,
+                    jobs,
+                    &log,
+                    job.cancel_token(),
+                )
+                .await;
+                status.invalidate().await;
+                result.map_err(|e| JobFailure::new(e.to_string()))
+            },
+        )
+    }
+
     /// Starts a bootstrap job: each object checked is a log line `Checked <kind> <name>`.
     pub fn start_bootstrap(&self, actor: &str) -> Result<Arc<Job>, String> {
         let migrator = self.migrator(actor).map_err(|e| e.to_string())?;

@@ -309,3 +309,95 @@ async fn pg_dump_never_gets_the_password_in_its_arguments() {
     holder.execute("COMMIT").await.expect("unlock");
     assert!(child.wait().await.expect("wait").success());
 }
+
+#[tokio::test]
+async fn restore_in_place_swaps_in_a_complete_copy_or_changes_nothing() {
+    let db = seeded().await;
+    let s = Scratch::new(&db);
+    let url = db.database_url();
+    let full = backup(&db, &s.dir, BackupKind::Full).await;
+    let archive = s.dir.join(&full.file);
+    let mut c = PgConnection::connect(&db.url).await.expect("connect");
+    c.execute("INSERT INTO players (username, password_hash) VALUES ('late', 'x')")
+        .await
+        .expect("insert");
+    c.close().await.ok();
+
+    // A damaged archive: nothing changes, nothing is left behind.
+    let bytes = std::fs::read(&archive).expect("read");
+    let cut = s.dir.join("cut.dump");
+    std::fs::write(&cut, &bytes[..bytes.len() * 2 / 3]).expect("truncate");
+    let e = restore::in_place(
+        &url,
+        &cut,
+        &s.dir,
+        "test",
+        1,
+        &|_| {},
+        &CancellationToken::new(),
+    )
+    .await
+    .expect_err("damaged");
+    assert!(
+        e.to_string().contains("not changed") || e.to_string().contains("cut.dump"),
+        "{e}"
+    );
+    let players = |u: String| async move {
+        let mut c = PgConnection::connect(&u).await.expect("connect");
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM players")
+            .fetch_one(&mut c)
+            .await
+            .expect("count")
+    };
+    assert_eq!(
+        players(db.url.clone()).await,
+        301,
+        "the current database was not changed"
+    );
+
+    // A good archive: a safety backup, then the restored copy under the same name.
+    let msg = restore::in_place(
+        &url,
+        &archive,
+        &s.dir,
+        "test",
+        1,
+        &|_| {},
+        &CancellationToken::new(),
+    )
+    .await
+    .expect("restore");
+    assert!(
+        msg.starts_with(&format!("Restored {} into \"{}\"", full.file, db.name)),
+        "{msg}"
+    );
+    assert_eq!(
+        players(db.url.clone()).await,
+        300,
+        "the late row is gone: the archive's state"
+    );
+    let listed = catalog::list(&s.dir).await.expect("list");
+    assert!(
+        listed
+            .iter()
+            .any(|m| m.safety && m.file.starts_with(&format!("{}_safety_", db.name))),
+        "a safety backup was kept"
+    );
+    let mut c = PgConnection::connect(&db.url).await.expect("connect");
+    let left: Vec<String> =
+        sqlx::query_scalar("SELECT datname::text FROM pg_database WHERE datname LIKE $1 || '\\_%'")
+            .bind(&db.name)
+            .fetch_all(&mut c)
+            .await
+            .expect("databases");
+    assert_eq!(
+        left.len(),
+        1,
+        "only the previous database is kept: {left:?}"
+    );
+    assert!(left[0].contains("_before_restore_"));
+    let _ = c
+        .execute(format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", left[0]).as_str())
+        .await;
+    s.cleanup().await;
+}

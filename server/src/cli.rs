@@ -28,13 +28,23 @@ pub enum Command {
     /// pg_dump archives in HOLOMUSH_BACKUP_DIR.
     #[command(subcommand)]
     Backup(BackupCommand),
-    /// Restore an archive of HOLOMUSH_BACKUP_DIR into a new database.
+    /// Restore an archive of HOLOMUSH_BACKUP_DIR into a new database, or in place.
     Restore {
         /// The archive's file name in HOLOMUSH_BACKUP_DIR.
         file: String,
         /// The new database to create and restore into (the seed's holomush_restored).
+        #[arg(
+            long,
+            required_unless_present = "in_place",
+            conflicts_with = "in_place"
+        )]
+        into: Option<String>,
+        /// Replace the current database: safety backup, restore into a fresh copy, swap by rename.
         #[arg(long)]
-        into: String,
+        in_place: bool,
+        /// Do not ask to type the database name for --in-place.
+        #[arg(long)]
+        yes: bool,
         /// Parallel pg_restore jobs.
         #[arg(long, default_value_t = 1)]
         jobs: u32,
@@ -251,9 +261,34 @@ pub async fn backup(cmd: BackupCommand) -> Result<(), String> {
     follow(&job).await.map(|_| ())
 }
 
-pub async fn restore(file: String, into: String, jobs: u32) -> Result<(), String> {
+pub async fn restore(
+    file: String,
+    into: Option<String>,
+    in_place: bool,
+    yes: bool,
+    jobs: u32,
+) -> Result<(), String> {
     let console = open()?;
-    let job = console.start_restore_into(&file, &into, jobs, "cli")?;
+    let job = match into {
+        Some(into) if !in_place => console.start_restore_into(&file, &into, jobs, "cli")?,
+        _ => {
+            if !yes {
+                let name = console.config.database_url.database();
+                eprint!(
+                    "This replaces database \"{name}\" ({}) with {file}: a safety backup is taken first, other sessions are ended. Type the database name to go on: ",
+                    console.target()
+                );
+                let mut answer = String::new();
+                std::io::stdin()
+                    .read_line(&mut answer)
+                    .map_err(|e| format!("Could not read the answer: {e}"))?;
+                if answer.trim() != name {
+                    return Err(format!("Not confirmed: nothing was changed. Type \"{name}\" exactly, or pass --yes."));
+                }
+            }
+            console.start_restore_in_place(&file, jobs, "cli")?
+        }
+    };
     follow(&job).await.map(|_| ())
 }
 

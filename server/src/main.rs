@@ -20,7 +20,13 @@ async fn main() -> ExitCode {
         Command::Activity(args) => cli::activity(args),
         Command::Migrate(cmd) => cli::migrate(cmd).await,
         Command::Backup(cmd) => cli::backup(cmd).await,
-        Command::Restore { file, into, jobs } => cli::restore(file, into, jobs).await,
+        Command::Restore {
+            file,
+            into,
+            in_place,
+            yes,
+            jobs,
+        } => cli::restore(file, into, in_place, yes, jobs).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

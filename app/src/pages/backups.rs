@@ -4,7 +4,8 @@ use ops::model::{format_bytes, BackupKind, BackupsView, Manifest};
 
 use super::job::{watch_job, JobPanel, JobWatch};
 use crate::api::{
-    backup_contents, backups_view, DeleteBackup, RestoreBackup, StartBackup, VerifyBackup,
+    backup_contents, backups_view, DeleteBackup, RestoreBackup, RestoreInPlace, StartBackup,
+    VerifyBackup,
 };
 
 #[component]
@@ -18,8 +19,16 @@ pub fn BackupsPage() -> impl IntoView {
     let start = ServerAction::<StartBackup>::new();
     let verify = ServerAction::<VerifyBackup>::new();
     let restore = ServerAction::<RestoreBackup>::new();
+    let in_place = ServerAction::<RestoreInPlace>::new();
+    let confirm = RwSignal::new(String::new());
+    let target = RwSignal::new(String::new());
     let message = RwSignal::new(None::<String>);
-    for value in [start.value(), verify.value(), restore.value()] {
+    for value in [
+        start.value(),
+        verify.value(),
+        restore.value(),
+        in_place.value(),
+    ] {
         Effect::new(move |_| match value.get() {
             Some(Ok(id)) => {
                 message.set(None);
@@ -68,6 +77,7 @@ pub fn BackupsPage() -> impl IntoView {
                                 job_id.set(Some(id));
                             }
                         }
+                        target.set(format!("{} ({})", v.database, v.target));
                         if restore_into.get_untracked().is_empty() {
                             restore_into.set(format!("{}_restored", v.database));
                         }
@@ -87,6 +97,16 @@ pub fn BackupsPage() -> impl IntoView {
                     <p class="muted small">"Creates a new database and restores the archive into it (createdb + pg_restore). The current database is not touched."</p>
                     <label>"New database " <input prop:value=restore_into on:input=move |ev| restore_into.set(event_target_value(&ev)) aria-label="New database name"/></label>
                     <button class="primary" on:click=move |_| { restore.dispatch(RestoreBackup { file: f.clone(), into: restore_into.get_untracked() }); }>"Restore into new database"</button>
+                    <h3>"Or replace the current database"</h3>
+                    <p class="warning small">{move || format!(
+                        "Replaces {} with this archive: a safety backup is taken first, the archive is restored into a fresh database, and only a complete restore is swapped in by rename (other sessions on the database are ended then). The previous database is kept under another name.",
+                        target.get()
+                    )}</p>
+                    <label>"Type the database name to confirm " <input prop:value=confirm on:input=move |ev| confirm.set(event_target_value(&ev)) aria-label="Confirm database name"/></label>
+                    <button class="danger" on:click={
+                        let f = file.clone();
+                        move |_| { in_place.dispatch(RestoreInPlace { file: f.clone(), confirm: confirm.get_untracked() }); }
+                    }>"Restore in place"</button>
                     <button class="link" on:click=move |_| restore_file.set(None)>"Close"</button>
                 </section>
             }

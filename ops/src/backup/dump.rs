@@ -79,7 +79,16 @@ pub async fn dump(
     }
     let started_at = Utc::now();
     let started = Instant::now();
-    let name = archive::file_name(req.kind, req.url.database(), Local::now());
+    let name = if req.safety {
+        format!(
+            "{}_safety_{}{}",
+            req.url.database(),
+            Local::now().format("%Y%m%d_%H%M%S"),
+            archive::EXT
+        )
+    } else {
+        archive::file_name(req.kind, req.url.database(), Local::now())
+    };
     let path = req.dir.join(&name);
     let mut out = Writer::create(&path).await?;
     log(format!(

@@ -52,39 +52,15 @@ impl Outcome {
     }
 }
 
-pub async fn into_new(
+/// pg_restore into an existing, empty database, with progress; errors it went past are returned.
+async fn run_pg_restore(
     url: &DatabaseUrl,
     archive: &Path,
     target: &str,
     jobs: u32,
     log: &Log,
     cancel: &CancellationToken,
-) -> Result<Outcome, BackupError> {
-    validate_name(target)?;
-    super::verify::toc(archive).await?;
-    let mut conn = PgConnection::connect_with(&url.connect_options())
-        .await
-        .map_err(|e| BackupError::Tool(crate::db::describe_error(&e, url)))?;
-    let exists: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-            .bind(target)
-            .fetch_one(&mut conn)
-            .await
-            .map_err(|e| BackupError::Tool(e.to_string()))?;
-    if exists {
-        return Err(BackupError::Refused(format!(
-            "Database \"{target}\" already exists: choose a new name (nothing was changed)."
-        )));
-    }
-    conn.execute(format!("CREATE DATABASE \"{target}\"").as_str())
-        .await
-        .map_err(|e| BackupError::Tool(format!("Could not create database \"{target}\": {e}.")))?;
-    conn.close().await.ok();
-    log(format!(
-        "Created database \"{target}\"; restoring {}",
-        archive.display()
-    ));
-
+) -> Result<Vec<String>, BackupError> {
     let mut cmd = tools::command("pg_restore", url, Some(target));
     cmd.args(["--verbose", "--no-owner", "--dbname", target]);
     if jobs > 1 {
@@ -129,10 +105,215 @@ pub async fn into_new(
         .await
         .map_err(|e| BackupError::io("Waiting for pg_restore", e))?;
     if !status.success() && errors.is_empty() {
+        return Err(BackupError::Tool(format!("pg_restore failed ({status}).")));
+    }
+    Ok(errors)
+}
+
+async fn connect(url: &DatabaseUrl, database: &str) -> Result<PgConnection, BackupError> {
+    let target = url
+        .with_database(database)
+        .map_err(|e| BackupError::Tool(e.to_string()))?;
+    PgConnection::connect_with(&target.connect_options())
+        .await
+        .map_err(|e| BackupError::Tool(crate::db::describe_error(&e, &target)))
+}
+
+async fn drop_database(url: &DatabaseUrl, via: &str, name: &str) {
+    if let Ok(mut c) = connect(url, via).await {
+        let _ = c
+            .execute(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str())
+            .await;
+    }
+}
+
+/// Ends every other session on `database` after barring new ones; returns who was ended.
+async fn clear_sessions(
+    c: &mut PgConnection,
+    database: &str,
+    log: &Log,
+) -> Result<(), sqlx::Error> {
+    c.execute(format!("ALTER DATABASE \"{database}\" WITH ALLOW_CONNECTIONS false").as_str())
+        .await?;
+    let others: Vec<(i32, String)> = sqlx::query_as(
+        "SELECT pid, coalesce(nullif(application_name, ''), 'no application name') FROM pg_stat_activity
+          WHERE datname = $1 AND pid <> pg_backend_pid()",
+    )
+    .bind(database)
+    .fetch_all(&mut *c)
+    .await?;
+    for (pid, app) in &others {
+        log(format!("Ending session {pid} ({app}) on \"{database}\""));
+    }
+    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()")
+        .bind(database)
+        .execute(&mut *c)
+        .await?;
+    // Terminated backends take a moment to leave, and a rename fails while any remain.
+    for _ in 0..50 {
+        let left: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = $1")
+                .bind(database)
+                .fetch_one(&mut *c)
+                .await?;
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    Ok(())
+}
+
+/// The seed's `pg_restore -d holomush`, made safe: a safety backup first, then a restore
+/// into a fresh database that is swapped in by rename only when it completed without
+/// errors. The previous database is kept under another name.
+pub async fn in_place(
+    url: &DatabaseUrl,
+    archive: &Path,
+    backup_dir: &Path,
+    by: &str,
+    jobs: u32,
+    log: &Log,
+    cancel: &CancellationToken,
+) -> Result<String, BackupError> {
+    super::verify::toc(archive).await?;
+    let current = url.database().to_string();
+    log(format!("Taking a safety backup of \"{current}\" first"));
+    let req = super::dump::Request {
+        url,
+        dir: backup_dir,
+        kind: super::BackupKind::Full,
+        by,
+        safety: true,
+    };
+    let safety = super::dump::dump(req, log, cancel).await?;
+    let stamp = chrono::Local::now().format("%Y%m%d_%H%M%S").to_string();
+    let stem: String = current.chars().take(30).collect();
+    let fresh = format!("{stem}_restoring_{stamp}");
+    let previous = format!("{stem}_before_restore_{stamp}");
+    let mut conn = connect(url, &current).await?;
+    conn.execute(format!("CREATE DATABASE \"{fresh}\"").as_str())
+        .await
+        .map_err(|e| {
+            BackupError::Tool(format!(
+                "Could not create the restore database \"{fresh}\": {e}."
+            ))
+        })?;
+    conn.close().await.ok();
+    log(format!(
+        "Restoring into a fresh database \"{fresh}\"; \"{current}\" stays as it is until the swap"
+    ));
+    let unchanged = format!(
+        "the current database was not changed (safety backup {})",
+        safety.file
+    );
+    match run_pg_restore(url, archive, &fresh, jobs, log, cancel).await {
+        Err(e) => {
+            drop_database(url, &current, &fresh).await;
+            return Err(BackupError::Tool(format!(
+                "{e} The restore was abandoned and {unchanged}."
+            )));
+        }
+        Ok(errors) if !errors.is_empty() => {
+            drop_database(url, &current, &fresh).await;
+            return Err(BackupError::Tool(format!(
+                "The restore completed with {} errors, so it was not swapped in and {unchanged}: {}",
+                errors.len(),
+                errors.join(" / ")
+            )));
+        }
+        Ok(_) => {}
+    }
+    if cancel.is_cancelled() {
+        drop_database(url, &current, &fresh).await;
+        return Err(BackupError::Cancelled);
+    }
+    // Rename the current database from inside the fresh one (one cannot rename the database one is in).
+    let mut c = connect(url, &fresh).await?;
+    let moved = async {
+        clear_sessions(&mut c, &current, log).await?;
+        c.execute(format!("ALTER DATABASE \"{current}\" RENAME TO \"{previous}\"").as_str())
+            .await?;
+        // Nobody looks for the old database under its new name; we need to enter it next.
+        c.execute(format!("ALTER DATABASE \"{previous}\" WITH ALLOW_CONNECTIONS true").as_str())
+            .await?;
+        Ok::<_, sqlx::Error>(())
+    }
+    .await;
+    if let Err(e) = moved {
+        let _ = c
+            .execute(format!("ALTER DATABASE \"{current}\" WITH ALLOW_CONNECTIONS true").as_str())
+            .await;
+        c.close().await.ok();
+        drop_database(url, &current, &fresh).await;
         return Err(BackupError::Tool(format!(
-            "pg_restore failed ({status}); database \"{target}\" was left for inspection."
+            "The swap failed ({e}); {unchanged}."
         )));
     }
+    c.close().await.ok();
+    // …then the fresh one from inside the previous one.
+    let renamed = async {
+        let mut c = connect(url, &previous).await.map_err(|e| e.to_string())?;
+        c.execute(format!("ALTER DATABASE \"{fresh}\" RENAME TO \"{current}\"").as_str())
+            .await
+            .map_err(|e| e.to_string())?;
+        c.close().await.ok();
+        Ok::<_, String>(())
+    }
+    .await;
+    if let Err(e) = renamed {
+        return Err(BackupError::Tool(format!(
+            "The restored database could not take the name \"{current}\" ({e}): it is \"{fresh}\", and the previous one is \"{previous}\". Rename them by hand."
+        )));
+    }
+    Ok(format!(
+        "Restored {} into \"{current}\". The previous database is kept as \"{previous}\" (drop it when satisfied); safety backup {}.",
+        archive.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default(),
+        safety.file
+    ))
+}
+
+pub async fn into_new(
+    url: &DatabaseUrl,
+    archive: &Path,
+    target: &str,
+    jobs: u32,
+    log: &Log,
+    cancel: &CancellationToken,
+) -> Result<Outcome, BackupError> {
+    validate_name(target)?;
+    super::verify::toc(archive).await?;
+    let mut conn = PgConnection::connect_with(&url.connect_options())
+        .await
+        .map_err(|e| BackupError::Tool(crate::db::describe_error(&e, url)))?;
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(target)
+            .fetch_one(&mut conn)
+            .await
+            .map_err(|e| BackupError::Tool(e.to_string()))?;
+    if exists {
+        return Err(BackupError::Refused(format!(
+            "Database \"{target}\" already exists: choose a new name (nothing was changed)."
+        )));
+    }
+    conn.execute(format!("CREATE DATABASE \"{target}\"").as_str())
+        .await
+        .map_err(|e| BackupError::Tool(format!("Could not create database \"{target}\": {e}.")))?;
+    conn.close().await.ok();
+    log(format!(
+        "Created database \"{target}\"; restoring {}",
+        archive.display()
+    ));
+
+    let errors = run_pg_restore(url, archive, target, jobs, log, cancel)
+        .await
+        .map_err(|e| match e {
+            BackupError::Tool(m) => BackupError::Tool(format!(
+                "{m} Database \"{target}\" was left for inspection."
+            )),
+            other => other,
+        })?;
     Ok(Outcome {
         database: target.to_string(),
         errors,
