@@ -63,6 +63,13 @@ psql_admin() {
 }
 
 start() {
+  if [ -f "$CLUSTER/PG_VERSION" ] && { [ ! -f "$PASSFILE" ] || [ ! -f "$DATA/dev-db-superuser-password" ]; }; then
+    # A cluster left by an earlier data folder of the same path (a removed clone, say):
+    # its passwords are gone with that folder, so it is of no use to anyone. Start afresh.
+    log "The development cluster in $CLUSTER has lost its passwords (its data folder was removed): recreating it."
+    as_pg "$PGBIN/pg_ctl" -D "$CLUSTER" -m immediate stop >/dev/null 2>&1 || true
+    rm -rf "$CLUSTER"
+  fi
   if [ ! -f "$CLUSTER/PG_VERSION" ]; then
     log "Creating the development PostgreSQL cluster in $CLUSTER"
     umask 077
