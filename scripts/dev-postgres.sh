@@ -29,7 +29,8 @@ fi
 
 # PostgreSQL refuses to run as root: as root, run the server as the postgres user.
 as_pg() {
-  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+  # From / : the caller's folder may be one the postgres user cannot enter.
+  if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 if [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -x "$DATA"; then
