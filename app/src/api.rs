@@ -209,12 +209,18 @@ pub async fn backups_view() -> Result<ops::model::BackupsView, AppError> {
         .await
         .map_err(|e| AppError::new(e.to_string()))?;
     Ok(ops::model::BackupsView {
-        archives,
+        archives: archives.clone(),
         dir: c.config.backup_dir.display().to_string(),
         database: c.config.database_url.database().to_string(),
         target: c.target(),
         running_job: c.jobs.running().map(|j| j.id),
         upload_limit_mb: c.config.upload_limit_bytes / (1024 * 1024),
+        retention: c.config.retention.describe(),
+        would_delete: ops::backup::retention::plan(
+            &archives,
+            c.config.retention,
+            chrono::Utc::now(),
+        ),
     })
 }
 

@@ -227,6 +227,8 @@ pub struct Config {
     pub migrations_dir: Option<PathBuf>,
     /// The largest archive an upload may send (HOLOMUSH_UPLOAD_LIMIT_MB).
     pub upload_limit_bytes: u64,
+    /// HOLOMUSH_BACKUP_KEEP / HOLOMUSH_BACKUP_MAX_AGE.
+    pub retention: crate::backup::retention::Policy,
 }
 
 pub const DEFAULT_UPLOAD_LIMIT_MB: u64 = 4096;
@@ -295,6 +297,39 @@ impl Config {
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from("./backups")),
             migrations_dir: get("HOLOMUSH_MIGRATIONS_DIR").map(PathBuf::from),
+            retention: crate::backup::retention::Policy {
+                keep_last: match get("HOLOMUSH_BACKUP_KEEP") {
+                    None => None,
+                    Some(v) => Some(
+                        v.trim()
+                            .parse::<usize>()
+                            .ok()
+                            .filter(|n| *n >= 1)
+                            .ok_or_else(|| ConfigError::Invalid {
+                                var: "HOLOMUSH_BACKUP_KEEP",
+                                value: v.clone(),
+                                problem: "it is not a whole number of at least 1".to_string(),
+                                expected: "how many archives to keep, e.g. 14 (unset keeps all)"
+                                    .to_string(),
+                            })?,
+                    ),
+                },
+                max_age: match get("HOLOMUSH_BACKUP_MAX_AGE") {
+                    None => None,
+                    Some(v) => Some(
+                        humantime::parse_duration(v.trim())
+                            .ok()
+                            .filter(|d| !d.is_zero())
+                            .ok_or_else(|| ConfigError::Invalid {
+                                var: "HOLOMUSH_BACKUP_MAX_AGE",
+                                value: v.clone(),
+                                problem: "it is not a duration".to_string(),
+                                expected: "an age such as 30d or 720h (unset keeps all)"
+                                    .to_string(),
+                            })?,
+                    ),
+                },
+            },
             upload_limit_bytes: match get("HOLOMUSH_UPLOAD_LIMIT_MB") {
                 None => DEFAULT_UPLOAD_LIMIT_MB * 1024 * 1024,
                 Some(v) => v
@@ -418,6 +453,26 @@ mod tests {
         assert!(c.migrations_dir.is_none());
         assert_eq!(c.upload_limit_bytes, 4096 * 1024 * 1024);
         assert_eq!(c.database_url.database(), "holomush");
+        assert!(!c.retention.is_active());
+        let r = config(&[
+            ("DATABASE_URL", URL),
+            ("HOLOMUSH_BACKUP_KEEP", "7"),
+            ("HOLOMUSH_BACKUP_MAX_AGE", "30d"),
+        ])
+        .expect("valid")
+        .retention;
+        assert_eq!(
+            (r.keep_last, r.max_age),
+            (Some(7), Some(Duration::from_secs(30 * 86400)))
+        );
+        assert!(
+            error(&[("DATABASE_URL", URL), ("HOLOMUSH_BACKUP_KEEP", "0")])
+                .starts_with("HOLOMUSH_BACKUP_KEEP=\"0\" is not valid")
+        );
+        assert!(
+            error(&[("DATABASE_URL", URL), ("HOLOMUSH_BACKUP_MAX_AGE", "soon")])
+                .starts_with("HOLOMUSH_BACKUP_MAX_AGE=\"soon\" is not valid")
+        );
         let e = error(&[("DATABASE_URL", URL), ("HOLOMUSH_UPLOAD_LIMIT_MB", "lots")]);
         assert!(
             e.starts_with("HOLOMUSH_UPLOAD_LIMIT_MB=\"lots\" is not valid"),

@@ -67,6 +67,7 @@ impl Console {
         let url = self.config.database_url.clone();
         let dir = self.config.backup_dir.clone();
         let by = actor.to_string();
+        let retention = self.config.retention;
         self.jobs.start(
             &format!("backup {}", kind.as_str()),
             actor,
@@ -84,6 +85,16 @@ impl Console {
                 let m = crate::backup::dump::dump(req, &log, job.cancel_token())
                     .await
                     .map_err(|e| JobFailure::new(e.to_string()))?;
+                // Retention runs only after a backup succeeded.
+                if let Ok(all) = crate::backup::catalog::list(&dir).await {
+                    for file in crate::backup::retention::plan(&all, retention, chrono::Utc::now())
+                    {
+                        match crate::backup::archive::delete(&dir, &file) {
+                            Ok(()) => job.log(format!("Retention: deleted {file}")),
+                            Err(e) => job.log(format!("Retention: could not delete {file}: {e}")),
+                        }
+                    }
+                }
                 Ok(format!(
                     "{} ({} bytes, sha256 {})",
                     m.file, m.size, m.sha256

@@ -329,6 +329,9 @@ pub struct BackupsView {
     pub target: String,
     pub running_job: Option<u64>,
     pub upload_limit_mb: u64,
+    /// The retention settings in a sentence, and what they would delete now.
+    pub retention: String,
+    pub would_delete: Vec<String>,
 }
 
 fn yes() -> bool {

@@ -127,6 +127,7 @@ fn Catalog(v: BackupsView, verify: ServerAction<VerifyBackup>, pick: Picked) -> 
         return view! { <p class="muted" data-testid="no-archives">{format!("No archives in {} yet: press Full backup.", v.dir)}</p> }.into_any();
     }
     let sizes = SizeChart(v.archives.clone());
+    let would_delete = v.would_delete.clone();
     view! {
         <p class="muted small">"Folder " <code>{v.dir.clone()}</code> " · database " <strong>{v.database.clone()}</strong></p>
         <table class="records" data-testid="archives">
@@ -136,6 +137,16 @@ fn Catalog(v: BackupsView, verify: ServerAction<VerifyBackup>, pick: Picked) -> 
             </tbody>
         </table>
         {sizes}
+        <section class="card" data-testid="retention">
+            <h2>"Retention"</h2>
+            <p>{v.retention.clone()}</p>
+            <p class="muted small">"Applied after each successful backup; never the newest verified archive, a safety backup younger than a day, or a file the console did not write."</p>
+            {if would_delete.is_empty() {
+                view! { <p class="muted small">"Nothing would be deleted now."</p> }.into_any()
+            } else {
+                view! { <p class="warning small">"The next backup would delete: " {would_delete.join(", ")}</p> }.into_any()
+            }}
+        </section>
     }
     .into_any()
 }

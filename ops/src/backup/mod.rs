@@ -4,6 +4,7 @@ pub mod archive;
 pub mod catalog;
 pub mod dump;
 pub mod restore;
+pub mod retention;
 pub mod tools;
 pub mod verify;
 
