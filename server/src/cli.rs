@@ -10,6 +10,9 @@ use ops::model::{format_bytes, AuditFilter, Connection, Extension, Outcome, Sche
 #[derive(Parser, Debug)]
 #[command(name = "holomush-admin", version, about, long_about = None)]
 pub struct Cli {
+    /// Migrations folder instead of the set embedded in the binary (HOLOMUSH_MIGRATIONS_DIR).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub migrations_dir: Option<std::path::PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }

@@ -13,6 +13,10 @@ use cli::{Cli, Command};
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(dir) = &cli.migrations_dir {
+        // The flag wins over the variable; configuration is read from the environment once, below.
+        std::env::set_var("HOLOMUSH_MIGRATIONS_DIR", dir);
+    }
     init_tracing();
     let result = match cli.command {
         Command::Serve => web::serve().await,

@@ -213,6 +213,17 @@ async fn migrate_commands_work_as_the_seed_writes_them() {
 
     let o = run(&["migrate", "status"], &vars);
     assert_eq!(stdout(&o).lines().next(), Some("3"));
+    // --migrations-dir works as the variable does.
+    let flag_vars = [
+        ("DATABASE_URL", db.url.as_str()),
+        ("HOLOMUSH_ADMIN_DATA", data.as_str()),
+    ];
+    let o = run(
+        &["migrate", "status", "--migrations-dir", d.as_str()],
+        &flag_vars,
+    );
+    assert_eq!(stdout(&o).lines().next(), Some("3"), "{}", stderr(&o));
+    assert!(stdout(&o).contains("applied"));
     assert!(stdout(&o).contains("applied"));
 
     let o = run(&["migrate", "down"], &vars);
