@@ -48,7 +48,8 @@ export E2E_PASSWORD="e2e-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 # variables, never its command line.
 start_server() {
   local password="$1"; shift
-  rm -rf "$work/data"
+  # KEEP_DATA=1 restarts on the same data folder (jobs, sessions, audit log).
+  if [ -z "${KEEP_DATA:-}" ]; then rm -rf "$work/data"; fi
   (cd "$work" && export DATABASE_URL="$db_url" HOLOMUSH_ADMIN_ADDR="127.0.0.1:$port" \
      HOLOMUSH_ADMIN_DATA="$work/data" HOLOMUSH_BACKUP_DIR="$work/backups" HOLOMUSH_ADMIN_PASSWORD="$password" && \
      for kv in "$@"; do export "$kv"; done && \
@@ -117,5 +118,34 @@ if [ "$(psql -qAt -c "SELECT count(*) FROM pg_database WHERE datname = '${E2E_DA
   echo "The restore from the Backups page did not create ${E2E_DATABASE}_restored." >&2
   exit 1
 fi
+check_no_secrets
+stop_server
+
+# 6. A server killed during a backup: no complete-looking archive is left, pg_dump does not
+#    run on, and after the restart the job shows as failed.
+new_database
+start_server "$E2E_PASSWORD" HOLOMUSH_BACKUP_DIR="$work/backups-kill"
+# A lock pg_dump must wait for keeps the backup surely running when the server dies.
+PGDATABASE="$E2E_DATABASE" PGAPPNAME=e2e-locker psql -qAt -c "BEGIN; LOCK TABLE players IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(300);" >/dev/null 2>&1 &
+locker=$!
+waiting_dump() { psql -qAt -c "SELECT count(*) FROM pg_stat_activity WHERE datname = '$E2E_DATABASE' AND application_name = 'holomush-admin' AND wait_event_type = 'Lock'"; }
+playwright tests/backup-kill.spec.ts -g "starts a backup"
+for _ in $(seq 1 100); do [ "$(waiting_dump)" = 1 ] && break; sleep 0.2; done
+[ "$(waiting_dump)" = 1 ] || { echo "pg_dump was not seen waiting mid-backup." >&2; exit 1; }
+ls "$work/backups-kill"/${E2E_DATABASE}_*.partial >/dev/null || { echo "No partial archive while the backup ran." >&2; exit 1; }
+kill -9 "$server_pid"; wait "$server_pid" 2>/dev/null || true; server_pid=""
+psql -qAt -c "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'e2e-locker'" >/dev/null
+wait "$locker" 2>/dev/null || true
+gone=""
+for _ in $(seq 1 50); do
+  if [ "$(psql -qAt -c "SELECT count(*) FROM pg_stat_activity WHERE datname = '$E2E_DATABASE' AND application_name = 'holomush-admin'")" = 0 ]; then gone=1; break; fi
+  sleep 0.2
+done
+[ -n "$gone" ] || { echo "pg_dump ran on after the server was killed." >&2; exit 1; }
+KEEP_DATA=1 start_server "$E2E_PASSWORD" HOLOMUSH_BACKUP_DIR="$work/backups-kill"
+if ls "$work/backups-kill"/${E2E_DATABASE}_*.dump "$work/backups-kill"/${E2E_DATABASE}_*.partial 2>/dev/null | grep -q .; then
+  echo "A killed backup left a file behind:" >&2; ls -l "$work/backups-kill" >&2; exit 1
+fi
+playwright tests/backup-kill.spec.ts -g "after the restart"
 check_no_secrets
 stop_server

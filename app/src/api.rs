@@ -216,6 +216,18 @@ pub async fn backups_view() -> Result<ops::model::BackupsView, AppError> {
         running_job: c.jobs.running().map(|j| j.id),
         upload_limit_mb: c.config.upload_limit_bytes / (1024 * 1024),
         retention: c.config.retention.describe(),
+        schedule: c.config.schedule_sentence(),
+        recent_jobs: c
+            .jobs
+            .recent()
+            .into_iter()
+            .filter(|j| j.kind.starts_with("backup") || j.kind.starts_with("restore"))
+            .take(10)
+            .map(|mut j| {
+                j.lines.clear();
+                j
+            })
+            .collect(),
         would_delete: ops::backup::retention::plan(
             &archives,
             c.config.retention,
@@ -235,22 +247,22 @@ pub async fn start_backup(kind: ops::model::BackupKind) -> Result<u64, AppError>
 }
 
 #[server(prefix = "/api", endpoint = "backup_verify")]
-pub async fn verify_backup(file: String) -> Result<u64, AppError> {
+pub async fn verify_backup(file: String, restore_test: bool) -> Result<u64, AppError> {
     let caller = guard::require_session()?;
     caller
         .console
-        .start_verify(&file, &caller.actor)
+        .start_verify(&file, restore_test, &caller.actor)
         .map(|j| j.id)
         .map_err(AppError::new)
 }
 
 /// Restores into a new database only: the current one is never touched.
 #[server(prefix = "/api", endpoint = "backup_restore")]
-pub async fn restore_backup(file: String, into: String) -> Result<u64, AppError> {
+pub async fn restore_backup(file: String, into: String, jobs: u32) -> Result<u64, AppError> {
     let caller = guard::require_session()?;
     caller
         .console
-        .start_restore_into(&file, into.trim(), 1, &caller.actor)
+        .start_restore_into(&file, into.trim(), jobs.clamp(1, 32), &caller.actor)
         .map(|j| j.id)
         .map_err(AppError::new)
 }
@@ -294,11 +306,11 @@ pub async fn delete_backup(file: String, confirm: String) -> Result<String, AppE
 
 /// Replaces the current database with an archive; needs the database name typed.
 #[server(prefix = "/api", endpoint = "backup_restore_in_place")]
-pub async fn restore_in_place(file: String, confirm: String) -> Result<u64, AppError> {
+pub async fn restore_in_place(file: String, confirm: String, jobs: u32) -> Result<u64, AppError> {
     let caller = guard::require_session()?;
     let c = &caller.console;
     guard::require_typed_name(c, &confirm, &format!("restore {file} over"))?;
-    c.start_restore_in_place(&file, 1, &caller.actor)
+    c.start_restore_in_place(&file, jobs.clamp(1, 32), &caller.actor)
         .map(|j| j.id)
         .map_err(AppError::new)
 }

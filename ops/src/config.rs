@@ -229,6 +229,8 @@ pub struct Config {
     pub upload_limit_bytes: u64,
     /// HOLOMUSH_BACKUP_KEEP / HOLOMUSH_BACKUP_MAX_AGE.
     pub retention: crate::backup::retention::Policy,
+    /// HOLOMUSH_BACKUP_SCHEDULE: the server takes a full backup this often (unset: never).
+    pub backup_schedule: Option<Duration>,
 }
 
 pub const DEFAULT_UPLOAD_LIMIT_MB: u64 = 4096;
@@ -240,6 +242,16 @@ pub const DEFAULT_ADMIN_ADDR: &str = "127.0.0.1:3000";
 pub const MAX_CONNS_LIMIT: u32 = 10_000;
 
 impl Config {
+    /// HOLOMUSH_BACKUP_SCHEDULE in a sentence for the pages.
+    pub fn schedule_sentence(&self) -> String {
+        match self.backup_schedule {
+            Some(every) => format!(
+                "The server takes a full backup every {} (HOLOMUSH_BACKUP_SCHEDULE).",
+                humantime::format_duration(every)
+            ),
+            None => "No scheduled backups: set HOLOMUSH_BACKUP_SCHEDULE (e.g. 24h) and restart to have the server take them.".to_string(),
+        }
+    }
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -329,6 +341,22 @@ impl Config {
                             })?,
                     ),
                 },
+            },
+            backup_schedule: match get("HOLOMUSH_BACKUP_SCHEDULE") {
+                None => None,
+                Some(v) if v.trim().is_empty() => None,
+                Some(v) => Some(
+                    humantime::parse_duration(v.trim())
+                        .ok()
+                        .filter(|d| d.as_secs() >= 60)
+                        .ok_or_else(|| ConfigError::Invalid {
+                            var: "HOLOMUSH_BACKUP_SCHEDULE",
+                            value: v.clone(),
+                            problem: "it is not an interval of at least a minute".to_string(),
+                            expected: "an interval such as 24h or 6h (unset: no scheduled backups)"
+                                .to_string(),
+                        })?,
+                ),
             },
             upload_limit_bytes: match get("HOLOMUSH_UPLOAD_LIMIT_MB") {
                 None => DEFAULT_UPLOAD_LIMIT_MB * 1024 * 1024,
@@ -454,6 +482,15 @@ mod tests {
         assert_eq!(c.upload_limit_bytes, 4096 * 1024 * 1024);
         assert_eq!(c.database_url.database(), "holomush");
         assert!(!c.retention.is_active());
+        assert!(c.backup_schedule.is_none());
+        let s = config(&[("DATABASE_URL", URL), ("HOLOMUSH_BACKUP_SCHEDULE", "24h")])
+            .expect("valid")
+            .backup_schedule;
+        assert_eq!(s, Some(Duration::from_secs(86_400)));
+        assert!(
+            error(&[("DATABASE_URL", URL), ("HOLOMUSH_BACKUP_SCHEDULE", "10s")])
+                .starts_with("HOLOMUSH_BACKUP_SCHEDULE=\"10s\" is not valid")
+        );
         let r = config(&[
             ("DATABASE_URL", URL),
             ("HOLOMUSH_BACKUP_KEEP", "7"),

@@ -23,11 +23,30 @@ pub struct Console {
 }
 
 impl Console {
+    /// For the CLI: its jobs live as long as the command.
     pub fn open(config: Config) -> Result<Self, AuditError> {
+        Self::build(config, false)
+    }
+
+    /// For the server: jobs are recorded in the data folder, and what a killed server left
+    /// (a running job, a half-written archive) is settled now.
+    pub fn open_server(config: Config) -> Result<Self, AuditError> {
+        let console = Self::build(config, true)?;
+        for name in crate::backup::archive::sweep_partials(&console.config.backup_dir) {
+            tracing::warn!("Removed {name}, left by a backup that did not finish");
+        }
+        Ok(console)
+    }
+
+    fn build(config: Config, recorded: bool) -> Result<Self, AuditError> {
         let pool = crate::db::pool(&config);
         let audit = Arc::new(AuditLog::open(&config.data_dir)?);
         let status = Arc::new(StatusCache::new(pool.clone(), config.clone()));
-        let jobs = Jobs::new(audit.clone());
+        let jobs = if recorded {
+            Jobs::recorded(audit.clone(), config.data_dir.join("jobs"))
+        } else {
+            Jobs::new(audit.clone())
+        };
         Ok(Self {
             config,
             pool,
@@ -73,8 +92,7 @@ impl Console {
             actor,
             &self.target(),
             move |job| async move {
-                let log_job = job.clone();
-                let log = move |line: String| log_job.log(line);
+                let log: &crate::backup::Log = &*job;
                 let req = crate::backup::dump::Request {
                     url: &url,
                     dir: &dir,
@@ -82,7 +100,7 @@ impl Console {
                     by: &by,
                     safety: false,
                 };
-                let m = crate::backup::dump::dump(req, &log, job.cancel_token())
+                let m = crate::backup::dump::dump(req, log, job.cancel_token())
                     .await
                     .map_err(|e| JobFailure::new(e.to_string()))?;
                 // Retention runs only after a backup succeeded.
@@ -103,8 +121,14 @@ impl Console {
         )
     }
 
-    /// Starts a verification job; the result is kept in the archive's manifest.
-    pub fn start_verify(&self, name: &str, actor: &str) -> Result<Arc<Job>, String> {
+    /// Starts a verification job (and, on request, a test restore into a scratch database);
+    /// the result is kept in the archive's manifest.
+    pub fn start_verify(
+        &self,
+        name: &str,
+        restore_test: bool,
+        actor: &str,
+    ) -> Result<Arc<Job>, String> {
         let path = crate::backup::archive::resolve(&self.config.backup_dir, name)
             .map_err(|e| e.to_string())?;
         if !path.is_file() {
@@ -113,26 +137,44 @@ impl Console {
                 self.config.backup_dir.display()
             ));
         }
-        self.jobs
-            .start("backup verify", actor, name, move |job| async move {
-                job.log(format!(
-                    "Reading the table of contents and every data block of {}",
-                    path.display()
-                ));
-                let result = crate::backup::verify::verify(&path).await;
-                if let Some(mut m) = crate::backup::archive::read_manifest(&path) {
-                    m.verification = match &result {
-                        Ok(_) => "verified".to_string(),
-                        Err(e) => format!("failed: {e}"),
-                    };
-                    if let Err(e) = crate::backup::archive::write_manifest(&path, &m) {
-                        job.log(format!(
-                            "Warning: the result was not saved in the manifest: {e}"
-                        ));
-                    }
+        let url = self.config.database_url.clone();
+        let kind = if restore_test {
+            "backup verify --restore-test"
+        } else {
+            "backup verify"
+        };
+        self.jobs.start(kind, actor, name, move |job| async move {
+            job.log(format!(
+                "Reading the table of contents and every data block of {}",
+                path.display()
+            ));
+            let mut result = crate::backup::verify::verify(&path).await;
+            if restore_test {
+                if let Ok(read) = result {
+                    let log: &crate::backup::Log = &*job;
+                    result =
+                        crate::backup::verify::restore_test(&url, &path, log, job.cancel_token())
+                            .await
+                            .map(|tested| format!("{read}; {tested}"));
                 }
-                result.map_err(|e| JobFailure::new(e.to_string()))
-            })
+            }
+            if let Some(mut m) = crate::backup::archive::read_manifest(&path) {
+                m.verification = match &result {
+                    Ok(summary) if restore_test => format!(
+                        "verified, {}",
+                        summary.split("; ").last().unwrap_or_default()
+                    ),
+                    Ok(_) => "verified".to_string(),
+                    Err(e) => format!("failed: {e}"),
+                };
+                if let Err(e) = crate::backup::archive::write_manifest(&path, &m) {
+                    job.log(format!(
+                        "Warning: the result was not saved in the manifest: {e}"
+                    ));
+                }
+            }
+            result.map_err(|e| JobFailure::new(e.to_string()))
+        })
     }
 
     /// Starts a restore into a new database; the current database is never touched.
@@ -159,14 +201,13 @@ impl Console {
             actor,
             &format!("{name} into {target}"),
             move |job| async move {
-                let log_job = job.clone();
-                let log = move |line: String| log_job.log(line);
+                let log: &crate::backup::Log = &*job;
                 let outcome = crate::backup::restore::into_new(
                     &url,
                     &path,
                     &target,
                     jobs,
-                    &log,
+                    log,
                     job.cancel_token(),
                 )
                 .await
@@ -204,15 +245,14 @@ impl Console {
             actor,
             &format!("{name} over {}", self.target()),
             move |job| async move {
-                let log_job = job.clone();
-                let log = move |line: String| log_job.log(line);
+                let log: &crate::backup::Log = &*job;
                 let result = crate::backup::restore::in_place(
                     &url,
                     &path,
                     &dir,
                     &by,
                     jobs,
-                    &log,
+                    log,
                     job.cancel_token(),
                 )
                 .await;

@@ -1,8 +1,11 @@
 //! The one runner for every long operation (migrate, backup, restore, verify): an id,
-//! a live log, cancel, one audit record at the end, and never two at once on the database.
+//! a live log, progress, cancel, one audit record at the end, and never two at once on the
+//! database. The server keeps a record of each job in the data folder, so a job that was
+//! running when the server died shows as failed after the restart instead of vanishing.
 
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -12,7 +15,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::audit::{AuditLog, Entry};
-use crate::model::{JobLine, JobStatus, JobView, SqlFailure};
+use crate::model::{JobLine, JobStatus, JobView, Progress, SqlFailure};
 
 /// Jobs kept for the pages to read after they end.
 const KEEP: usize = 50;
@@ -42,6 +45,7 @@ pub struct Job {
     cancel: CancellationToken,
     state: Mutex<State>,
     changed: watch::Sender<u64>,
+    record: Option<PathBuf>,
 }
 
 struct State {
@@ -49,7 +53,46 @@ struct State {
     lines: Vec<JobLine>,
     result: Option<String>,
     failure: Option<SqlFailure>,
+    progress: Option<Progress>,
 }
+
+/// What the data folder keeps of a job: its view, and which process ran it.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Record {
+    job: JobView,
+    owner: Owner,
+}
+
+/// A process, told apart from a later one that reuses its pid by its start time.
+#[derive(serde::Serialize, serde::Deserialize, PartialEq, Clone, Copy, Debug)]
+struct Owner {
+    pid: u32,
+    start: u64,
+}
+
+impl Owner {
+    fn of(pid: u32) -> Option<Self> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        // Field 22 (starttime) counted after the ")" that ends the command name.
+        let rest = stat.rsplit_once(')')?.1;
+        let start = rest.split_whitespace().nth(19)?.parse().ok()?;
+        Some(Self { pid, start })
+    }
+
+    fn me() -> Self {
+        Self::of(std::process::id()).unwrap_or(Self {
+            pid: std::process::id(),
+            start: 0,
+        })
+    }
+
+    fn alive(&self) -> bool {
+        Self::of(self.pid) == Some(*self)
+    }
+}
+
+/// The sentence a job gets when the process running it died.
+pub const DIED: &str = "The console stopped (restart or crash) while this job was running, so it did not finish; nothing it was writing was kept.";
 
 impl Job {
     pub fn log(&self, text: impl Into<String>) {
@@ -57,6 +100,12 @@ impl Job {
         tracing::info!(job = self.id, "{text}");
         let at_ms = u64::try_from(self.t0.elapsed().as_millis()).unwrap_or(u64::MAX);
         self.lock().lines.push(JobLine { at_ms, text });
+        self.changed.send_modify(|n| *n += 1);
+    }
+
+    /// Replaces the job's progress; pages and the CLI draw it as a bar.
+    pub fn progress(&self, p: Progress) {
+        self.lock().progress = Some(p);
         self.changed.send_modify(|n| *n += 1);
     }
 
@@ -81,6 +130,18 @@ impl Job {
             lines: s.lines.clone(),
             result: s.result.clone(),
             failure: s.failure.clone(),
+            progress: s.progress.clone(),
+        }
+    }
+
+    fn save(&self) {
+        let Some(path) = &self.record else { return };
+        let record = Record {
+            job: self.view(),
+            owner: Owner::me(),
+        };
+        if let Err(e) = write_record(path, &record) {
+            tracing::warn!("The job record {} was not saved: {e}", path.display());
         }
     }
 
@@ -89,16 +150,34 @@ impl Job {
     }
 
     /// Calls `on_line` for every line as it arrives, and returns the final view.
-    pub async fn follow(&self, mut on_line: impl FnMut(&JobLine)) -> JobView {
+    pub async fn follow(&self, on_line: impl FnMut(&JobLine)) -> JobView {
+        self.follow_progress(on_line, |_| {}).await
+    }
+
+    /// As [`Self::follow`], and calls `on_progress` each time the progress changes.
+    pub async fn follow_progress(
+        &self,
+        mut on_line: impl FnMut(&JobLine),
+        mut on_progress: impl FnMut(&Progress),
+    ) -> JobView {
         let mut rx = self.changed.subscribe();
         let mut seen = 0;
+        let mut last: Option<Progress> = None;
         loop {
-            let (lines, done) = {
+            let (lines, progress, done) = {
                 let s = self.lock();
-                (s.lines[seen..].to_vec(), s.status != JobStatus::Running)
+                (
+                    s.lines[seen..].to_vec(),
+                    s.progress.clone(),
+                    s.status != JobStatus::Running,
+                )
             };
             seen += lines.len();
             lines.iter().for_each(&mut on_line);
+            if let Some(p) = progress.filter(|p| last.as_ref() != Some(p)) {
+                on_progress(&p);
+                last = Some(p);
+            }
             if done {
                 return self.view();
             }
@@ -131,8 +210,81 @@ impl Job {
                 }
             }
         }
+        self.save();
         self.changed.send_modify(|n| *n += 1);
     }
+
+    /// A job from an earlier run of the server, already ended.
+    fn ended(view: JobView) -> Self {
+        let (changed, _) = watch::channel(0);
+        Self {
+            id: view.id,
+            kind: view.kind,
+            actor: view.actor,
+            target: view.target,
+            started_at: view.started_at,
+            t0: Instant::now(),
+            cancel: CancellationToken::new(),
+            state: Mutex::new(State {
+                status: view.status,
+                lines: view.lines,
+                result: view.result,
+                failure: view.failure,
+                progress: view.progress,
+            }),
+            changed,
+            record: None,
+        }
+    }
+}
+
+fn write_record(path: &Path, record: &Record) -> std::io::Result<()> {
+    let body = serde_json::to_vec(record).map_err(std::io::Error::other)?;
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, body)?;
+    std::fs::File::open(&tmp)?.sync_all()?;
+    std::fs::rename(&tmp, path)
+}
+
+/// Reads the records in `dir`; a job whose process is gone while it still says running is
+/// marked failed (and audited) now, since nobody else will.
+fn load_records(dir: &Path, audit: &AuditLog) -> Vec<JobView> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut views = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().and_then(|e| e.to_str()) != Some("json") {
+            continue;
+        }
+        let Some(mut record) = std::fs::read(&path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Record>(&b).ok())
+        else {
+            continue;
+        };
+        if record.job.status == JobStatus::Running && !record.owner.alive() {
+            record.job.status = JobStatus::Failed;
+            record.job.result = Some(DIED.to_string());
+            record.job.progress = None;
+            let entry = Entry::new(
+                record.job.actor.clone(),
+                record.job.kind.clone(),
+                record.job.target.clone(),
+            )
+            .failed(DIED);
+            if let Err(e) = audit.record(entry) {
+                tracing::error!("{e}");
+            }
+            if let Err(e) = write_record(&path, &record) {
+                tracing::warn!("The job record {} was not updated: {e}", path.display());
+            }
+        }
+        views.push(record.job);
+    }
+    views.sort_by_key(|v| v.id);
+    views
 }
 
 pub struct Jobs {
@@ -141,16 +293,50 @@ pub struct Jobs {
     // One job at a time on the managed database: migrations, dumps and restores conflict.
     busy: Arc<tokio::sync::Mutex<()>>,
     audit: Arc<AuditLog>,
+    records: Option<PathBuf>,
 }
 
 impl Jobs {
+    /// Jobs kept in memory only (the CLI: its jobs end with it, and the audit log has them).
     pub fn new(audit: Arc<AuditLog>) -> Self {
         Self {
             next: AtomicU64::new(1),
             jobs: Mutex::new(BTreeMap::new()),
             busy: Arc::new(tokio::sync::Mutex::new(())),
             audit,
+            records: None,
         }
+    }
+
+    /// Jobs recorded in `dir` (the server): earlier jobs are loaded, ids continue after them.
+    pub fn recorded(audit: Arc<AuditLog>, dir: PathBuf) -> Self {
+        if let Err(e) = std::fs::create_dir_all(&dir) {
+            tracing::warn!("Job records cannot be kept in {}: {e}", dir.display());
+        }
+        let past = load_records(&dir, &audit);
+        let next = past.last().map_or(1, |v| v.id + 1);
+        let mut jobs = BTreeMap::new();
+        for view in past.into_iter().rev().take(KEEP) {
+            jobs.insert(view.id, Arc::new(Job::ended(view)));
+        }
+        Self {
+            next: AtomicU64::new(next),
+            jobs: Mutex::new(jobs),
+            busy: Arc::new(tokio::sync::Mutex::new(())),
+            audit,
+            records: Some(dir),
+        }
+    }
+
+    /// The newest jobs first, ended or not.
+    pub fn recent(&self) -> Vec<JobView> {
+        self.jobs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .rev()
+            .map(|j| j.view())
+            .collect()
     }
 
     pub fn get(&self, id: u64) -> Option<Arc<Job>> {
@@ -191,8 +377,9 @@ impl Jobs {
             None => "Another job is running on this database: wait for it to finish, then try again.".to_string(),
         })?;
         let (changed, _) = watch::channel(0);
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
         let job = Arc::new(Job {
-            id: self.next.fetch_add(1, Ordering::Relaxed),
+            id,
             kind: kind.to_string(),
             actor: actor.to_string(),
             target: target.to_string(),
@@ -204,9 +391,15 @@ impl Jobs {
                 lines: Vec::new(),
                 result: None,
                 failure: None,
+                progress: None,
             }),
             changed,
+            record: self
+                .records
+                .as_ref()
+                .map(|d| d.join(format!("{id:08}.json"))),
         });
+        job.save();
         {
             let mut jobs = self.jobs.lock().unwrap_or_else(|p| p.into_inner());
             jobs.insert(job.id, job.clone());
@@ -215,6 +408,9 @@ impl Jobs {
                     break;
                 };
                 jobs.remove(&oldest);
+                if let Some(dir) = &self.records {
+                    let _ = std::fs::remove_file(dir.join(format!("{oldest:08}.json")));
+                }
             }
         }
         let audit = self.audit.clone();
@@ -255,5 +451,72 @@ impl Jobs {
             });
         spawned.map_err(|e| format!("The job could not start: {e}"))?;
         Ok(job)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(id: u64, status: JobStatus) -> JobView {
+        JobView {
+            id,
+            kind: "backup full".to_string(),
+            actor: "admin".to_string(),
+            target: "postgres://holomush@db/holomush".to_string(),
+            started_at: Utc::now(),
+            status,
+            lines: vec![JobLine {
+                at_ms: 1,
+                text: "Dumping holomush".to_string(),
+            }],
+            result: None,
+            failure: None,
+            progress: None,
+        }
+    }
+
+    #[test]
+    fn a_job_whose_server_died_shows_as_failed_after_the_restart() {
+        let dir = std::env::temp_dir().join(format!(
+            "holomush-jobs-{}",
+            crate::auth::random_token().get(..10).unwrap_or("x")
+        ));
+        let records = dir.join("jobs");
+        std::fs::create_dir_all(&records).expect("dir");
+        let audit = Arc::new(AuditLog::open(&dir).expect("audit"));
+        let mut child = std::process::Command::new("true").spawn().expect("true");
+        let dead = child.id();
+        child.wait().expect("wait");
+        let died = Record {
+            job: view(7, JobStatus::Running),
+            owner: Owner {
+                pid: dead,
+                start: 1,
+            },
+        };
+        write_record(&records.join("00000007.json"), &died).expect("write");
+        // A job of a process still alive (another console on this folder) is left alone.
+        let live = Record {
+            job: view(5, JobStatus::Running),
+            owner: Owner::me(),
+        };
+        write_record(&records.join("00000005.json"), &live).expect("write");
+
+        let jobs = Jobs::recorded(audit, records.clone());
+        let v = jobs.get(7).expect("loaded").view();
+        assert_eq!(v.status, JobStatus::Failed);
+        assert_eq!(v.result.as_deref(), Some(DIED));
+        assert_eq!(v.lines.len(), 1, "the log it had is kept");
+        assert_eq!(
+            jobs.get(5).expect("loaded").view().status,
+            JobStatus::Running
+        );
+        let audit_log = std::fs::read_to_string(dir.join("audit.log")).expect("audit log");
+        assert!(audit_log.contains("The console stopped"), "{audit_log}");
+        let on_disk = std::fs::read_to_string(records.join("00000007.json")).expect("record");
+        assert!(on_disk.contains("Failed"), "the record itself is settled");
+        assert_eq!(jobs.recent().first().map(|j| j.id), Some(7));
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -332,6 +332,13 @@ pub struct BackupsView {
     /// The retention settings in a sentence, and what they would delete now.
     pub retention: String,
     pub would_delete: Vec<String>,
+    /// HOLOMUSH_BACKUP_SCHEDULE in a sentence.
+    #[serde(default)]
+    pub schedule: String,
+    /// The latest backup, verify and restore jobs (without their logs), newest first,
+    /// including those a server restart cut short.
+    #[serde(default)]
+    pub recent_jobs: Vec<JobView>,
 }
 
 fn yes() -> bool {
@@ -410,6 +417,32 @@ pub struct JobView {
     /// The one-line result on success, the error sentence on failure.
     pub result: Option<String>,
     pub failure: Option<SqlFailure>,
+    /// The latest progress event of a dump or restore.
+    #[serde(default)]
+    pub progress: Option<Progress>,
+}
+
+/// Where a long tool run stands, read from its `--verbose` lines.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Progress {
+    /// e.g. "Dumping data", "Restoring data", "Creating indexes".
+    pub stage: String,
+    /// Objects (tables or archive entries) done, of `total` read from the catalog.
+    pub done: u64,
+    pub total: u64,
+    pub bytes: u64,
+    pub elapsed_ms: u64,
+}
+
+impl Progress {
+    /// 0.0 ..= 1.0 for a progress bar.
+    pub fn fraction(&self) -> f64 {
+        if self.total == 0 {
+            0.0
+        } else {
+            (self.done as f64 / self.total as f64).clamp(0.0, 1.0)
+        }
+    }
 }
 
 /// Human form of a byte count, e.g. "7.6 MiB".

@@ -401,3 +401,64 @@ async fn restore_in_place_swaps_in_a_complete_copy_or_changes_nothing() {
         .await;
     s.cleanup().await;
 }
+
+#[tokio::test]
+async fn a_restore_test_compares_row_counts_and_drops_its_scratch_database() {
+    let db = seeded().await;
+    let s = Scratch::new(&db);
+    let url = db.database_url();
+    let full = backup(&db, &s.dir, BackupKind::Full).await;
+    let path = s.dir.join(&full.file);
+    let held = verify::archived_row_counts(&path).await.expect("counts");
+    assert_eq!(held.get("public.players"), Some(&300));
+    assert_eq!(held.get("public.characters"), Some(&300));
+
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let sink = lines.clone();
+    let log = move |l: String| sink.lock().expect("lines").push(l);
+    let summary = verify::restore_test(&url, &path, &log, &CancellationToken::new())
+        .await
+        .expect("the test restore passes");
+    assert!(summary.contains("rows match the archive"), "{summary}");
+    let lines = lines.lock().expect("lines").clone();
+    assert!(lines
+        .iter()
+        .any(|l| l == "public.players: 300 rows (archive: 300)"));
+    let scratch = lines
+        .iter()
+        .find_map(|l| l.strip_prefix("Test restore into the scratch database \""))
+        .map(|l| l.trim_end_matches('"').to_string())
+        .expect("scratch named");
+    let mut c = PgConnection::connect(&db.url).await.expect("connect");
+    let left: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(&scratch)
+            .fetch_one(&mut c)
+            .await
+            .expect("query");
+    assert!(!left, "the scratch database {scratch} was dropped");
+
+    let data = backup(&db, &s.dir, BackupKind::Data).await;
+    let refused = verify::restore_test(
+        &url,
+        &s.dir.join(&data.file),
+        &|_| {},
+        &CancellationToken::new(),
+    )
+    .await
+    .expect_err("a data-only archive cannot be test-restored alone");
+    assert!(refused.to_string().contains("data-only"), "{refused}");
+
+    // A truncated archive fails before any scratch database is made.
+    let bytes = std::fs::read(&path).expect("read");
+    let cut = s.dir.join("cut.dump");
+    std::fs::write(&cut, &bytes[..bytes.len() / 2]).expect("write");
+    let err = verify::restore_test(&url, &cut, &|_| {}, &CancellationToken::new())
+        .await
+        .expect_err("truncated");
+    assert!(
+        err.to_string().contains("damaged") || err.to_string().contains("could not"),
+        "{err}"
+    );
+    s.cleanup().await;
+}

@@ -69,8 +69,13 @@ pub enum BackupCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Read an archive's table of contents and every data block.
-    Verify { file: String },
+    /// Read an archive's table of contents and every data block; with --restore-test, also
+    /// restore it into a scratch database (dropped afterwards) and compare row counts.
+    Verify {
+        file: String,
+        #[arg(long)]
+        restore_test: bool,
+    },
     /// Delete an archive and its manifest (asks for the name to be typed unless --yes).
     Delete {
         file: String,
@@ -233,7 +238,9 @@ pub async fn backup(cmd: BackupCommand) -> Result<(), String> {
             }
             return Ok(());
         }
-        BackupCommand::Verify { file } => console.start_verify(&file, "cli")?,
+        BackupCommand::Verify { file, restore_test } => {
+            console.start_verify(&file, restore_test, "cli")?
+        }
         BackupCommand::Delete { file, yes } => {
             if !yes {
                 eprint!("Type the archive's name ({file}) to delete it: ");
@@ -295,11 +302,53 @@ pub async fn restore(
     follow(&job).await.map(|_| ())
 }
 
-/// Prints a job's lines as they come (on stderr) and its result; fails when the job did.
+/// Prints a job's lines as they come (on stderr), with a progress bar when stderr is a
+/// terminal, and its result; fails when the job did.
 async fn follow(job: &ops::jobs::Job) -> Result<ops::model::JobView, String> {
+    use std::io::IsTerminal;
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:32} {pos}/{len} {msg}",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let print = |text: String| match &bar {
+        Some(b) => b.println(text),
+        None => eprintln!("{text}"),
+    };
     let view = job
-        .follow(|line| eprintln!("{:>7.3}s  {}", line.at_ms as f64 / 1000.0, line.text))
+        .follow_progress(
+            |line| {
+                print(format!(
+                    "{:>7.3}s  {}",
+                    line.at_ms as f64 / 1000.0,
+                    line.text
+                ))
+            },
+            |p| {
+                if let Some(b) = &bar {
+                    b.set_length(p.total);
+                    b.set_position(p.done);
+                    let bytes = if p.bytes > 0 {
+                        format!(
+                            ", {}",
+                            format_bytes(i64::try_from(p.bytes).unwrap_or(i64::MAX))
+                        )
+                    } else {
+                        String::new()
+                    };
+                    b.set_message(format!("{}{bytes}", p.stage));
+                }
+            },
+        )
         .await;
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
     match view.status {
         ops::model::JobStatus::Succeeded => {
             eprintln!("{}", view.result.clone().unwrap_or_default());

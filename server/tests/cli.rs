@@ -327,6 +327,19 @@ async fn backup_and_restore_commands() {
         "{}",
         stderr(&o)
     );
+    let o = run(&["backup", "verify", &file, "--restore-test"], &vars);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("rows match the archive"),
+        "{}",
+        stderr(&o)
+    );
+    let listed = run(&["backup", "list", "--json"], &vars);
+    assert!(
+        stdout(&listed).contains("verified, restore test passed"),
+        "{}",
+        stdout(&listed)
+    );
     let o = run(&["backup", "verify", "../../etc/passwd.dump"], &vars);
     assert_eq!(o.status.code(), Some(2));
     assert!(

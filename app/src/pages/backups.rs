@@ -51,6 +51,7 @@ pub fn BackupsPage() -> impl IntoView {
         contents: contents_file,
     };
     let restore_into = RwSignal::new(String::new());
+    let parallel = RwSignal::new(1u32);
     view! {
         <Title text="Backups"/>
         <header class="page-head">
@@ -82,7 +83,8 @@ pub fn BackupsPage() -> impl IntoView {
                             restore_into.set(format!("{}_restored", v.database));
                         }
                         let limit = v.upload_limit_mb;
-                        view! { <Catalog v verify pick/> <Upload limit/> }.into_any()
+                        let recent = v.recent_jobs.clone();
+                        view! { <Catalog v verify pick/> <RecentJobs jobs=recent/> <Upload limit/> }.into_any()
                     }
                 }
             })}
@@ -96,7 +98,9 @@ pub fn BackupsPage() -> impl IntoView {
                     <h2>"Restore " {file.clone()}</h2>
                     <p class="muted small">"Creates a new database and restores the archive into it (createdb + pg_restore). The current database is not touched."</p>
                     <label>"New database " <input prop:value=restore_into on:input=move |ev| restore_into.set(event_target_value(&ev)) aria-label="New database name"/></label>
-                    <button class="primary" on:click=move |_| { restore.dispatch(RestoreBackup { file: f.clone(), into: restore_into.get_untracked() }); }>"Restore into new database"</button>
+                    <label>"Parallel jobs (pg_restore -j) " <input type="number" min="1" max="32" prop:value=move || parallel.get().to_string() on:input=move |ev| parallel.set(event_target_value(&ev).parse().unwrap_or(1).clamp(1, 32)) aria-label="Parallel jobs"/></label>
+                    <p class="muted small">"More jobs load tables and build indexes side by side; up to the server's CPU count helps."</p>
+                    <button class="primary" on:click=move |_| { restore.dispatch(RestoreBackup { file: f.clone(), into: restore_into.get_untracked(), jobs: parallel.get_untracked() }); }>"Restore into new database"</button>
                     <h3>"Or replace the current database"</h3>
                     <p class="warning small">{move || format!(
                         "Replaces {} with this archive: a safety backup is taken first, the archive is restored into a fresh database, and only a complete restore is swapped in by rename (other sessions on the database are ended then). The previous database is kept under another name.",
@@ -105,13 +109,46 @@ pub fn BackupsPage() -> impl IntoView {
                     <label>"Type the database name to confirm " <input prop:value=confirm on:input=move |ev| confirm.set(event_target_value(&ev)) aria-label="Confirm database name"/></label>
                     <button class="danger" on:click={
                         let f = file.clone();
-                        move |_| { in_place.dispatch(RestoreInPlace { file: f.clone(), confirm: confirm.get_untracked() }); }
+                        move |_| { in_place.dispatch(RestoreInPlace { file: f.clone(), confirm: confirm.get_untracked(), jobs: parallel.get_untracked() }); }
                     }>"Restore in place"</button>
                     <button class="link" on:click=move |_| restore_file.set(None)>"Close"</button>
                 </section>
             }
         })}
     }
+}
+
+#[component]
+fn RecentJobs(jobs: Vec<ops::model::JobView>) -> impl IntoView {
+    use ops::model::JobStatus;
+    (!jobs.is_empty()).then(|| view! {
+        <section class="card" data-testid="recent-jobs">
+            <h2>"Recent backup and restore jobs"</h2>
+            <table class="records">
+                <thead><tr><th>"#"</th><th>"Job"</th><th>"Started (UTC)"</th><th>"By"</th><th>"Status"</th><th>"Result"</th></tr></thead>
+                <tbody>
+                    {jobs.into_iter().map(|j| {
+                        let (label, class) = match j.status {
+                            JobStatus::Running => ("running", "badge"),
+                            JobStatus::Succeeded => ("succeeded", "badge applied"),
+                            JobStatus::Failed => ("failed", "badge bad"),
+                            JobStatus::Cancelled => ("cancelled", "badge"),
+                        };
+                        view! {
+                            <tr data-job=j.id>
+                                <td>{j.id}</td>
+                                <td>{j.kind.clone()}</td>
+                                <td>{j.started_at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
+                                <td>{j.actor.clone()}</td>
+                                <td><span class=class>{label}</span></td>
+                                <td class="small">{j.result.clone().unwrap_or_default()}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </section>
+    })
 }
 
 /// Which archive the restore and contents panels are about.
@@ -140,6 +177,7 @@ fn Catalog(v: BackupsView, verify: ServerAction<VerifyBackup>, pick: Picked) -> 
         <section class="card" data-testid="retention">
             <h2>"Retention"</h2>
             <p>{v.retention.clone()}</p>
+            <p data-testid="schedule">{v.schedule.clone()}</p>
             <p class="muted small">"Applied after each successful backup; never the newest verified archive, a safety backup younger than a day, or a file the console did not write."</p>
             {if would_delete.is_empty() {
                 view! { <p class="muted small">"Nothing would be deleted now."</p> }.into_any()
@@ -154,13 +192,13 @@ fn Catalog(v: BackupsView, verify: ServerAction<VerifyBackup>, pick: Picked) -> 
 #[component]
 fn ArchiveRow(m: Manifest, verify: ServerAction<VerifyBackup>, pick: Picked) -> impl IntoView {
     let file = m.file.clone();
-    let (f1, f2, f3) = (file.clone(), file.clone(), file.clone());
+    let (f1, f2, f3, f4) = (file.clone(), file.clone(), file.clone(), file.clone());
     let verification = if m.verification.is_empty() {
         "not verified".to_string()
     } else {
         m.verification.clone()
     };
-    let verified_class = if m.verification == "verified" {
+    let verified_class = if m.verification.starts_with("verified") {
         "badge applied"
     } else if m.verification.starts_with("failed") {
         "badge bad"
@@ -183,7 +221,8 @@ fn ArchiveRow(m: Manifest, verify: ServerAction<VerifyBackup>, pick: Picked) -> 
             <td><code title=m.sha256.clone() data-testid="sha256">{m.sha256.get(..12).unwrap_or("").to_string()}</code></td>
             <td><span class=verified_class title=verification.clone()>{if m.verification.starts_with("failed") { "failed".to_string() } else { verification.clone() }}</span></td>
             <td class="row-actions">
-                <button class="link" on:click=move |_| { verify.dispatch(VerifyBackup { file: f1.clone() }); }>"Verify"</button>
+                <button class="link" on:click=move |_| { verify.dispatch(VerifyBackup { file: f1.clone(), restore_test: false }); }>"Verify"</button>
+                <button class="link" title="Restore into a scratch database (dropped afterwards) and compare every table's row count with the archive" on:click=move |_| { verify.dispatch(VerifyBackup { file: f4.clone(), restore_test: true }); }>"Test restore"</button>
                 <button class="link" on:click=move |_| pick.contents.set(Some(f3.clone()))>"Contents"</button>
                 <button class="link" on:click=move |_| pick.restore.set(Some(f2.clone()))>"Restore…"</button>
             </td>
@@ -278,16 +317,92 @@ fn DeleteForm(delete: ServerAction<DeleteBackup>) -> impl IntoView {
 #[component]
 fn Upload(limit: u64) -> impl IntoView {
     let query = leptos_router::hooks::use_query_map();
+    // (sent, total) while an upload runs; without JavaScript the form posts as usual.
+    let sent = RwSignal::new(None::<(f64, f64)>);
+    let error = RwSignal::new(None::<String>);
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        #[cfg(feature = "hydrate")]
+        {
+            if let Err(e) = upload::send(&ev, sent) {
+                error.set(Some(e));
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (&ev, sent, error);
+    };
     view! {
         <section class="card" data-testid="upload">
             <h2>"Upload an archive"</h2>
-            <form method="post" action="/files/backups" enctype="multipart/form-data" class="row">
+            <form method="post" action="/files/backups" enctype="multipart/form-data" class="row" on:submit=on_submit>
                 <input type="file" name="archive" accept=".dump" aria-label="Archive file" required/>
-                <button type="submit">"Upload"</button>
+                <button type="submit" disabled=move || sent.get().is_some()>"Upload"</button>
             </form>
+            {move || sent.get().map(|(done, total)| {
+                let pct = if total > 0.0 { (done / total * 100.0).round() } else { 0.0 };
+                view! {
+                    <div class="progress" data-testid="upload-progress">
+                        <progress max="100" value=pct.to_string()>{format!("{pct}%")}</progress>
+                        <span>{format!("Uploading: {} of {} ({pct}%)", format_bytes(done as i64), format_bytes(total as i64))}</span>
+                    </div>
+                }
+            })}
             <p class="muted small">{format!("A pg_dump -Fc archive (.dump), at most {limit} MiB (HOLOMUSH_UPLOAD_LIMIT_MB). It keeps its file name; an existing name is refused.")}</p>
             {move || query.read().get("uploaded").map(|m| view! { <p class="notice" role="status">{m}</p> })}
             {move || query.read().get("upload_error").map(|m| view! { <p class="error" role="alert">{m}</p> })}
+            {move || error.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
         </section>
+    }
+}
+
+/// The upload sent by XMLHttpRequest, whose upload events give the progress a form post
+/// cannot; the server's answer (a redirect to this page with a message) is then followed.
+#[cfg(feature = "hydrate")]
+mod upload {
+    use leptos::prelude::*;
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::JsCast;
+    use web_sys::{FormData, HtmlFormElement, ProgressEvent, XmlHttpRequest};
+
+    pub fn send(
+        ev: &leptos::ev::SubmitEvent,
+        sent: RwSignal<Option<(f64, f64)>>,
+    ) -> Result<(), String> {
+        let form = ev
+            .target()
+            .and_then(|t| t.dyn_into::<HtmlFormElement>().ok())
+            .ok_or("The upload form was not found: reload the page and try again.")?;
+        let data = FormData::new_with_form(&form)
+            .map_err(|_| "The chosen file could not be read: choose it again.")?;
+        ev.prevent_default();
+        let xhr = XmlHttpRequest::new().map_err(|_| "This browser cannot upload here.")?;
+        xhr.open("POST", "/files/backups")
+            .map_err(|_| "The upload could not start: reload the page and try again.")?;
+        let on_progress = Closure::<dyn FnMut(ProgressEvent)>::new(move |p: ProgressEvent| {
+            if p.length_computable() {
+                sent.set(Some((p.loaded(), p.total())));
+            }
+        });
+        if let Ok(up) = xhr.upload() {
+            up.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
+        }
+        on_progress.forget();
+        let done_xhr = xhr.clone();
+        let on_end = Closure::<dyn FnMut()>::new(move || {
+            sent.set(None);
+            let url = done_xhr.response_url();
+            let next = if url.contains("/backups?") {
+                url
+            } else {
+                "/backups?upload_error=The+upload+was+interrupted%3A+try+again.".to_string()
+            };
+            if let Some(w) = web_sys::window() {
+                let _ = w.location().set_href(&next);
+            }
+        });
+        xhr.set_onloadend(Some(on_end.as_ref().unchecked_ref()));
+        on_end.forget();
+        sent.set(Some((0.0, 1.0)));
+        xhr.send_with_opt_form_data(Some(&data))
+            .map_err(|_| "The upload could not be sent: try again.".to_string())
     }
 }

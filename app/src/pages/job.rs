@@ -84,6 +84,7 @@ pub fn JobPanel(job_res: JobResource) -> impl IntoView {
                         view! {
                             <section class=format!("card job {status}") data-testid="job" aria-live="polite">
                                 <h2>{format!("Job #{} · {} · {status}", job.id, job.kind)}</h2>
+                                {job.progress.clone().filter(|_| job.status == JobStatus::Running).map(|p| view! { <ProgressBar p/> })}
                                 <ol class="log">
                                     {job.lines.iter().map(|l| view! { <li><span class="at">{format!("{:.3}s", l.at_ms as f64 / 1000.0)}</span>{l.text.clone()}</li> }).collect_view()}
                                 </ol>
@@ -102,6 +103,26 @@ pub fn JobPanel(job_res: JobResource) -> impl IntoView {
                 }
             })}
         </Transition>
+    }
+}
+
+/// Stage, objects done of the total, bytes and elapsed time, as a bar.
+#[component]
+pub fn ProgressBar(p: ops::model::Progress) -> impl IntoView {
+    let pct = (p.fraction() * 100.0).round();
+    let mut words = format!("{}: {} of {}", p.stage, p.done, p.total);
+    if p.bytes > 0 {
+        words.push_str(&format!(
+            ", {} written",
+            ops::model::format_bytes(i64::try_from(p.bytes).unwrap_or(i64::MAX))
+        ));
+    }
+    words.push_str(&format!(", {}s", p.elapsed_ms / 1000));
+    view! {
+        <div class="progress" data-testid="job-progress">
+            <progress max="100" value=pct.to_string()>{format!("{pct}%")}</progress>
+            <span>{words}</span>
+        </div>
     }
 }
 

@@ -79,6 +79,32 @@ pub fn delete(dir: &Path, name: &str) -> Result<(), BackupError> {
     Ok(())
 }
 
+/// Removes what a killed writer left in `dir`: `*.PID.partial` files whose process is gone.
+/// Returns the names removed.
+pub fn sweep_partials(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut removed = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        let Some(stem) = name.strip_suffix(PARTIAL) else {
+            continue;
+        };
+        let pid = stem
+            .rsplit_once('.')
+            .and_then(|(_, p)| p.parse::<u32>().ok());
+        let orphan = match pid {
+            Some(pid) => !Path::new(&format!("/proc/{pid}")).exists(),
+            None => false,
+        };
+        if orphan && std::fs::remove_file(entry.path()).is_ok() {
+            removed.push(name);
+        }
+    }
+    removed
+}
+
 /// Bytes on their way to `final_path`. Dropped before [`Self::finish`], it removes itself.
 pub struct Writer {
     final_path: PathBuf,
@@ -101,7 +127,12 @@ impl Writer {
                 final_path.display()
             )));
         }
-        let tmp = PathBuf::from(format!("{}{PARTIAL}", final_path.display()));
+        // The pid in the name lets a later start tell an orphan from a file still being written.
+        let tmp = PathBuf::from(format!(
+            "{}.{}{PARTIAL}",
+            final_path.display(),
+            std::process::id()
+        ));
         let file = tokio::fs::File::create(&tmp)
             .await
             .map_err(|e| BackupError::io(&format!("Creating {}", tmp.display()), e))?;

@@ -11,11 +11,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::archive::{self, Writer};
 use super::tools;
-use super::{BackupError, BackupKind, Manifest};
+use super::{BackupError, BackupKind, Log, Manifest};
 use crate::config::DatabaseUrl;
 use crate::model::format_bytes;
-
-pub type Log = dyn Fn(String) + Send + Sync;
 
 struct ServerFacts {
     version: String,
@@ -91,7 +89,7 @@ pub async fn dump(
     };
     let path = req.dir.join(&name);
     let mut out = Writer::create(&path).await?;
-    log(format!(
+    log.line(format!(
         "Dumping {} ({} backup) into {}",
         req.url.database(),
         req.kind.as_str(),
@@ -128,6 +126,18 @@ pub async fn dump(
     let mut tables_done = 0i64;
     let mut stdout_open = true;
     let mut stderr_open = true;
+    let mut stage = "Reading the catalog";
+    let mut last_report = Instant::now();
+    let report = |stage: &str, done: i64, bytes: u64| {
+        log.progress(super::Progress {
+            stage: stage.to_string(),
+            done: u64::try_from(done).unwrap_or(0),
+            total: u64::try_from(facts.tables.max(done)).unwrap_or(0),
+            bytes,
+            elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        })
+    };
+    report(stage, 0, 0);
     while stdout_open || stderr_open {
         tokio::select! {
             _ = cancel.cancelled() => {
@@ -137,7 +147,14 @@ pub async fn dump(
             }
             n = stdout.read(&mut buf), if stdout_open => {
                 let n = n.map_err(|e| BackupError::io("Reading pg_dump's output", e))?;
-                if n == 0 { stdout_open = false } else { out.write(&buf[..n]).await? }
+                if n == 0 { stdout_open = false } else {
+                    out.write(&buf[..n]).await?;
+                    // Bytes arrive in a stream of chunks: a few updates a second are plenty.
+                    if last_report.elapsed().as_millis() >= 250 {
+                        last_report = Instant::now();
+                        report(stage, tables_done, out.size);
+                    }
+                }
             }
             line = lines.next_line(), if stderr_open => {
                 match line.map_err(|e| BackupError::io("Reading pg_dump's messages", e))? {
@@ -145,7 +162,9 @@ pub async fn dump(
                     Some(l) => {
                         if let Some(table) = l.strip_prefix("pg_dump: dumping contents of table ") {
                             tables_done += 1;
-                            log(format!(
+                            stage = "Dumping data";
+                            report(stage, tables_done, out.size);
+                            log.line(format!(
                                 "Table {} ({tables_done} of {}), {} written",
                                 table.trim_matches('"'),
                                 facts.tables.max(tables_done),
@@ -175,6 +194,7 @@ pub async fn dump(
         )));
     }
     let size = out.size;
+    report("Syncing to disk", facts.tables.max(tables_done), size);
     let sha256 = out.finish().await?;
     let opts = req.url.connect_options();
     let manifest = Manifest {
@@ -195,7 +215,7 @@ pub async fn dump(
         by_console: true,
     };
     archive::write_manifest(&path, &manifest)?;
-    log(format!(
+    log.line(format!(
         "Wrote {} ({}, sha256 {})",
         manifest.file,
         format_bytes(i64::try_from(size).unwrap_or(i64::MAX)),

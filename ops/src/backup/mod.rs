@@ -8,7 +8,31 @@ pub mod retention;
 pub mod tools;
 pub mod verify;
 
-pub use crate::model::{BackupKind, Manifest};
+pub use crate::model::{BackupKind, Manifest, Progress};
+
+/// Where a dump or restore reports: log lines, and progress events for a bar.
+pub trait Report: Send + Sync {
+    fn line(&self, text: String);
+    fn progress(&self, _p: Progress) {}
+}
+
+/// A plain closure takes the lines and drops the progress (tests, simple callers).
+impl<F: Fn(String) + Send + Sync> Report for F {
+    fn line(&self, text: String) {
+        self(text)
+    }
+}
+
+impl Report for crate::jobs::Job {
+    fn line(&self, text: String) {
+        self.log(text)
+    }
+    fn progress(&self, p: Progress) {
+        crate::jobs::Job::progress(self, p)
+    }
+}
+
+pub type Log = dyn Report;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {

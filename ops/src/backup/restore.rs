@@ -8,10 +8,8 @@ use sqlx::{Connection, Executor, PgConnection};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio_util::sync::CancellationToken;
 
-use super::{tools, BackupError};
+use super::{tools, BackupError, Log};
 use crate::config::DatabaseUrl;
-
-pub type Log = dyn Fn(String) + Send + Sync;
 
 /// A name `createdb` would take without quoting: lowercase letters, digits and _, 63 at most.
 pub fn validate_name(name: &str) -> Result<(), BackupError> {
@@ -58,9 +56,22 @@ async fn run_pg_restore(
     archive: &Path,
     target: &str,
     jobs: u32,
+    total: usize,
     log: &Log,
     cancel: &CancellationToken,
 ) -> Result<Vec<String>, BackupError> {
+    let started = std::time::Instant::now();
+    let mut done = 0u64;
+    let mut stage = "Restoring";
+    let report = |stage: &str, done: u64| {
+        log.progress(super::Progress {
+            stage: stage.to_string(),
+            done,
+            total: u64::try_from(total).unwrap_or(u64::MAX).max(done),
+            bytes: 0,
+            elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        })
+    };
     let mut cmd = tools::command("pg_restore", url, Some(target));
     cmd.args(["--verbose", "--no-owner", "--dbname", target]);
     if jobs > 1 {
@@ -90,9 +101,20 @@ async fn run_pg_restore(
                 None => break,
                 Some(l) => {
                     if let Some(what) = l.strip_prefix("pg_restore: creating ") {
-                        log(format!("Creating {what}"));
+                        done += 1;
+                        stage = if what.starts_with("INDEX") || what.contains("CONSTRAINT") { "Building indexes and constraints" } else { "Creating objects" };
+                        report(stage, done);
+                        log.line(format!("Creating {what}"));
                     } else if let Some(what) = l.strip_prefix("pg_restore: processing data for table ") {
-                        log(format!("Loading data for {}", what.trim_matches('"')));
+                        done += 1;
+                        stage = "Loading data";
+                        report(stage, done);
+                        log.line(format!("Loading data for {}", what.trim_matches('"')));
+                    } else if l.starts_with("pg_restore: processing item")
+                        || l.starts_with("pg_restore: executing SEQUENCE SET")
+                    {
+                        done += 1;
+                        report(stage, done);
                     } else if l.starts_with("pg_restore: error:") {
                         errors.push(crate::config::mask_url(l.trim_start_matches("pg_restore: error: ")));
                     }
@@ -127,6 +149,11 @@ async fn drop_database(url: &DatabaseUrl, via: &str, name: &str) {
     }
 }
 
+/// Drops a scratch database made by a test restore, connecting through the URL's own.
+pub async fn drop_scratch(url: &DatabaseUrl, name: &str) {
+    drop_database(url, url.database(), name).await;
+}
+
 /// Ends every other session on `database` after barring new ones; returns who was ended.
 async fn clear_sessions(
     c: &mut PgConnection,
@@ -143,7 +170,7 @@ async fn clear_sessions(
     .fetch_all(&mut *c)
     .await?;
     for (pid, app) in &others {
-        log(format!("Ending session {pid} ({app}) on \"{database}\""));
+        log.line(format!("Ending session {pid} ({app}) on \"{database}\""));
     }
     sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()")
         .bind(database)
@@ -176,9 +203,9 @@ pub async fn in_place(
     log: &Log,
     cancel: &CancellationToken,
 ) -> Result<String, BackupError> {
-    super::verify::toc(archive).await?;
+    let toc = super::verify::toc(archive).await?;
     let current = url.database().to_string();
-    log(format!("Taking a safety backup of \"{current}\" first"));
+    log.line(format!("Taking a safety backup of \"{current}\" first"));
     let req = super::dump::Request {
         url,
         dir: backup_dir,
@@ -200,14 +227,14 @@ pub async fn in_place(
             ))
         })?;
     conn.close().await.ok();
-    log(format!(
+    log.line(format!(
         "Restoring into a fresh database \"{fresh}\"; \"{current}\" stays as it is until the swap"
     ));
     let unchanged = format!(
         "the current database was not changed (safety backup {})",
         safety.file
     );
-    match run_pg_restore(url, archive, &fresh, jobs, log, cancel).await {
+    match run_pg_restore(url, archive, &fresh, jobs, toc.count(), log, cancel).await {
         Err(e) => {
             drop_database(url, &current, &fresh).await;
             return Err(BackupError::Tool(format!(
@@ -282,7 +309,7 @@ pub async fn into_new(
     cancel: &CancellationToken,
 ) -> Result<Outcome, BackupError> {
     validate_name(target)?;
-    super::verify::toc(archive).await?;
+    let toc = super::verify::toc(archive).await?;
     let mut conn = PgConnection::connect_with(&url.connect_options())
         .await
         .map_err(|e| BackupError::Tool(crate::db::describe_error(&e, url)))?;
@@ -301,12 +328,12 @@ pub async fn into_new(
         .await
         .map_err(|e| BackupError::Tool(format!("Could not create database \"{target}\": {e}.")))?;
     conn.close().await.ok();
-    log(format!(
+    log.line(format!(
         "Created database \"{target}\"; restoring {}",
         archive.display()
     ));
 
-    let errors = run_pg_restore(url, archive, target, jobs, log, cancel)
+    let errors = run_pg_restore(url, archive, target, jobs, toc.count(), log, cancel)
         .await
         .map_err(|e| match e {
             BackupError::Tool(m) => BackupError::Tool(format!(

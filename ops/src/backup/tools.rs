@@ -30,6 +30,16 @@ pub fn command(tool: &str, url: &DatabaseUrl, database: Option<&str>) -> Command
     // Its own process group, so a cancel reaches anything it starts.
     #[cfg(unix)]
     cmd.process_group(0);
+    // A server killed mid-dump must not leave pg_dump / pg_restore running on: the child
+    // gets SIGTERM when the thread that started it (the job's) goes away.
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+            Ok(())
+        });
+    }
     cmd
 }
 

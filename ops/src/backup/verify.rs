@@ -108,8 +108,20 @@ async fn pg_restore(args: &[&str], path: &Path) -> Result<(bool, String, String)
     ))
 }
 
+/// The first bytes only: archives run to gigabytes.
+async fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {
+    use tokio::io::AsyncReadExt;
+    let mut head = Vec::with_capacity(5);
+    tokio::fs::File::open(path)
+        .await?
+        .take(5)
+        .read_to_end(&mut head)
+        .await?;
+    Ok(head)
+}
+
 pub async fn toc(path: &Path) -> Result<Toc, BackupError> {
-    let head = tokio::fs::read(path)
+    let head = read_head(path)
         .await
         .map_err(|e| BackupError::io(&format!("Reading {}", path.display()), e))?;
     if !head.starts_with(b"PGDMP") {
@@ -143,6 +155,165 @@ pub async fn verify(path: &Path) -> Result<String, BackupError> {
         "{} entries read, every data block intact",
         toc.count()
     ))
+}
+
+/// Rows of each table as the archive holds them: the COPY blocks of
+/// `pg_restore --data-only -f -`, one line per row (COPY text escapes newlines).
+pub async fn archived_row_counts(path: &Path) -> Result<BTreeMap<String, u64>, BackupError> {
+    use tokio::io::AsyncBufReadExt;
+    let mut child = Command::new("pg_restore")
+        .args(["--data-only", "-f", "-"])
+        .arg(path)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| {
+            BackupError::Tool(format!(
+                "pg_restore could not be run ({e}): install the PostgreSQL client."
+            ))
+        })?;
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| BackupError::Tool("pg_restore gave no output stream.".to_string()))?;
+    let mut lines = tokio::io::BufReader::new(stdout).split(b'\n');
+    let mut counts = BTreeMap::new();
+    let mut current: Option<String> = None;
+    while let Some(line) = lines
+        .next_segment()
+        .await
+        .map_err(|e| BackupError::io("Reading pg_restore's output", e))?
+    {
+        match &current {
+            None => {
+                if let Some(rest) = line.strip_prefix(b"COPY ") {
+                    let text = String::from_utf8_lossy(rest);
+                    // "public.players (id, name) FROM stdin;"
+                    let table = text
+                        .split(" (")
+                        .next()
+                        .unwrap_or_default()
+                        .trim()
+                        .to_string();
+                    let table = table.trim_end_matches(" FROM stdin;").to_string();
+                    counts.insert(table.clone(), 0u64);
+                    current = Some(table);
+                }
+            }
+            Some(table) => {
+                if line == b"\\." {
+                    current = None;
+                } else if let Some(n) = counts.get_mut(table) {
+                    *n += 1;
+                }
+            }
+        }
+    }
+    let out = child
+        .wait_with_output()
+        .await
+        .map_err(|e| BackupError::io("Waiting for pg_restore", e))?;
+    if !out.status.success() {
+        return Err(BackupError::Tool(format!(
+            "{} is damaged: its data could not be read: {}",
+            path.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Ok(counts)
+}
+
+/// A restore into a scratch database, dropped afterwards whatever happens, with each
+/// table's row count compared to the rows the archive holds.
+pub async fn restore_test(
+    url: &crate::config::DatabaseUrl,
+    path: &Path,
+    log: &super::Log,
+    cancel: &tokio_util::sync::CancellationToken,
+) -> Result<String, BackupError> {
+    let toc = toc(path).await?;
+    if toc.kind() == BackupKind::Data {
+        return Err(BackupError::Refused(
+            "A data-only archive cannot be restored on its own (it has no tables to load into): test-restore a full archive instead.".to_string(),
+        ));
+    }
+    log.line("Counting the rows the archive holds".to_string());
+    let expected = archived_row_counts(path).await?;
+    let scratch = format!(
+        "holomush_verify_{}",
+        crate::auth::random_token().get(..10).unwrap_or("x")
+    );
+    log.line(format!(
+        "Test restore into the scratch database \"{scratch}\""
+    ));
+    let restored = super::restore::into_new(url, path, &scratch, 1, log, cancel).await;
+    let compared = match restored {
+        Ok(outcome) if !outcome.errors.is_empty() => Err(BackupError::Tool(format!(
+            "The test restore completed with {} errors: {}",
+            outcome.errors.len(),
+            outcome.errors.join(" / ")
+        ))),
+        Ok(_) => compare_counts(url, &scratch, &expected, log).await,
+        Err(e) => Err(e),
+    };
+    super::restore::drop_scratch(url, &scratch).await;
+    log.line(format!("Dropped the scratch database \"{scratch}\""));
+    let (tables, rows) = compared?;
+    Ok(format!(
+        "restore test passed: {tables} tables, {rows} rows match the archive"
+    ))
+}
+
+async fn compare_counts(
+    url: &crate::config::DatabaseUrl,
+    scratch: &str,
+    expected: &BTreeMap<String, u64>,
+    log: &super::Log,
+) -> Result<(usize, u64), BackupError> {
+    use sqlx::Connection;
+    let target = url
+        .with_database(scratch)
+        .map_err(|e| BackupError::Tool(e.to_string()))?;
+    let mut conn = sqlx::PgConnection::connect_with(&target.connect_options())
+        .await
+        .map_err(|e| BackupError::Tool(crate::db::describe_error(&e, &target)))?;
+    let mut wrong = Vec::new();
+    let mut rows = 0;
+    for (table, want) in expected {
+        // The name comes from the archive: let the catalog quote it rather than trusting it.
+        let quoted: Option<String> = sqlx::query_scalar("SELECT to_regclass($1)::text")
+            .bind(table)
+            .fetch_one(&mut conn)
+            .await
+            .map_err(|e| BackupError::Tool(e.to_string()))?;
+        let Some(quoted) = quoted else {
+            wrong.push(format!("{table}: missing after the restore"));
+            continue;
+        };
+        let got: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM {quoted}"))
+            .fetch_one(&mut conn)
+            .await
+            .map_err(|e| BackupError::Tool(format!("Counting {table} failed: {e}.")))?;
+        let got = u64::try_from(got).unwrap_or(0);
+        rows += got;
+        log.line(format!("{table}: {got} rows (archive: {want})"));
+        if got != *want {
+            wrong.push(format!(
+                "{table}: {got} rows restored, {want} in the archive"
+            ));
+        }
+    }
+    conn.close().await.ok();
+    if wrong.is_empty() {
+        Ok((expected.len(), rows))
+    } else {
+        Err(BackupError::Tool(format!(
+            "The test restore does not match the archive: {}.",
+            wrong.join("; ")
+        )))
+    }
 }
 
 #[cfg(test)]

@@ -30,6 +30,29 @@ pub struct AppState {
     pub web: Arc<Web>,
 }
 
+/// HOLOMUSH_BACKUP_SCHEDULE: a full backup every interval, through the job runner like a
+/// click on "Full backup" (so retention follows it). When another job holds the database
+/// the backup waits for it rather than skipping a day.
+async fn scheduled_backups(console: Arc<ops::Console>, every: std::time::Duration) {
+    let mut next = tokio::time::Instant::now() + every;
+    loop {
+        tokio::time::sleep_until(next).await;
+        next += every;
+        loop {
+            match console.start_backup(ops::model::BackupKind::Full, "schedule") {
+                Ok(job) => {
+                    tracing::info!("Scheduled backup started as job #{}", job.id);
+                    break;
+                }
+                Err(why) => {
+                    tracing::warn!("Scheduled backup waits: {why}");
+                    tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+                }
+            }
+        }
+    }
+}
+
 pub async fn serve() -> Result<(), String> {
     let config = ops::config::Config::from_env().map_err(|e| e.to_string())?;
     let addr = config.admin_addr;
@@ -41,7 +64,7 @@ pub async fn serve() -> Result<(), String> {
     let site_root = crate::site::find_root()?;
     let (authenticator, token) = Authenticator::new(config.admin_password.as_ref());
     let sessions = SessionStore::open(&config.data_dir);
-    let console = Arc::new(ops::Console::open(config).map_err(|e| e.to_string())?);
+    let console = Arc::new(ops::Console::open_server(config).map_err(|e| e.to_string())?);
     auto_migrate(&console).await;
     let web = Arc::new(Web {
         console: console.clone(),
@@ -69,6 +92,13 @@ pub async fn serve() -> Result<(), String> {
         None => println!("Sign in at http://{host}/login with HOLOMUSH_ADMIN_PASSWORD."),
     }
     console.record(Entry::new("system", "console.start", bound.to_string()));
+    if let Some(every) = console.config.backup_schedule {
+        println!(
+            "Scheduled backups: a full backup every {}",
+            humantime::format_duration(every)
+        );
+        tokio::spawn(scheduled_backups(console.clone(), every));
+    }
 
     axum::serve(
         listener,
