@@ -37,9 +37,14 @@ unit:
 e2e: build
 	bash scripts/e2e.sh "$(BIN)"
 
-# Benchmarks print their times and the ratio against the raw tool (psql) from the same run.
-bench: setup
+# Benchmarks print their times and the ratio against the raw tool (psql, pg_dump,
+# pg_restore) from the same run, and the server's memory while streaming archives.
+# BENCH_BACKUP_MB / BENCH_STREAM_MB shrink the 1 GB defaults for a quick look.
+bench: build
 	cargo bench -p ops --bench migrate
+	cargo bench -p ops --bench backup
+	@url="$${TEST_DATABASE_URL:-$$(bash scripts/dev-postgres.sh url)}"; \
+	  python3 scripts/bench-stream.py "$(BIN)" "$$url"
 
 db:
 	@bash scripts/dev-postgres.sh start
