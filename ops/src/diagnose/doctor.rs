@@ -226,7 +226,11 @@ async fn network_steps(rec: &mut Recorder, url: &DatabaseUrl) -> Option<PgConnec
         rec.record(
             "tcp",
             t,
-            pass(format!("{hostport} ({addr}) accepts TCP connections.")),
+            pass(if addr.ip().to_string() == host {
+                format!("{hostport} accepts TCP connections.")
+            } else {
+                format!("{hostport} ({addr}) accepts TCP connections.")
+            }),
             true,
         );
         server_offers_tls = probe_tls(addr).await;
