@@ -19,6 +19,8 @@ pub mod console;
 #[cfg(feature = "engine")]
 pub mod db;
 #[cfg(feature = "engine")]
+pub mod diagnose;
+#[cfg(feature = "engine")]
 pub mod jobs;
 #[cfg(feature = "engine")]
 pub mod migrate;

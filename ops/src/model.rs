@@ -445,6 +445,181 @@ impl Progress {
     }
 }
 
+/// One step of the connection doctor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepStatus {
+    Pass,
+    Warn,
+    Fail,
+    Skip,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DoctorStep {
+    /// parse, dns, tcp, tls, auth, select1, server_version, privileges, pg_trgm, migrations, client_tools.
+    pub id: String,
+    pub status: StepStatus,
+    /// One sentence: what the step found.
+    pub message: String,
+    /// What to do about a warning or failure.
+    pub fix: Option<String>,
+    pub duration_ms: u64,
+}
+
+/// What `holomush-admin doctor` and the Troubleshooting page show.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DoctorReport {
+    /// No step failed (warnings allowed).
+    pub ok: bool,
+    pub steps: Vec<DoctorStep>,
+}
+
+/// Where a setting's value came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SettingSource {
+    Environment,
+    Default,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettingEntry {
+    /// The environment variable, e.g. DB_MAX_CONNS.
+    pub name: String,
+    /// The effective value; never a password.
+    pub value: String,
+    pub source: SettingSource,
+}
+
+/// DATABASE_URL taken apart; the password only as "is there one".
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UrlParts {
+    pub scheme: String,
+    pub user: String,
+    pub password_set: bool,
+    pub host: String,
+    pub port: u16,
+    pub database: String,
+    pub sslmode: Option<String>,
+    /// Query parameters other than sslmode and password, in order.
+    pub params: Vec<(String, String)>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PoolView {
+    pub size: u32,
+    pub idle: u32,
+    pub in_use: u32,
+    pub max: u32,
+    pub min: u32,
+}
+
+/// Everything the Settings page shows at once.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettingsView {
+    pub settings: Vec<SettingEntry>,
+    pub url: UrlParts,
+    pub pool: PoolView,
+    /// The server's max_connections, when it answered.
+    pub server_max_connections: Option<u32>,
+    pub warnings: Vec<String>,
+    /// `.env` lines to paste, the password replaced by CHANGE_ME.
+    pub env_lines: String,
+}
+
+/// The database a repair would touch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepairTarget {
+    pub host: String,
+    pub database: String,
+}
+
+/// A session holding one of golang-migrate's advisory locks.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockHolder {
+    pub pid: i32,
+    pub application_name: String,
+    /// Its transaction start, else its connection start.
+    pub since: Option<DateTime<Utc>>,
+}
+
+/// One object the dirty version's up file creates, alters or drops.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepairObject {
+    /// table, index, column, constraint, extension, function, type, sequence, view,
+    /// drop table, drop index, drop column, drop constraint.
+    pub kind: String,
+    /// As written in the file; `table.column` for columns and constraints.
+    pub name: String,
+    /// The file's effect is visible: created objects exist, dropped ones are gone.
+    pub present: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RepairConclusion {
+    /// Nothing of the file's effect is visible.
+    NotApplied,
+    /// All of it is visible: only the version write was lost.
+    Applied,
+    Partial,
+    /// The database is not dirty.
+    Clean,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RepairAction {
+    Force,
+    RunDownThenForce,
+    Restore,
+    None,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recommendation {
+    pub action: RepairAction,
+    /// The version to force (after the down file for run_down_then_force); null for restore and none.
+    pub version: Option<i64>,
+    /// One sentence: why this action fits.
+    pub why: String,
+}
+
+/// The newest history record of the dirty version, when the console ran it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryNote {
+    pub direction: String,
+    pub started_at: DateTime<Utc>,
+    pub actor: String,
+    pub success: bool,
+    pub error: Option<String>,
+}
+
+/// The analysis behind `migrate repair` and the guided repair page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepairReport {
+    /// schema_migrations' version; -1 for none.
+    pub version: i64,
+    pub dirty: bool,
+    pub target: RepairTarget,
+    pub lock_holders: Vec<LockHolder>,
+    pub objects: Vec<RepairObject>,
+    /// False when the up file holds no statement the analysis recognises: then the
+    /// conclusion is not_applied only because nothing could be checked.
+    pub objects_recognised: bool,
+    pub conclusion: RepairConclusion,
+    pub recommendation: Recommendation,
+    pub alternatives: Vec<Recommendation>,
+    pub last_history: Option<HistoryNote>,
+    pub up_sql: Option<String>,
+    pub down_sql: Option<String>,
+    /// The version before this one in the source; -1 (golang-migrate's nil version) when none.
+    pub previous_version: i64,
+    /// Sentences the page should show beside the recommendation.
+    pub notes: Vec<String>,
+}
+
 /// Human form of a byte count, e.g. "7.6 MiB".
 pub fn format_bytes(bytes: i64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
