@@ -76,7 +76,14 @@ def main():
                 urllib.request.urlopen(base + "/healthz", timeout=1)
                 break
             except OSError:
+                if server.poll() is not None:
+                    break
                 time.sleep(0.2)
+        else:
+            server.poll()
+        if server.returncode is not None:
+            log.flush()
+            sys.exit("The server did not start:\n" + open(os.path.join(work, "server.log")).read())
         jar = os.path.join(work, "cookies")
         # The password goes to curl on its stdin, never its command line.
         subprocess.run(["curl", "-s", "-o", "/dev/null", "-c", jar, "--data-binary", "@-",

@@ -65,8 +65,10 @@ start_server() {
   exit 1
 }
 
+export E2E_WRONG_PASSWORD="wrong-$(head -c 8 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+export E2E_DB_USER="$PGUSER" E2E_DB_HOST="$PGHOST" E2E_DB_PORT="$PGPORT"
 check_no_secrets() {
-  if grep -qF -f <(printf '%s\n' "$PGPASSWORD" "$E2E_PASSWORD") "$work/server.log" "$work/data/audit.log"; then
+  if grep -qF -f <(printf '%s\n' "$PGPASSWORD" "$E2E_PASSWORD" "$E2E_WRONG_PASSWORD") "$work/server.log" "$work/data/audit.log"; then
     echo "A password appeared in the server's output or the audit log." >&2
     exit 1
   fi
@@ -148,4 +150,16 @@ if ls "$work/backups-kill"/${E2E_DATABASE}_*.dump "$work/backups-kill"/${E2E_DAT
 fi
 playwright tests/backup-kill.spec.ts -g "after the restart"
 check_no_secrets
+stop_server
+
+# 7. Troubleshooting: a database made dirty by the CLI is repaired through the wizard;
+#    the doctor on Settings with a wrong password (which must appear nowhere).
+new_database
+if DATABASE_URL="$db_url" HOLOMUSH_ADMIN_DATA="$work/cli-data" "$BIN" --migrations-dir "$work/migrations" migrate up >"$work/cli.log" 2>&1; then
+  echo "migrate up should have failed on the breaking file:" >&2; cat "$work/cli.log" >&2; exit 1
+fi
+start_server "$E2E_PASSWORD" HOLOMUSH_DB_AUTO_MIGRATE=false HOLOMUSH_MIGRATIONS_DIR="$work/migrations" HOLOMUSH_BACKUP_DIR="$work/backups-repair"
+playwright tests/troubleshooting.spec.ts
+check_no_secrets
+ls "$work/backups-repair"/*_safety_*.dump >/dev/null || { echo "The repair took no safety backup." >&2; exit 1; }
 stop_server

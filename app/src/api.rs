@@ -314,3 +314,140 @@ pub async fn restore_in_place(file: String, confirm: String, jobs: u32) -> Resul
         .map(|j| j.id)
         .map_err(AppError::new)
 }
+
+/// The effective configuration, where each value came from, the live pool and warnings.
+#[server(prefix = "/api", endpoint = "settings")]
+pub async fn settings_view() -> Result<ops::model::SettingsView, AppError> {
+    let caller = guard::require_session()?;
+    let c = &caller.console;
+    Ok(ops::diagnose::settings::view(&c.config, &c.pool).await)
+}
+
+/// The connection doctor on the console's own URL, or on one typed on the page: that one is
+/// used for this run only, and the audit log names it with its password masked.
+#[server(prefix = "/api", endpoint = "doctor", input = leptos::server_fn::codec::Json)]
+pub async fn run_doctor(url: Option<String>) -> Result<ops::model::DoctorReport, AppError> {
+    let caller = guard::require_session()?;
+    let c = &caller.console;
+    let (text, target) = match url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+        Some(typed) => (typed.to_string(), ops::config::mask_url(typed)),
+        None => (c.config.database_url.expose().to_string(), c.target()),
+    };
+    let report = ops::diagnose::doctor::run(&text).await;
+    let entry = ops::audit::Entry::new(caller.actor.clone(), "doctor", target);
+    c.record(if report.ok {
+        entry.detail("every step passed")
+    } else {
+        let failed: Vec<&str> = report
+            .steps
+            .iter()
+            .filter(|s| s.status == ops::model::StepStatus::Fail)
+            .map(|s| s.id.as_str())
+            .collect();
+        entry.failed(format!("failed: {}", failed.join(", ")))
+    });
+    Ok(report)
+}
+
+#[server(prefix = "/api", endpoint = "pg_trgm_enable")]
+pub async fn enable_pg_trgm() -> Result<String, AppError> {
+    let caller = guard::require_session()?;
+    let c = &caller.console;
+    let entry = ops::audit::Entry::new(caller.actor.clone(), "doctor --fix pg_trgm", c.target());
+    let url = c.config.database_url.clone();
+    let result = ops::db::detached(move || async move {
+        ops::diagnose::doctor::enable_pg_trgm(&url)
+            .await
+            .map_err(|e| e.to_string())
+    })
+    .await
+    .and_then(|r| r);
+    c.status.invalidate().await;
+    match result {
+        Ok(m) => {
+            c.record(entry.detail(m.clone()));
+            Ok(m)
+        }
+        Err(e) => {
+            c.record(entry.failed(e.clone()));
+            Err(AppError::new(e))
+        }
+    }
+}
+
+/// The badges of the Troubleshooting page.
+#[server(prefix = "/api", endpoint = "troubleshooting")]
+pub async fn troubleshooting_view() -> Result<ops::model::TroubleView, AppError> {
+    let caller = guard::require_session()?;
+    let c = &caller.console;
+    let status = (*c.status.get().await).clone();
+    let major = match &status.connection {
+        ops::model::Connection::Up(f) => Some(f.major_version()),
+        ops::model::Connection::Down(_) => None,
+    };
+    Ok(ops::model::TroubleView {
+        status,
+        tools: ops::diagnose::doctor::tool_checks(major).await,
+    })
+}
+
+/// Steps 1–3 of the guided repair: what happened, what took effect, what to do.
+#[server(prefix = "/api", endpoint = "repair")]
+pub async fn repair_view() -> Result<ops::model::RepairView, AppError> {
+    let caller = guard::require_session()?;
+    let c = &caller.console;
+    let migrator = c
+        .migrator(&caller.actor)
+        .map_err(|e| AppError::new(e.to_string()))?;
+    let report = ops::diagnose::dirty::analyze(&migrator)
+        .await
+        .map_err(|e| AppError::new(e.to_string()))?;
+    let before = report.last_history.as_ref().map(|h| h.started_at);
+    let newest_backup = ops::backup::catalog::list(&c.config.backup_dir)
+        .await
+        .ok()
+        .and_then(|all| {
+            all.into_iter()
+                .find(|m| before.is_none_or(|t| m.started_at < t) && !m.migration_dirty)
+                .map(|m| m.file)
+        });
+    Ok(ops::model::RepairView {
+        report,
+        newest_backup,
+    })
+}
+
+/// Step 4: the dirty version typed to confirm, then the repair as a job.
+#[server(prefix = "/api", endpoint = "repair_start", input = leptos::server_fn::codec::Json)]
+pub async fn start_repair(
+    action: ops::model::RepairAction,
+    version: i64,
+    confirm: String,
+    safety_backup: bool,
+) -> Result<u64, AppError> {
+    let caller = guard::require_session()?;
+    let c = &caller.console;
+    let dirty = match c.status.get().await.connection.clone() {
+        ops::model::Connection::Up(f) => match f.migration {
+            ops::model::SchemaVersion::At {
+                version,
+                dirty: true,
+            } => Some(version),
+            _ => None,
+        },
+        ops::model::Connection::Down(why) => return Err(AppError::new(why)),
+    };
+    let Some(dirty) = dirty else {
+        return Err(AppError::new(
+            "The database is not dirty: nothing to repair (reload the page).",
+        ));
+    };
+    if confirm.trim() != dirty.to_string() {
+        return Err(AppError::new(format!(
+            "Not confirmed: type the dirty version ({dirty}) to repair. Nothing was changed."
+        )));
+    }
+    c.start_repair(action, version, safety_backup, &caller.actor)
+        .map(|j| j.id)
+        .map_err(AppError::new)
+}

@@ -79,7 +79,7 @@ fn DirtyBanner() -> impl IntoView {
                 dirty.map(|v| view! {
                     <div class="banner bad" role="alert" data-testid="dirty-banner">
                         {format!("The database is dirty at version {v}: a migration failed part-way and migrations are refused until it is repaired. ")}
-                        <a href="/migrations">"Repair it"</a>
+                        <a href="/troubleshooting">"Repair it"</a>
                     </div>
                 })
             })}

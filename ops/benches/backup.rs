@@ -40,9 +40,12 @@ async fn generate(db: &TestDb, mb: u64) -> i64 {
         .expect("rows");
         start = end + 1;
     }
-    c.execute("CREATE INDEX bench_events_kind ON bench_events (kind); VACUUM ANALYZE bench_events")
+    c.execute("CREATE INDEX bench_events_kind ON bench_events (kind)")
         .await
         .expect("index");
+    c.execute("VACUUM ANALYZE bench_events")
+        .await
+        .expect("vacuum");
     sqlx::query_scalar("SELECT pg_database_size(current_database())")
         .fetch_one(&mut c)
         .await
@@ -145,9 +148,16 @@ async fn main() {
         drop_db(&db, &target).await;
         let target = format!("{}_console_{round}", db.name);
         let t = Instant::now();
-        let out = restore::into_new(&url, &archive, &target, 1, &|_| {}, &CancellationToken::new())
-            .await
-            .expect("console restore");
+        let out = restore::into_new(
+            &url,
+            &archive,
+            &target,
+            1,
+            &|_| {},
+            &CancellationToken::new(),
+        )
+        .await
+        .expect("console restore");
         console.push(t.elapsed());
         assert!(out.errors.is_empty(), "{:?}", out.errors);
         drop_db(&db, &target).await;
@@ -163,7 +173,10 @@ async fn main() {
         r,
         c.as_secs_f64() / r.as_secs_f64()
     );
-    println!("archive kept for the streaming bench: {}", archive.display());
+    println!(
+        "archive kept for the streaming bench: {}",
+        archive.display()
+    );
     if let Ok(keep) = std::env::var("BENCH_ARCHIVE_OUT") {
         let _ = std::fs::copy(&archive, &keep);
     }

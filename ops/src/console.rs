@@ -262,6 +262,88 @@ impl Console {
         )
     }
 
+    /// The guided repair's last step as one job: refuse while a migration holds the lock or
+    /// when nothing is dirty, take a safety backup (on request), run the dirty version's down
+    /// SQL (for run_down_then_force), then force `version`.
+    pub fn start_repair(
+        &self,
+        action: crate::model::RepairAction,
+        version: i64,
+        safety_backup: bool,
+        actor: &str,
+    ) -> Result<Arc<Job>, String> {
+        use crate::model::RepairAction;
+        if !matches!(action, RepairAction::Force | RepairAction::RunDownThenForce) {
+            return Err("Only force and run-down-then-force are done here: restore an archive from Backups (restore in place).".to_string());
+        }
+        let migrator = self.migrator(actor).map_err(|e| e.to_string())?;
+        let status = self.status.clone();
+        let url = self.config.database_url.clone();
+        let dir = self.config.backup_dir.clone();
+        let by = actor.to_string();
+        let kind = match action {
+            RepairAction::RunDownThenForce => {
+                format!("migrate repair: run down, then force {version}")
+            }
+            _ => format!("migrate repair: force {version}"),
+        };
+        self.jobs.start(&kind, actor, &self.target(), move |job| async move {
+            let report = crate::diagnose::dirty::analyze(&migrator)
+                .await
+                .map_err(|e| JobFailure::new(e.to_string()))?;
+            crate::diagnose::dirty::refuse_while_locked(&report)
+                .map_err(|e| JobFailure::new(e.to_string()))?;
+            if !report.dirty {
+                return Err(JobFailure::new(format!(
+                    "The database is not dirty (version {}): nothing was changed.",
+                    report.version
+                )));
+            }
+            job.log(format!("Dirty at version {}; the analysis says {:?}", report.version, report.conclusion));
+            if safety_backup {
+                job.log("Taking a safety backup first".to_string());
+                let log: &crate::backup::Log = &*job;
+                let req = crate::backup::dump::Request {
+                    url: &url,
+                    dir: &dir,
+                    kind: crate::model::BackupKind::Full,
+                    by: &by,
+                    safety: true,
+                };
+                let m = crate::backup::dump::dump(req, log, job.cancel_token())
+                    .await
+                    .map_err(|e| JobFailure::new(format!("The safety backup failed, so nothing was repaired: {e}")))?;
+                job.log(format!("Safety backup {}", m.file));
+            }
+            if action == RepairAction::RunDownThenForce {
+                let down = report.down_sql.clone().ok_or_else(|| {
+                    JobFailure::new(format!(
+                        "Version {} has no down file to run: repair by hand, then force.",
+                        report.version
+                    ))
+                })?;
+                job.log(format!("Running version {}'s down SQL", report.version));
+                let mut conn = migrator.connect().await.map_err(|e| JobFailure::new(e.to_string()))?;
+                if let Err(e) = sqlx::raw_sql(&down).execute(&mut conn).await {
+                    return Err(JobFailure::new(format!(
+                        "Version {}'s down SQL failed: {e}. The database is still dirty at {}; nothing was forced.",
+                        report.version, report.version
+                    )));
+                }
+            }
+            let log_job = job.clone();
+            let log = move |line: String| log_job.log(line);
+            let result = migrator
+                .run(Op::Force(version), &log, job.cancel_token())
+                .await;
+            status.invalidate().await;
+            result.map_err(|e| JobFailure::new(e.to_string()))?;
+            Ok(format!(
+                "Forced version {version}: schema_migrations is clean at {version}. Migrations run again."
+            ))
+        })
+    }
+
     /// Starts a bootstrap job: each object checked is a log line `Checked <kind> <name>`.
     pub fn start_bootstrap(&self, actor: &str) -> Result<Arc<Job>, String> {
         let migrator = self.migrator(actor).map_err(|e| e.to_string())?;

@@ -620,6 +620,30 @@ pub struct RepairReport {
     pub notes: Vec<String>,
 }
 
+/// The repair analysis with what the page adds: the newest archive taken before the failure.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepairView {
+    pub report: RepairReport,
+    pub newest_backup: Option<String>,
+}
+
+/// A client tool the console runs, checked against the server's major version.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolCheck {
+    pub name: String,
+    pub major: Option<u32>,
+    pub ok: bool,
+    /// One sentence, with the fix when not ok.
+    pub message: String,
+}
+
+/// What the Troubleshooting page's badges read.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TroubleView {
+    pub status: StatusSnapshot,
+    pub tools: Vec<ToolCheck>,
+}
+
 /// Human form of a byte count, e.g. "7.6 MiB".
 pub fn format_bytes(bytes: i64) -> String {
     const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];

@@ -31,6 +31,19 @@ pub enum Command {
     /// pg_dump archives in HOLOMUSH_BACKUP_DIR.
     #[command(subcommand)]
     Backup(BackupCommand),
+    /// Check the connection step by step (parse, dns, tcp, tls, auth, select1, server_version,
+    /// privileges, pg_trgm, migrations, client_tools), each with its fix.
+    Doctor {
+        /// The URL to check instead of DATABASE_URL; `-` reads it from stdin (a password
+        /// given here is visible to other users in `ps`).
+        #[arg(long)]
+        url: Option<String>,
+        #[arg(long)]
+        json: bool,
+        /// Fix what the doctor can: `pg_trgm` (CREATE EXTENSION IF NOT EXISTS pg_trgm).
+        #[arg(long, value_name = "WHAT")]
+        fix: Option<String>,
+    },
     /// Restore an archive of HOLOMUSH_BACKUP_DIR into a new database, or in place.
     Restore {
         /// The archive's file name in HOLOMUSH_BACKUP_DIR.
@@ -111,6 +124,20 @@ pub enum MigrateCommand {
     Create { name: String },
     /// Mark an existing database as migrated to the latest version after checking its objects.
     Bootstrap,
+    /// Guided repair of a dirty version: what happened, what took effect, what to do.
+    /// With --apply VERSION: a safety backup, then force VERSION (after V's down SQL with --run-down).
+    #[command(allow_negative_numbers = true)]
+    Repair {
+        #[arg(long)]
+        json: bool,
+        #[arg(long, value_name = "VERSION")]
+        apply: Option<i64>,
+        /// Run the dirty version's down SQL before forcing (for a partly applied version).
+        #[arg(long, requires = "apply")]
+        run_down: bool,
+        #[arg(long, requires = "apply")]
+        no_safety_backup: bool,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -146,6 +173,15 @@ pub async fn migrate(cmd: MigrateCommand) -> Result<(), String> {
     let console = open()?;
     let op = match cmd {
         MigrateCommand::Status { json } => return migrate_status(&console, json).await,
+        MigrateCommand::Repair {
+            json,
+            apply,
+            run_down,
+            no_safety_backup,
+        } => {
+            return crate::diagnose_cli::repair(&console, json, apply, run_down, no_safety_backup)
+                .await
+        }
         MigrateCommand::Create { name } => {
             let dir = console.config.migrations_dir.clone().ok_or_else(|| {
                 "The migrations are the set embedded in holomush-admin: set HOLOMUSH_MIGRATIONS_DIR to the folder to create them in.".to_string()

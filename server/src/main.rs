@@ -1,6 +1,7 @@
 //! `holomush-admin`: the HoloMUSH database console, as a web server and a CLI.
 
 mod cli;
+mod diagnose_cli;
 mod site;
 mod web;
 
@@ -24,6 +25,7 @@ async fn main() -> ExitCode {
         Command::Activity(args) => cli::activity(args),
         Command::Migrate(cmd) => cli::migrate(cmd).await,
         Command::Backup(cmd) => cli::backup(cmd).await,
+        Command::Doctor { url, json, fix } => diagnose_cli::doctor(url, json, fix).await,
         Command::Restore {
             file,
             into,

@@ -387,3 +387,80 @@ async fn backup_and_restore_commands() {
     assert!(!backups.join(&file).exists() && !backups.join(format!("{file}.json")).exists());
     let _ = std::fs::remove_dir_all(&data);
 }
+
+#[test]
+fn doctor_on_a_closed_port_fails_at_tcp_and_skips_the_rest() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let url = format!("postgres://holomush:s3cret-pw@127.0.0.1:{port}/holomush");
+    let o = run(&["doctor", "--json"], &[("DATABASE_URL", url.as_str())]);
+    assert!(!o.status.success(), "a failing step fails the command");
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(json["ok"], false);
+    let steps = json["steps"].as_array().expect("steps");
+    let status = |id: &str| {
+        steps
+            .iter()
+            .find(|s| s["id"] == id)
+            .map(|s| s["status"].as_str().unwrap_or_default().to_string())
+    };
+    assert_eq!(status("parse").as_deref(), Some("pass"));
+    assert_eq!(status("tcp").as_deref(), Some("fail"));
+    assert_eq!(status("auth").as_deref(), Some("skip"));
+    assert_eq!(status("client_tools").as_deref(), Some("skip"));
+    let all = format!("{}{}", stdout(&o), stderr(&o));
+    assert!(!all.contains("s3cret-pw"), "{all}");
+}
+
+#[tokio::test]
+async fn migrate_repair_explains_then_applies() {
+    let db = TestDb::create().await;
+    let data = std::env::temp_dir().join(format!("{}-cli-repair", db.name));
+    let dir = data.join("migrations");
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(dir.join("000001_a.up.sql"), "CREATE TABLE a (id int);").expect("write");
+    std::fs::write(dir.join("000001_a.down.sql"), "DROP TABLE a;").expect("write");
+    std::fs::write(
+        dir.join("000002_b.up.sql"),
+        "CREATE TABLE b (id int);\nSELECT * FROM nowhere;",
+    )
+    .expect("write");
+    std::fs::write(dir.join("000002_b.down.sql"), "DROP TABLE b;").expect("write");
+    let (d, m) = (data.display().to_string(), dir.display().to_string());
+    let vars = [
+        ("DATABASE_URL", db.url.as_str()),
+        ("HOLOMUSH_ADMIN_DATA", d.as_str()),
+        ("HOLOMUSH_MIGRATIONS_DIR", m.as_str()),
+        ("HOLOMUSH_BACKUP_DIR", d.as_str()),
+    ];
+    assert!(!run(&["migrate", "up"], &vars).status.success());
+    let o = run(&["migrate", "repair", "--json"], &vars);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(r["version"], 2);
+    assert_eq!(r["dirty"], true);
+    assert_eq!(r["conclusion"], "not_applied");
+    assert_eq!(r["recommendation"]["action"], "force");
+    assert_eq!(r["recommendation"]["version"], 1);
+    assert_eq!(r["lock_holders"].as_array().map(Vec::len), Some(0));
+    let text = run(&["migrate", "repair"], &vars);
+    assert!(stdout(&text).contains("3. What to do"), "{}", stdout(&text));
+    assert!(stdout(&text).contains("--apply 1"), "{}", stdout(&text));
+
+    let o = run(&["migrate", "repair", "--apply", "1"], &vars);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("Forced version 1"), "{}", stdout(&o));
+    assert!(stderr(&o).contains("Safety backup"), "{}", stderr(&o));
+    let o = run(&["migrate", "repair", "--json"], &vars);
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+    assert_eq!(
+        (r["conclusion"].clone(), r["version"].clone()),
+        ("clean".into(), 1.into())
+    );
+    let again = run(&["migrate", "repair", "--apply", "1"], &vars);
+    assert!(!again.status.success());
+    assert!(stderr(&again).contains("not dirty"), "{}", stderr(&again));
+    let _ = std::fs::remove_dir_all(&data);
+}

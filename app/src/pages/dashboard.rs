@@ -43,6 +43,16 @@ pub fn DashboardPage() -> impl IntoView {
 #[component]
 fn Snapshot(snap: StatusSnapshot) -> impl IntoView {
     let taken = snap.taken_at.format("%H:%M:%S UTC").to_string();
+    let trouble = match &snap.connection {
+        Connection::Down(_) => Some("The console cannot reach the database."),
+        Connection::Up(f) if matches!(f.migration, SchemaVersion::At { dirty: true, .. }) => {
+            Some("The migration state is dirty.")
+        }
+        Connection::Up(f) if !matches!(f.pg_trgm, Extension::Installed(_)) => {
+            Some("The pg_trgm extension is not installed.")
+        }
+        Connection::Up(_) => None,
+    };
     let pool = snap.pool;
     let body = match snap.connection {
         Connection::Up(facts) => view! { <Facts facts database=snap.database.clone()/> }.into_any(),
@@ -56,6 +66,9 @@ fn Snapshot(snap: StatusSnapshot) -> impl IntoView {
         .into_any(),
     };
     view! {
+        {trouble.map(|t| view! {
+            <p class="banner warn" data-testid="troubleshoot-link">{t} " " <a href="/troubleshooting">"Troubleshooting shows what to do"</a></p>
+        })}
         <p class="muted small" data-testid="target">"Database: " <code>{snap.target}</code> " · updated " <span data-testid="updated">{taken}</span></p>
         <div class="grid">
             {body}
@@ -129,7 +142,7 @@ fn Facts(facts: ServerFacts, database: String) -> impl IntoView {
             <h2>"Migrations"</h2>
             <p class="big">{migration_text}</p>
             {dirty.then(|| view! {
-                <p class="warning" role="alert">"A migration failed part-way. Fix the schema by hand, then force the version (Troubleshooting)."</p>
+                <p class="warning" role="alert">"A migration failed part-way: the Troubleshooting page walks through the repair."</p>
             })}
         </section>
     }

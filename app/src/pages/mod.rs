@@ -1,14 +1,17 @@
 mod activity;
 mod backups;
 mod dashboard;
+mod doctor;
 mod job;
 mod login;
 mod migrations;
-mod planned;
+mod settings;
+mod troubleshooting;
 
 pub use activity::ActivityPage;
 pub use backups::BackupsPage;
 pub use dashboard::DashboardPage;
 pub use login::LoginPage;
 pub use migrations::MigrationsPage;
-pub use planned::{SettingsPage, TroubleshootingPage};
+pub use settings::SettingsPage;
+pub use troubleshooting::TroubleshootingPage;

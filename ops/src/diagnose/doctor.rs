@@ -650,6 +650,40 @@ async fn client_tools(server_major: Option<u32>) -> Outcome {
     }
 }
 
+/// pg_dump and pg_restore one by one, for the Troubleshooting page's badge.
+pub async fn tool_checks(server_major: Option<u32>) -> Vec<crate::model::ToolCheck> {
+    let package = format!(
+        "postgresql-client-{}",
+        server_major.unwrap_or(MIN_SERVER_MAJOR.max(15))
+    );
+    let mut out = Vec::new();
+    for tool in ["pg_dump", "pg_restore"] {
+        let (major, ok, message) = match tool_major(tool).await {
+            Err(why) => (None, false, format!("{tool} {why}: install {package}.")),
+            Ok(v) => match server_major {
+                Some(s) if v < s => (
+                    Some(v),
+                    false,
+                    format!("{tool} {v} is older than the server ({s}): install {package}."),
+                ),
+                Some(s) => (
+                    Some(v),
+                    true,
+                    format!("{tool} {v}, not older than the server ({s})."),
+                ),
+                None => (Some(v), true, format!("{tool} {v}.")),
+            },
+        };
+        out.push(crate::model::ToolCheck {
+            name: tool.to_string(),
+            major,
+            ok,
+            message,
+        });
+    }
+    out
+}
+
 /// The major version of a client tool, or why it could not be had.
 async fn tool_major(tool: &str) -> Result<u32, String> {
     let out = tokio::process::Command::new(tool)
