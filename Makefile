@@ -42,9 +42,11 @@ e2e: build
 # BENCH_BACKUP_MB / BENCH_STREAM_MB shrink the 1 GB defaults for a quick look.
 bench: build
 	cargo bench -p ops --bench migrate
-	cargo bench -p ops --bench backup
-	@url="$${TEST_DATABASE_URL:-$$(bash scripts/dev-postgres.sh url)}"; \
-	  python3 scripts/bench-stream.py "$(BIN)" "$$url"
+	@archive="$$(mktemp -d)/bench.dump"; \
+	  BENCH_ARCHIVE_OUT="$$archive" cargo bench -p ops --bench backup; \
+	  url="$${TEST_DATABASE_URL:-$$(bash scripts/dev-postgres.sh url)}"; \
+	  python3 scripts/bench-stream.py "$(BIN)" "$$url" "$$archive"; \
+	  rm -rf "$$(dirname "$$archive")"
 
 db:
 	@bash scripts/dev-postgres.sh start

@@ -9,6 +9,8 @@ test('starts a backup that will be cut short', async ({ page }) => {
   await page.getByRole('button', { name: 'Full backup' }).click();
   await expect(page.getByTestId('job')).toContainText('running');
   await expect(page.getByTestId('job')).toContainText('Dumping');
+  // pg_dump waits on the lock: the bar shows the stage it is in.
+  await expect(page.getByTestId('job-progress')).toContainText('Reading the catalog: 0 of');
 });
 
 test('after the restart the killed backup shows as failed and left no archive', async ({ page }) => {

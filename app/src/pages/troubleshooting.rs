@@ -324,9 +324,13 @@ fn RepairSteps(
             </li>
             <li data-testid="step-do">
                 <h3>"4. Do it"</h3>
-                <label><input type="checkbox" prop:checked=safety on:change=move |ev| safety.set(event_target_checked(&ev))/>" Take a safety backup first"</label>
-                <label>{format!("Type the dirty version ({version}) to confirm ")}<input prop:value=confirm on:input=move |ev| confirm.set(event_target_value(&ev)) aria-label="Confirm version"/></label>
-                <button class="danger" disabled=locked on:click=move |_| {
+                <p><label><input type="checkbox" prop:checked=safety on:change=move |ev| safety.set(event_target_checked(&ev))/>" Take a safety backup first (a full pg_dump, kept and labelled safety)"</label></p>
+                <p><label>{format!("Type the dirty version ({version}) to confirm ")}<input prop:value=confirm on:input=move |ev| confirm.set(event_target_value(&ev)) aria-label="Confirm version"/></label></p>
+                {move || {
+                    let restore = options.get_value().get(choice.get()).is_some_and(|o| o.action == RepairAction::Restore);
+                    restore.then(|| view! { <p class="small">"A restore is done from the Backups page (restore in place), which takes its own safety backup."</p> })
+                }}
+                <button class="danger" disabled=move || locked || options.get_value().get(choice.get()).is_some_and(|o| matches!(o.action, RepairAction::Restore | RepairAction::None)) on:click=move |_| {
                     if let Some(o) = options.get_value().get(choice.get_untracked()).cloned() {
                         if o.action == RepairAction::Restore || o.action == RepairAction::None {
                             return;

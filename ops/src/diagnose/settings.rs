@@ -96,6 +96,14 @@ pub fn entries(config: &Config, lookup: impl Fn(&str) -> Option<String>) -> Vec<
                 humantime::format_duration(d).to_string()
             }),
         ),
+        (
+            "HOLOMUSH_BACKUP_SCHEDULE",
+            config
+                .backup_schedule
+                .map_or("no scheduled backups".to_string(), |d| {
+                    format!("every {}", humantime::format_duration(d))
+                }),
+        ),
     ];
     values
         .into_iter()
@@ -204,6 +212,13 @@ pub fn env_lines(config: &Config) -> String {
             humantime::format_duration(d).to_string().replace(' ', "")
         ),
         None => "# HOLOMUSH_BACKUP_MAX_AGE=30d  (unset: keep all)".to_string(),
+    });
+    lines.push(match config.backup_schedule {
+        Some(d) => format!(
+            "HOLOMUSH_BACKUP_SCHEDULE={}",
+            humantime::format_duration(d).to_string().replace(' ', "")
+        ),
+        None => "# HOLOMUSH_BACKUP_SCHEDULE=24h  (unset: no scheduled backups)".to_string(),
     });
     let mut text = lines.join("\n");
     text.push('\n');
