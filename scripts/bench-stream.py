@@ -74,7 +74,7 @@ def main():
     env = dict(os.environ, DATABASE_URL=db_url, HOLOMUSH_ADMIN_ADDR=f"127.0.0.1:{port}",
                HOLOMUSH_ADMIN_DATA=os.path.join(work, "data"), HOLOMUSH_BACKUP_DIR=backups,
                HOLOMUSH_ADMIN_PASSWORD=password, HOLOMUSH_DB_AUTO_MIGRATE="false",
-               HOLOMUSH_UPLOAD_LIMIT_MB=str(mb + 16))
+               HOLOMUSH_UPLOAD_LIMIT_MB=str(int(mb) + 16))
     log = open(os.path.join(work, "server.log"), "w")
     server = subprocess.Popen([binary, "serve"], env=env, stdout=log, stderr=log, cwd=work)
     base = f"http://127.0.0.1:{port}"

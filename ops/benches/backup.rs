@@ -173,12 +173,12 @@ async fn main() {
         r,
         c.as_secs_f64() / r.as_secs_f64()
     );
-    println!(
-        "archive kept for the streaming bench: {}",
-        archive.display()
-    );
-    if let Ok(keep) = std::env::var("BENCH_ARCHIVE_OUT") {
-        let _ = std::fs::copy(&archive, &keep);
+    // The streaming bench wants a real archive of about the database's size: uncompressed.
+    if let Ok(out) = std::env::var("BENCH_ARCHIVE_OUT") {
+        let mut cmd = tools::command("pg_dump", &db.database_url(), None);
+        cmd.args(["-Fc", "-Z0", "-f", &out]);
+        assert!(cmd.status().await.expect("pg_dump -Z0").success());
+        println!("uncompressed archive for the streaming bench: {out}");
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
