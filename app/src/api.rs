@@ -427,16 +427,11 @@ pub async fn start_repair(
 ) -> Result<u64, AppError> {
     let caller = guard::require_session()?;
     let c = &caller.console;
-    let dirty = match c.status.get().await.connection.clone() {
-        ops::model::Connection::Up(f) => match f.migration {
-            ops::model::SchemaVersion::At {
-                version,
-                dirty: true,
-            } => Some(version),
-            _ => None,
-        },
-        ops::model::Connection::Down(why) => return Err(AppError::new(why)),
-    };
+    let snapshot = c.status.get().await;
+    if let ops::model::Connection::Down(why) = &snapshot.connection {
+        return Err(AppError::new(why.clone()));
+    }
+    let dirty = snapshot.dirty_version();
     let Some(dirty) = dirty else {
         return Err(AppError::new(
             "The database is not dirty: nothing to repair (reload the page).",

@@ -66,16 +66,7 @@ fn DirtyBanner() -> impl IntoView {
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
-                let dirty = match status.await {
-                    Ok(s) => match s.connection {
-                        ops::model::Connection::Up(f) => match f.migration {
-                            ops::model::SchemaVersion::At { version, dirty: true } => Some(version),
-                            _ => None,
-                        },
-                        _ => None,
-                    },
-                    Err(_) => None,
-                };
+                let dirty = status.await.ok().and_then(|s| s.dirty_version());
                 dirty.map(|v| view! {
                     <div class="banner bad" role="alert" data-testid="dirty-banner">
                         {format!("The database is dirty at version {v}: a migration failed part-way and migrations are refused until it is repaired. ")}

@@ -17,6 +17,22 @@ pub struct StatusSnapshot {
     pub pool: PoolStats,
 }
 
+impl StatusSnapshot {
+    /// The version `schema_migrations` is dirty at, if connected and dirty.
+    pub fn dirty_version(&self) -> Option<i64> {
+        match &self.connection {
+            Connection::Up(f) => match f.migration {
+                SchemaVersion::At {
+                    version,
+                    dirty: true,
+                } => Some(version),
+                _ => None,
+            },
+            Connection::Down(_) => None,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Connection {
     Up(ServerFacts),

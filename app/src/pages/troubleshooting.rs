@@ -94,13 +94,7 @@ fn Badges(
         Connection::Up(f) => Some(f.clone()),
         Connection::Down(_) => None,
     };
-    let dirty = facts.as_ref().and_then(|f| match f.migration {
-        SchemaVersion::At {
-            version,
-            dirty: true,
-        } => Some(version),
-        _ => None,
-    });
+    let dirty = t.status.dirty_version();
     let migration_text = match facts.as_ref().map(|f| &f.migration) {
         Some(SchemaVersion::At {
             version,
