@@ -219,7 +219,13 @@ fn ArchiveRow(m: Manifest, verify: ServerAction<VerifyBackup>, pick: Picked) -> 
                 (None, _) => "—".to_string(),
             }}</td>
             <td><code title=m.sha256.clone() data-testid="sha256">{m.sha256.get(..12).unwrap_or("").to_string()}</code></td>
-            <td><span class=verified_class title=verification.clone()>{if m.verification.starts_with("failed") { "failed".to_string() } else { verification.clone() }}</span></td>
+            <td><span class=verified_class title=verification.clone()>{if m.verification.starts_with("failed") {
+                "failed".to_string()
+            } else if m.verification.starts_with("verified, restore test passed") {
+                "verified, restore-tested".to_string()
+            } else {
+                verification.clone()
+            }}</span></td>
             <td class="row-actions">
                 <button class="link" on:click=move |_| { verify.dispatch(VerifyBackup { file: f1.clone(), restore_test: false }); }>"Verify"</button>
                 <button class="link" title="Restore into a scratch database (dropped afterwards) and compare every table's row count with the archive" on:click=move |_| { verify.dispatch(VerifyBackup { file: f4.clone(), restore_test: true }); }>"Test restore"</button>
