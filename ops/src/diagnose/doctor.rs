@@ -620,29 +620,23 @@ async fn migrations(conn: &mut PgConnection, url: &DatabaseUrl) -> Outcome {
 }
 
 async fn client_tools(server_major: Option<u32>) -> Outcome {
-    let package = format!(
-        "postgresql-client-{}",
-        server_major.unwrap_or(MIN_SERVER_MAJOR.max(15))
-    );
-    let mut found = Vec::new();
-    let mut problems = Vec::new();
-    for tool in ["pg_dump", "pg_restore"] {
-        match tool_major(tool).await {
-            Err(why) => problems.push(format!("{tool} {why}")),
-            Ok(v) => match server_major {
-                Some(s) if v < s => problems.push(format!(
-                    "{tool} is version {v}, older than the server's {s} (it refuses to dump a newer server)"
-                )),
-                _ => found.push(format!("{tool} {v}")),
-            },
-        }
-    }
-    if problems.is_empty() {
+    let checks = tool_checks(server_major).await;
+    if checks.iter().all(|c| c.ok) {
+        let found: Vec<String> = checks
+            .iter()
+            .map(|c| format!("{} {}", c.name, c.major.unwrap_or_default()))
+            .collect();
         let against = server_major.map_or(String::new(), |s| {
             format!(", not older than the server's {s}")
         });
         pass(format!("Found {}{against}.", found.join(" and ")))
     } else {
+        let package = client_package(server_major);
+        let problems: Vec<&str> = checks
+            .iter()
+            .filter(|c| !c.ok)
+            .map(|c| c.message.trim_end_matches('.'))
+            .collect();
         fail(
             format!("Backups cannot run: {}.", problems.join("; ")),
             format!("Install {package} (apt install {package}) and make sure its pg_dump and pg_restore come first on PATH."),
@@ -650,12 +644,16 @@ async fn client_tools(server_major: Option<u32>) -> Outcome {
     }
 }
 
-/// pg_dump and pg_restore one by one, for the Troubleshooting page's badge.
-pub async fn tool_checks(server_major: Option<u32>) -> Vec<crate::model::ToolCheck> {
-    let package = format!(
+fn client_package(server_major: Option<u32>) -> String {
+    format!(
         "postgresql-client-{}",
         server_major.unwrap_or(MIN_SERVER_MAJOR.max(15))
-    );
+    )
+}
+
+/// pg_dump and pg_restore one by one, for the Troubleshooting page's badge.
+pub async fn tool_checks(server_major: Option<u32>) -> Vec<crate::model::ToolCheck> {
+    let package = client_package(server_major);
     let mut out = Vec::new();
     for tool in ["pg_dump", "pg_restore"] {
         let (major, ok, message) = match tool_major(tool).await {
