@@ -2,10 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::str::FromStr;
 use std::time::Duration;
-
-use sqlx::postgres::PgConnectOptions;
 
 /// The seed's example, shown whenever DATABASE_URL is missing or wrong.
 pub const EXAMPLE_URL: &str = "postgres://holomush:secret@localhost:5432/holomush?sslmode=require";
@@ -26,174 +23,21 @@ pub enum ConfigError {
     MinAboveMax { min: u32, max: u32 },
 }
 
-/// A PostgreSQL URL whose `Display` and `Debug` never show the password.
-#[derive(Clone)]
-pub struct DatabaseUrl {
-    raw: String,
-    masked: String,
-    database: String,
-}
+pub use crate::conninfo::DatabaseUrl;
 
-impl DatabaseUrl {
-    pub fn parse(raw: &str) -> Result<Self, ConfigError> {
-        let invalid = |problem: String| ConfigError::Invalid {
-            var: "DATABASE_URL",
-            value: mask_url(raw),
-            problem,
-            expected: format!("a PostgreSQL URL such as {EXAMPLE_URL}"),
-        };
-        let parsed = url::Url::parse(raw)
-            .map_err(|e| invalid(format!("it does not parse as a URL ({e})")))?;
-        if !matches!(parsed.scheme(), "postgres" | "postgresql") {
-            return Err(invalid(format!(
-                "the scheme is \"{}\", not postgres:// or postgresql://",
-                parsed.scheme()
-            )));
-        }
-        PgConnectOptions::from_str(raw).map_err(|e| invalid(mask_url(&e.to_string())))?;
-        let user = match parsed.username() {
-            "" => None,
-            u => Some(u.to_string()),
-        };
-        let database = parsed
-            .path()
-            .trim_start_matches('/')
-            .to_string()
-            .chars()
-            .collect::<String>();
-        let database = if !database.is_empty() {
-            percent_decode(&database)
-        } else {
-            // libpq's rule: with no database in the URL, the user name is the database.
-            user.unwrap_or_else(|| "postgres".to_string())
-        };
-        Ok(Self {
-            raw: raw.to_string(),
-            masked: mask_url(raw),
-            database,
-        })
-    }
-
-    /// The URL with its password; hand it only to a connection, never to a log or a process argument.
-    pub fn expose(&self) -> &str {
-        &self.raw
-    }
-
-    pub fn masked(&self) -> &str {
-        &self.masked
-    }
-
-    pub fn database(&self) -> &str {
-        &self.database
-    }
-
-    pub fn password(&self) -> Option<String> {
-        url::Url::parse(&self.raw)
-            .ok()?
-            .password()
-            .map(percent_decode)
-    }
-
-    /// The `sslmode` the URL asks for, if any, for child processes (libpq reads PGSSLMODE).
-    pub fn ssl_mode(&self) -> Option<String> {
-        url::Url::parse(&self.raw)
-            .ok()?
-            .query_pairs()
-            .find(|(k, _)| k == "sslmode")
-            .map(|(_, v)| v.into_owned())
-    }
-
-    /// The same server and credentials, another database.
-    pub fn with_database(&self, database: &str) -> Result<DatabaseUrl, ConfigError> {
-        let mut u = url::Url::parse(&self.raw).map_err(|e| ConfigError::Invalid {
-            var: "DATABASE_URL",
-            value: self.masked.clone(),
-            problem: e.to_string(),
-            expected: "a PostgreSQL URL".to_string(),
-        })?;
-        u.set_path(&format!("/{database}"));
-        DatabaseUrl::parse(u.as_str())
-    }
-
-    /// The URL's path, decoded, with its leading slash: what golang-migrate's CLI and
-    /// `migrate.New(url)` use as the database name in the lock id.
-    pub fn url_path(&self) -> String {
-        url::Url::parse(&self.raw)
-            .map(|u| percent_decode(u.path()))
-            .unwrap_or_default()
-    }
-
-    pub fn connect_options(&self) -> PgConnectOptions {
-        // Parsed once in `parse`, so this cannot fail; fall back to defaults rather than panic.
-        PgConnectOptions::from_str(&self.raw)
-            .unwrap_or_default()
-            .application_name("holomush-admin")
-    }
-}
-
-impl std::fmt::Display for DatabaseUrl {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.masked)
-    }
-}
-
-impl std::fmt::Debug for DatabaseUrl {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "DatabaseUrl({})", self.masked)
-    }
-}
-
-fn percent_decode(s: &str) -> String {
-    url::form_urlencoded::parse(format!("x={s}").as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_else(|| s.to_string())
-}
-
-/// Replaces the password in anything that looks like a connection URL, even one that
-/// does not parse, and any `password=` parameter.
+/// Masks every password in free text (URLs, even malformed ones, `password=`, and the
+/// passwords of URLs parsed so far): the one masking every displayed text goes through.
 pub fn mask_url(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(pos) = rest.find("://") {
-        let (head, tail) = rest.split_at(pos + 3);
-        out.push_str(head);
-        let authority_end = tail
-            .find(['/', '?', '#', ' ', '"', '\''])
-            .unwrap_or(tail.len());
-        let authority = &tail[..authority_end];
-        match authority.rfind('@') {
-            Some(at) => {
-                let userinfo = &authority[..at];
-                match userinfo.find(':') {
-                    Some(colon) => {
-                        out.push_str(&userinfo[..colon]);
-                        out.push_str(":****");
-                    }
-                    None => out.push_str(userinfo),
-                }
-                out.push_str(&authority[at..]);
-            }
-            None => out.push_str(authority),
-        }
-        rest = &tail[authority_end..];
-    }
-    out.push_str(rest);
-    mask_password_param(&out)
+    crate::conninfo::mask_text(text)
 }
 
-fn mask_password_param(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(pos) = rest.to_ascii_lowercase().find("password=") {
-        let (head, tail) = rest.split_at(pos + "password=".len());
-        out.push_str(head);
-        out.push_str("****");
-        let end = tail.find(['&', ' ', '"', '\'']).unwrap_or(tail.len());
-        rest = &tail[end..];
-    }
-    out.push_str(rest);
-    out
+fn parse_database_url(raw: &str) -> Result<DatabaseUrl, ConfigError> {
+    DatabaseUrl::parse(raw).map_err(|e| ConfigError::Invalid {
+        var: "DATABASE_URL",
+        value: mask_url(raw),
+        problem: e.0,
+        expected: format!("a PostgreSQL URL such as {EXAMPLE_URL}"),
+    })
 }
 
 /// A secret that never prints.
@@ -261,7 +105,7 @@ impl Config {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
 
         let database_url = match get("DATABASE_URL") {
-            Some(raw) => DatabaseUrl::parse(raw.trim())?,
+            Some(raw) => parse_database_url(raw.trim())?,
             None => return Err(ConfigError::MissingDatabaseUrl),
         };
         let max_conns = parse_count("DB_MAX_CONNS", get("DB_MAX_CONNS"), DEFAULT_MAX_CONNS, 1)?;
@@ -615,7 +459,7 @@ mod tests {
             "DATABASE_URL",
             "postgres://holomush:hunter2@localhost:notaport/holomush",
         )]);
-        assert!(e.starts_with("DATABASE_URL=\"postgres://holomush:****@localhost:notaport/holomush\" is not valid: it does not parse"), "{e}");
+        assert!(e.starts_with("DATABASE_URL=\"postgres://holomush:****@localhost:notaport/holomush\" is not valid: the port \"notaport\" is not a number"), "{e}");
         assert!(!e.contains("hunter2"));
         let e = error(&[("DATABASE_URL", "not a url")]);
         assert!(

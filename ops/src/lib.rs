@@ -15,6 +15,8 @@ pub mod backup;
 #[cfg(feature = "engine")]
 pub mod config;
 #[cfg(feature = "engine")]
+pub mod conninfo;
+#[cfg(feature = "engine")]
 pub mod console;
 #[cfg(feature = "engine")]
 pub mod db;
@@ -24,6 +26,8 @@ pub mod diagnose;
 pub mod jobs;
 #[cfg(feature = "engine")]
 pub mod migrate;
+#[cfg(feature = "engine")]
+pub mod pgtools;
 #[cfg(feature = "engine")]
 pub mod status;
 #[cfg(feature = "engine")]

@@ -649,8 +649,14 @@ pub struct ToolCheck {
     pub name: String,
     pub major: Option<u32>,
     pub ok: bool,
-    /// One sentence, with the fix when not ok.
+    /// One sentence: why this binary, or what is wrong and the fix.
     pub message: String,
+    /// The binary the console runs (empty when none fits).
+    #[serde(default)]
+    pub path: String,
+    /// The version it reports, e.g. "18.6".
+    #[serde(default)]
+    pub version: String,
 }
 
 /// What the Troubleshooting page's badges read.

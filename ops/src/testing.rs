@@ -110,3 +110,11 @@ impl Drop for TestDb {
         let _ = std::fs::remove_dir_all(std::env::temp_dir().join(format!("{}-data", self.name)));
     }
 }
+
+/// The client tool the console would choose, for tests that run one by hand.
+pub async fn tool(tool: crate::pgtools::Tool) -> crate::pgtools::Binary {
+    crate::pgtools::choose(tool, crate::pgtools::Needs::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .binary
+}

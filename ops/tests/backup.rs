@@ -158,7 +158,7 @@ async fn every_kind_round_trips_through_a_new_database() {
         "schema only: no rows"
     );
     // The data archive fills the schema-only copy back to the original counts.
-    let mut cmd = tools::command("pg_restore", &url, Some(&t));
+    let mut cmd = tools::command(&ops::testing::tool(ops::pgtools::Tool::PgRestore).await, &url, Some(&t));
     cmd.args(["--data-only", "--dbname", &t])
         .arg(s.dir.join(&data.file));
     let st = cmd.status().await.expect("pg_restore");
@@ -186,7 +186,7 @@ async fn a_hand_made_archive_is_catalogued_verified_and_restored() {
     std::fs::create_dir_all(&s.dir).expect("dir");
     let url = db.database_url();
     let path = s.dir.join("by_hand.dump");
-    let mut cmd = tools::command("pg_dump", &url, None);
+    let mut cmd = tools::command(&ops::testing::tool(ops::pgtools::Tool::PgDump).await, &url, None);
     cmd.args(["-Fc", "-f"]).arg(&path);
     assert!(cmd.status().await.expect("pg_dump").success());
     let listed = catalog::list(&s.dir).await.expect("list");
@@ -291,7 +291,7 @@ async fn pg_dump_never_gets_the_password_in_its_arguments() {
         .execute("BEGIN; LOCK TABLE players IN ACCESS EXCLUSIVE MODE")
         .await
         .expect("lock");
-    let mut cmd = tools::command("pg_dump", &url, None);
+    let mut cmd = tools::command(&ops::testing::tool(ops::pgtools::Tool::PgDump).await, &url, None);
     cmd.args(["-Fc", "--no-sync", "-f", "/dev/null"]);
     let mut child = cmd.spawn().expect("pg_dump");
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;

@@ -68,13 +68,7 @@ pub async fn dump(
     cancel: &CancellationToken,
 ) -> Result<Manifest, BackupError> {
     let facts = facts(req.url).await?;
-    let tool_major = tools::major_version("pg_dump").await?;
-    if tool_major < facts.major {
-        return Err(BackupError::Refused(format!(
-            "pg_dump is version {tool_major} but the server is PostgreSQL {}: install postgresql-client-{} (pg_dump cannot dump a newer server).",
-            facts.major, facts.major
-        )));
-    }
+    let pg_dump = tools::pg_dump(facts.major, log).await?;
     let started_at = Utc::now();
     let started = Instant::now();
     let name = if req.safety {
@@ -96,7 +90,7 @@ pub async fn dump(
         path.display()
     ));
 
-    let mut cmd = tools::command("pg_dump", req.url, None);
+    let mut cmd = tools::command(&pg_dump, req.url, None);
     cmd.args(["--format=custom", "--verbose"]);
     match req.kind {
         BackupKind::Full => {}

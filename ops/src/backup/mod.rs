@@ -3,6 +3,7 @@
 pub mod archive;
 pub mod catalog;
 pub mod dump;
+pub mod header;
 pub mod restore;
 pub mod retention;
 pub mod tools;

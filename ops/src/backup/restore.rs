@@ -72,7 +72,14 @@ async fn run_pg_restore(
             elapsed_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         })
     };
-    let mut cmd = tools::command("pg_restore", url, Some(target));
+    let server = {
+        let target_url = url
+            .with_database(target)
+            .map_err(|e| BackupError::Tool(e.to_string()))?;
+        tools::server_major(&target_url).await?
+    };
+    let pg_restore = tools::pg_restore(archive, Some(server), Some(log)).await?;
+    let mut cmd = tools::command(&pg_restore, url, Some(target));
     cmd.args(["--verbose", "--no-owner", "--dbname", target]);
     if jobs > 1 {
         cmd.arg(format!("--jobs={jobs}"));

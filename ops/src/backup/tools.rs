@@ -1,32 +1,31 @@
-//! Running pg_dump / pg_restore with the connection in their environment, never their arguments.
+//! Running pg_dump / pg_restore: the binary that fits (see [`crate::pgtools`]), the
+//! connection in its environment, never its arguments, and a way to stop it.
 
-use std::process::Stdio;
+use std::path::Path;
 
+use sqlx::Connection;
 use tokio::process::Command;
 
-use super::BackupError;
+use super::{BackupError, Log};
 use crate::config::DatabaseUrl;
+use crate::pgtools::{self, Binary, Needs, Tool};
 
-/// A command for `tool` connected to `database` (or the URL's own) with PG* variables and
-/// `--no-password`: the password lives in the child's environment, never its arguments.
-pub fn command(tool: &str, url: &DatabaseUrl, database: Option<&str>) -> Command {
-    let opts = url.connect_options();
-    let mut cmd = Command::new(tool);
-    cmd.env_remove("PGPASSFILE")
-        .env("PGHOST", opts.get_host())
-        .env("PGPORT", opts.get_port().to_string())
-        .env("PGUSER", opts.get_username())
-        .env("PGDATABASE", database.unwrap_or(url.database()))
-        .env("PGAPPNAME", "holomush-admin")
-        .arg("--no-password")
-        .stdin(Stdio::null())
-        .kill_on_drop(true);
-    if let Some(pw) = url.password() {
-        cmd.env("PGPASSWORD", pw);
-    }
-    if let Some(mode) = url.ssl_mode() {
-        cmd.env("PGSSLMODE", mode);
-    }
+/// A command for `binary` connected to `database` (or the URL's own) through libpq's
+/// environment, with `--no-password`, in a process group of its own.
+pub fn command(binary: &Binary, url: &DatabaseUrl, database: Option<&str>) -> Command {
+    let mut cmd = pgtools::command(binary, url, database);
+    guard(&mut cmd);
+    cmd
+}
+
+/// A command for `binary` that reads an archive and connects to nothing.
+pub fn offline(binary: &Binary) -> Command {
+    let mut cmd = pgtools::bare(binary);
+    guard(&mut cmd);
+    cmd
+}
+
+fn guard(cmd: &mut Command) {
     // Its own process group, so a cancel reaches anything it starts.
     #[cfg(unix)]
     cmd.process_group(0);
@@ -40,30 +39,52 @@ pub fn command(tool: &str, url: &DatabaseUrl, database: Option<&str>) -> Command
             Ok(())
         });
     }
-    cmd
 }
 
-/// The major version a tool reports, e.g. 15 for "pg_dump (PostgreSQL) 15.18 (Debian …)".
-pub async fn major_version(tool: &str) -> Result<u32, BackupError> {
-    let out = Command::new(tool).arg("--version").output().await.map_err(|e| {
-        BackupError::Tool(format!("{tool} could not be run ({e}): install the PostgreSQL client (postgresql-client-15)."))
-    })?;
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    parse_major(&text).ok_or_else(|| {
-        BackupError::Tool(format!(
-            "{tool} --version said \"{}\", which names no version.",
-            text.trim()
-        ))
-    })
+/// The server's major version (e.g. 18).
+pub async fn server_major(url: &DatabaseUrl) -> Result<u32, BackupError> {
+    let mut conn = sqlx::PgConnection::connect_with(&url.connect_options())
+        .await
+        .map_err(|e| BackupError::Tool(crate::db::describe_error(&e, url)))?;
+    let n: String = sqlx::query_scalar("SELECT current_setting('server_version_num')")
+        .fetch_one(&mut conn)
+        .await
+        .map_err(|e| BackupError::Tool(crate::db::describe_error(&e, url)))?;
+    conn.close().await.ok();
+    n.parse::<u32>()
+        .map(|n| n / 10_000)
+        .map_err(|_| BackupError::Tool(format!("The server reported version number \"{n}\", which is not a number.")))
 }
 
-/// The first word that starts with a digit, up to its first dot.
-pub fn parse_major(version_text: &str) -> Option<u32> {
-    version_text
-        .split_whitespace()
-        .find(|w| w.starts_with(|c: char| c.is_ascii_digit()))
-        .and_then(|w| w.split('.').next())
-        .and_then(|m| m.parse().ok())
+/// The pg_dump for a server of `server_major`, its choice told in the log.
+pub async fn pg_dump(server_major: u32, log: &Log) -> Result<Binary, BackupError> {
+    let choice = pgtools::choose(Tool::PgDump, Needs::server(server_major))
+        .await
+        .map_err(|e| BackupError::Refused(e.to_string()))?;
+    log.line(format!("Using {}", choice.why));
+    Ok(choice.binary)
+}
+
+/// The pg_restore that can read `archive` (and load it into a server of `server_major`).
+pub async fn pg_restore(
+    archive: &Path,
+    server_major: Option<u32>,
+    log: Option<&Log>,
+) -> Result<Binary, BackupError> {
+    let header = super::header::read(archive)
+        .await
+        .map_err(|e| BackupError::io(&format!("Reading {}", archive.display()), e))?;
+    let needs = Needs {
+        server: server_major,
+        archive: header.as_ref().and_then(|h| h.dump_major()),
+    };
+    let choice = pgtools::choose(Tool::PgRestore, needs)
+        .await
+        .map_err(|e| BackupError::Refused(e.to_string()))?;
+    if let Some(log) = log {
+        log.line(format!("Using {}", choice.why));
+    }
+    Ok(choice.binary)
 }
 
 /// Sends SIGTERM to the whole process group of a child started by [`command`].

@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use tokio::process::Command;
 
 use super::{BackupError, BackupKind};
 
@@ -91,20 +90,22 @@ pub fn parse_toc(text: &str) -> Toc {
 }
 
 async fn pg_restore(args: &[&str], path: &Path) -> Result<(bool, String, String), BackupError> {
-    let out = Command::new("pg_restore")
+    let binary = super::tools::pg_restore(path, None, None).await?;
+    let out = super::tools::offline(&binary)
         .args(args)
         .arg(path)
         .output()
         .await
         .map_err(|e| {
             BackupError::Tool(format!(
-                "pg_restore could not be run ({e}): install the PostgreSQL client."
+                "{} could not be run ({e}).",
+                binary.path.display()
             ))
         })?;
     Ok((
         out.status.success(),
         String::from_utf8_lossy(&out.stdout).to_string(),
-        String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        crate::config::mask_url(String::from_utf8_lossy(&out.stderr).trim()),
     ))
 }
 
@@ -161,17 +162,17 @@ pub async fn verify(path: &Path) -> Result<String, BackupError> {
 /// `pg_restore --data-only -f -`, one line per row (COPY text escapes newlines).
 pub async fn archived_row_counts(path: &Path) -> Result<BTreeMap<String, u64>, BackupError> {
     use tokio::io::AsyncBufReadExt;
-    let mut child = Command::new("pg_restore")
+    let binary = super::tools::pg_restore(path, None, None).await?;
+    let mut child = super::tools::offline(&binary)
         .args(["--data-only", "-f", "-"])
         .arg(path)
-        .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
         .spawn()
         .map_err(|e| {
             BackupError::Tool(format!(
-                "pg_restore could not be run ({e}): install the PostgreSQL client."
+                "{} could not be run ({e}).",
+                binary.path.display()
             ))
         })?;
     let stdout = child

@@ -11,7 +11,6 @@ use tokio::net::TcpStream;
 
 use super::target::{effective_ssl_mode, is_loopback, ssl_mode_may_be_plain};
 use super::DiagnoseError;
-use crate::backup::tools::parse_major;
 use crate::config::DatabaseUrl;
 use crate::db::describe_error;
 use crate::model::{DoctorReport, DoctorStep, StepStatus, MIN_SERVER_MAJOR};
@@ -624,77 +623,57 @@ async fn client_tools(server_major: Option<u32>) -> Outcome {
     if checks.iter().all(|c| c.ok) {
         let found: Vec<String> = checks
             .iter()
-            .map(|c| format!("{} {}", c.name, c.major.unwrap_or_default()))
+            .map(|c| format!("{} {} ({})", c.name, c.version, c.path))
             .collect();
         let against = server_major.map_or(String::new(), |s| {
             format!(", not older than the server's {s}")
         });
-        pass(format!("Found {}{against}.", found.join(" and ")))
+        pass(format!("Using {}{against}.", found.join(", ")))
     } else {
-        let package = client_package(server_major);
         let problems: Vec<&str> = checks
             .iter()
             .filter(|c| !c.ok)
             .map(|c| c.message.trim_end_matches('.'))
             .collect();
-        fail(
-            format!("Backups cannot run: {}.", problems.join("; ")),
-            format!("Install {package} (apt install {package}) and make sure its pg_dump and pg_restore come first on PATH."),
-        )
+        let hint = crate::pgtools::install_hint(server_major.unwrap_or(crate::pgtools::PYPI_MAJOR)).await;
+        let mut fix = hint;
+        if let Some(first) = fix.get(..1) {
+            fix = format!("{}{}.", first.to_uppercase(), &fix[1..]);
+        }
+        fail(format!("Backups cannot run: {}.", problems.join("; ")), fix)
     }
 }
 
-fn client_package(server_major: Option<u32>) -> String {
-    format!(
-        "postgresql-client-{}",
-        server_major.unwrap_or(MIN_SERVER_MAJOR.max(15))
-    )
-}
-
-/// pg_dump and pg_restore one by one, for the Troubleshooting page's badge.
+/// pg_dump, pg_restore and psql one by one: which binary the console runs and why, for the
+/// doctor, Settings and the Troubleshooting page's badge.
 pub async fn tool_checks(server_major: Option<u32>) -> Vec<crate::model::ToolCheck> {
-    let package = client_package(server_major);
+    use crate::pgtools::{choose, Needs, Tool};
+    let needs = Needs {
+        server: server_major,
+        archive: None,
+    };
     let mut out = Vec::new();
-    for tool in ["pg_dump", "pg_restore"] {
-        let (major, ok, message) = match tool_major(tool).await {
-            Err(why) => (None, false, format!("{tool} {why}: install {package}.")),
-            Ok(v) => match server_major {
-                Some(s) if v < s => (
-                    Some(v),
-                    false,
-                    format!("{tool} {v} is older than the server ({s}): install {package}."),
-                ),
-                Some(s) => (
-                    Some(v),
-                    true,
-                    format!("{tool} {v}, not older than the server ({s})."),
-                ),
-                None => (Some(v), true, format!("{tool} {v}.")),
+    for tool in [Tool::PgDump, Tool::PgRestore, Tool::Psql] {
+        out.push(match choose(tool, needs).await {
+            Ok(c) => crate::model::ToolCheck {
+                name: tool.name().to_string(),
+                major: Some(c.binary.major),
+                ok: true,
+                message: c.why,
+                path: c.binary.path.display().to_string(),
+                version: c.binary.version,
             },
-        };
-        out.push(crate::model::ToolCheck {
-            name: tool.to_string(),
-            major,
-            ok,
-            message,
+            Err(e) => crate::model::ToolCheck {
+                name: tool.name().to_string(),
+                major: None,
+                ok: false,
+                message: e.to_string(),
+                path: String::new(),
+                version: String::new(),
+            },
         });
     }
     out
-}
-
-/// The major version of a client tool, or why it could not be had.
-async fn tool_major(tool: &str) -> Result<u32, String> {
-    let out = tokio::process::Command::new(tool)
-        .arg("--version")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .await
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => "is not installed (not found on PATH)".to_string(),
-            _ => format!("could not be run ({e})"),
-        })?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    parse_major(&text).ok_or_else(|| format!("named no version (\"{}\")", text.trim()))
 }
 
 /// Installs pg_trgm in the URL's database; the page's answer to a failed pg_trgm step.

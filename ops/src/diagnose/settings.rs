@@ -162,7 +162,7 @@ pub fn warnings(config: &Config, server_max_connections: Option<u32>) -> Vec<Str
 /// The `.env` lines that reproduce this configuration, the password replaced by
 /// [`PASSWORD_PLACEHOLDER`]; unset optional variables appear commented out.
 pub fn env_lines(config: &Config) -> String {
-    let url = placeholder_url(config.database_url.expose());
+    let url = config.database_url.with_password_as(PASSWORD_PLACEHOLDER);
     let retention = &config.retention;
     let mut lines = vec![
         format!("DATABASE_URL={}", quote(&url)),
@@ -223,34 +223,6 @@ pub fn env_lines(config: &Config) -> String {
     let mut text = lines.join("\n");
     text.push('\n');
     text
-}
-
-/// The URL with its password (in the authority or a `password=` parameter) replaced.
-fn placeholder_url(raw: &str) -> String {
-    let Ok(mut u) = url::Url::parse(raw) else {
-        return crate::config::mask_url(raw).replace("****", PASSWORD_PLACEHOLDER);
-    };
-    if u.password().is_some() {
-        // Only fails for URLs that cannot have a password, which a postgres URL can.
-        let _ = u.set_password(Some(PASSWORD_PLACEHOLDER));
-    }
-    let pairs: Vec<(String, String)> = u
-        .query_pairs()
-        .map(|(k, v)| {
-            if k.eq_ignore_ascii_case("password") {
-                (k.into_owned(), PASSWORD_PLACEHOLDER.to_string())
-            } else {
-                (k.into_owned(), v.into_owned())
-            }
-        })
-        .collect();
-    if pairs
-        .iter()
-        .any(|(k, _)| k.eq_ignore_ascii_case("password"))
-    {
-        u.query_pairs_mut().clear().extend_pairs(pairs);
-    }
-    u.to_string()
 }
 
 /// Double-quotes a value when a shell or dotenv reader would otherwise split or expand it.

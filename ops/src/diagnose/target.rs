@@ -28,29 +28,20 @@ pub fn ssl_mode_may_be_plain(mode: &str) -> bool {
 }
 
 pub fn parts(url: &DatabaseUrl) -> UrlParts {
-    let opts = url.connect_options();
-    let parsed = url::Url::parse(url.expose()).ok();
-    let params = parsed
-        .as_ref()
-        .map(|u| {
-            u.query_pairs()
-                .filter(|(k, _)| k != "sslmode" && !k.eq_ignore_ascii_case("password"))
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect()
-        })
-        .unwrap_or_default();
     UrlParts {
-        scheme: parsed
-            .as_ref()
-            .map(|u| u.scheme().to_string())
-            .unwrap_or_default(),
-        user: opts.get_username().to_string(),
+        scheme: url.scheme().to_string(),
+        user: url.user().to_string(),
         password_set: url.password().is_some_and(|p| !p.is_empty()),
-        host: opts.get_host().to_string(),
-        port: opts.get_port(),
+        host: url.host().as_libpq(),
+        port: url.port(),
         database: url.database().to_string(),
         sslmode: url.ssl_mode(),
-        params,
+        params: url
+            .params()
+            .iter()
+            .filter(|(k, _)| k != "sslmode")
+            .cloned()
+            .collect(),
     }
 }
 

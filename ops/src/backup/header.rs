@@ -1,0 +1,151 @@
+//! The header of a `pg_dump -Fc` archive: which archive format version it is and which
+//! pg_dump wrote it, read without running pg_restore — an old pg_restore cannot read
+//! a newer archive, and the console must pick one that can.
+
+use std::path::Path;
+
+/// What the first bytes of an archive say.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Header {
+    /// The archive format version, e.g. (1, 16, 0).
+    pub format: (u8, u8, u8),
+    /// The database it was dumped from.
+    pub database: Option<String>,
+    /// The server's version string, e.g. "15.18 (Debian 15.18-0+deb12u1)".
+    pub server_version: Option<String>,
+    /// The pg_dump's version string, e.g. "18.6".
+    pub dump_version: Option<String>,
+}
+
+impl Header {
+    /// The major version of the pg_dump that wrote it.
+    pub fn dump_major(&self) -> Option<u32> {
+        self.dump_version
+            .as_deref()
+            .and_then(crate::pgtools::major_of)
+    }
+}
+
+struct Reader<'a> {
+    b: &'a [u8],
+    at: usize,
+    int_size: usize,
+}
+
+impl Reader<'_> {
+    fn byte(&mut self) -> Option<u8> {
+        let v = *self.b.get(self.at)?;
+        self.at += 1;
+        Some(v)
+    }
+    /// pg_dump's ReadInt: a sign byte, then int_size bytes, least significant first.
+    fn int(&mut self) -> Option<i64> {
+        let negative = self.byte()? != 0;
+        let mut v: i64 = 0;
+        for i in 0..self.int_size {
+            v |= i64::from(self.byte()?) << (8 * i);
+        }
+        Some(if negative { -v } else { v })
+    }
+    fn string(&mut self) -> Option<Option<String>> {
+        let len = self.int()?;
+        if len < 0 {
+            return Some(None);
+        }
+        let len = usize::try_from(len).ok()?;
+        let s = self.b.get(self.at..self.at + len)?;
+        self.at += len;
+        Some(Some(String::from_utf8_lossy(s).into_owned()))
+    }
+}
+
+/// Parses the header from the archive's first bytes; None when they are not one.
+pub fn parse(bytes: &[u8]) -> Option<Header> {
+    let rest = bytes.strip_prefix(b"PGDMP")?;
+    let mut r = Reader {
+        b: rest,
+        at: 0,
+        int_size: 4,
+    };
+    let vmaj = r.byte()?;
+    let vmin = r.byte()?;
+    let vrev = if vmaj > 1 || vmin > 0 { r.byte()? } else { 0 };
+    let format = (vmaj, vmin, vrev);
+    r.int_size = usize::from(r.byte()?);
+    if !(1..=8).contains(&r.int_size) {
+        return None;
+    }
+    let _off_size = r.byte()?;
+    let _archive_format = r.byte()?;
+    if format >= (1, 15, 0) {
+        let _algorithm = r.byte()?;
+    } else if format >= (1, 4, 0) {
+        let _level = r.int()?;
+    } else if format >= (1, 2, 0) {
+        let _level = r.byte()?;
+    }
+    if format >= (1, 4, 0) {
+        for _ in 0..7 {
+            r.int()?;
+        }
+    }
+    let database = r.string()?;
+    let (server_version, dump_version) = if format >= (1, 10, 0) {
+        (r.string()?, r.string()?)
+    } else {
+        (None, None)
+    };
+    Some(Header {
+        format,
+        database,
+        server_version,
+        dump_version,
+    })
+}
+
+/// Reads the header of the archive at `path` (its first 4 KiB only).
+pub async fn read(path: &Path) -> std::io::Result<Option<Header>> {
+    use tokio::io::AsyncReadExt;
+    let mut head = Vec::with_capacity(4096);
+    tokio::fs::File::open(path)
+        .await?
+        .take(4096)
+        .read_to_end(&mut head)
+        .await?;
+    Ok(parse(&head))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn int(v: i64) -> Vec<u8> {
+        let mut out = vec![u8::from(v < 0)];
+        out.extend_from_slice(&(v.unsigned_abs() as u32).to_le_bytes());
+        out
+    }
+    fn string(s: &str) -> Vec<u8> {
+        let mut out = int(s.len() as i64);
+        out.extend_from_slice(s.as_bytes());
+        out
+    }
+
+    #[test]
+    fn reads_a_1_16_header() {
+        let mut b = b"PGDMP".to_vec();
+        b.extend_from_slice(&[1, 16, 0, 4, 8, 1, 0]);
+        for v in [5, 4, 3, 29, 10, 126, 0] {
+            b.extend(int(v));
+        }
+        b.extend(string("holomush"));
+        b.extend(string("15.18 (Debian)"));
+        b.extend(string("18.6"));
+        let h = parse(&b).expect("a header");
+        assert_eq!(h.format, (1, 16, 0));
+        assert_eq!(h.database.as_deref(), Some("holomush"));
+        assert_eq!(h.server_version.as_deref(), Some("15.18 (Debian)"));
+        assert_eq!(h.dump_major(), Some(18));
+        assert!(parse(b"PGDMX").is_none());
+        assert!(parse(&b[..20]).is_none());
+    }
+}
