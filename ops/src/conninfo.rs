@@ -59,13 +59,34 @@ pub const SSL_MODES: [&str; 6] = [
 /// Parameters libpq accepts that change nothing for a connection the console makes, in
 /// the values given here; any other value of them is refused like an unknown parameter.
 const HARMLESS: [(&str, &[&str]); 7] = [
-    ("client_encoding", &["UTF8", "utf8", "UTF-8", "utf-8", "auto"]),
+    (
+        "client_encoding",
+        &["UTF8", "utf8", "UTF-8", "utf-8", "auto"],
+    ),
     ("gssencmode", &["disable", "prefer"]),
     ("channel_binding", &["disable", "prefer"]),
     ("target_session_attrs", &["any"]),
     ("load_balance_hosts", &["disable"]),
     ("sslnegotiation", &["postgres"]),
     ("keepalives", &["1"]),
+];
+
+/// Passwords a person may choose (quote, space, `#`, `/`, `@`, `:`, `%`, `+`, non-ASCII),
+/// each with the way a libpq user writes it in a URL: the test list for every place a
+/// password could leak.
+pub const HARD_PASSWORDS: [(&str, &str); 12] = [
+    ("a+b", "a+b"),
+    ("it's", "it's"),
+    ("two words", "two words"),
+    ("dq\"x", "dq\"x"),
+    ("hash#tag", "hash#tag"),
+    ("sl/ash", "sl%2Fash"),
+    ("at@sign", "at%40sign"),
+    ("co:lon", "co:lon"),
+    ("per%cent", "per%25cent"),
+    ("grüße✓", "grüße✓"),
+    ("q?mark", "q?mark"),
+    ("amp&er=x", "amp&er=x"),
 ];
 
 /// A parsed connection. `Display` and `Debug` show it masked.
@@ -120,11 +141,8 @@ fn decode(s: &str, what: &str) -> Result<String, UrlError> {
             i += 1;
         }
     }
-    String::from_utf8(out).map_err(|_| {
-        UrlError(format!(
-            "the {what} decodes to bytes that are not UTF-8"
-        ))
-    })
+    String::from_utf8(out)
+        .map_err(|_| UrlError(format!("the {what} decodes to bytes that are not UTF-8")))
 }
 
 /// Percent-encodes everything but unreserved characters, for a URL we build.
@@ -156,7 +174,9 @@ impl DatabaseUrl {
                 "it is a key=value connection string, not a URL: write it as postgres://user:password@host:port/database",
             );
         } else {
-            return err("it does not parse as a URL: it does not start with postgres:// or postgresql://");
+            return err(
+                "it does not parse as a URL: it does not start with postgres:// or postgresql://",
+            );
         };
         let b = raw.as_bytes();
         let mut p = rest_at;
@@ -321,7 +341,10 @@ impl DatabaseUrl {
                                 ))
                             })?;
                             // libpq: zero or negative waits for ever; under 2 s is 2 s.
-                            u.connect_timeout = u64::try_from(secs).ok().filter(|s| *s > 0).map(|s| s.max(2));
+                            u.connect_timeout = u64::try_from(secs)
+                                .ok()
+                                .filter(|s| *s > 0)
+                                .map(|s| s.max(2));
                         }
                         "options" => {
                             u.option_pairs.extend(parse_options(&value)?);
@@ -336,7 +359,11 @@ impl DatabaseUrl {
                                 .find(|(name, _)| *name == other)
                                 .is_some_and(|(_, ok)| ok.contains(&value.as_str()));
                             if !harmless {
-                                let shown = if other.contains("password") { "****" } else { value.as_str() };
+                                let shown = if other.contains("password") {
+                                    "****"
+                                } else {
+                                    value.as_str()
+                                };
                                 return err(format!(
                                     "the parameter {other}={shown} is not one the console can honour; it takes sslmode, sslrootcert, sslcert, sslkey, application_name, connect_timeout, options, host, port, user, password and dbname"
                                 ));
@@ -365,7 +392,11 @@ impl DatabaseUrl {
                 .parse::<u16>()
                 .ok()
                 .filter(|p| *p > 0)
-                .ok_or_else(|| UrlError(format!("the port \"{port_text}\" is not a number from 1 to 65535")))?
+                .ok_or_else(|| {
+                    UrlError(format!(
+                        "the port \"{port_text}\" is not a number from 1 to 65535"
+                    ))
+                })?
         };
         u.user = user
             .filter(|s| !s.is_empty())
@@ -492,7 +523,11 @@ impl DatabaseUrl {
         if let Some(pw) = &self.password {
             o = o.password(pw);
         }
-        if let Some(mode) = self.sslmode.as_deref().and_then(|m| m.parse::<PgSslMode>().ok()) {
+        if let Some(mode) = self
+            .sslmode
+            .as_deref()
+            .and_then(|m| m.parse::<PgSslMode>().ok())
+        {
             o = o.ssl_mode(mode);
         }
         if let Some(c) = &self.sslrootcert {
@@ -505,7 +540,11 @@ impl DatabaseUrl {
             o = o.ssl_client_key(c);
         }
         if !self.option_pairs.is_empty() {
-            o = o.options(self.option_pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+            o = o.options(
+                self.option_pairs
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str())),
+            );
         }
         o
     }
@@ -671,6 +710,11 @@ fn remember_secret(secret: &str, names: &[&str]) {
 /// even one that does not parse — in `password=` parameters, and any password of a
 /// URL this process has parsed. When in doubt it masks more, never less.
 pub fn mask_text(text: &str) -> String {
+    mask_known(&mask_structural(text))
+}
+
+/// The masking by shape alone: URLs and `password=` parameters.
+fn mask_structural(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(pos) = rest.find("://") {
@@ -697,8 +741,7 @@ pub fn mask_text(text: &str) -> String {
         }
     }
     out.push_str(rest);
-    let out = mask_password_params(&out);
-    mask_known(&out)
+    mask_password_params(&out)
 }
 
 fn mask_password_params(text: &str) -> String {
@@ -737,21 +780,26 @@ fn mask_known(text: &str) -> String {
 mod tests {
     use super::*;
 
-    /// Passwords a person may choose, each written the way a libpq user writes it.
-    pub const HARD: [(&str, &str); 12] = [
-        ("a+b", "a+b"),
-        ("it's", "it's"),
-        ("two words", "two words"),
-        ("dq\"x", "dq\"x"),
-        ("hash#tag", "hash#tag"),
-        ("sl/ash", "sl%2Fash"),
-        ("at@sign", "at%40sign"),
-        ("co:lon", "co:lon"),
-        ("per%cent", "per%25cent"),
-        ("grüße✓", "grüße✓"),
-        ("q?mark", "q?mark"),
-        ("amp&er=x", "amp&er=x"),
-    ];
+    use super::HARD_PASSWORDS as HARD;
+
+    #[test]
+    fn masking_by_shape_alone_hides_every_password() {
+        for (pw, written) in HARD {
+            for text in [
+                format!("postgres://holo:{written}@db.example.com:5433/game?sslmode=require"),
+                format!("DATABASE_URL=\"postgresql://holo:{written}@h/db\" is not valid: x."),
+                format!(
+                    "postgres://holo@h/db?sslmode=disable&password={}",
+                    written.replace('&', "%26")
+                ),
+            ] {
+                let m = mask_structural(&text);
+                assert!(!m.contains(written), "{written} in {m}");
+                assert!(m.contains("****"), "{m}");
+            }
+            let _ = pw;
+        }
+    }
 
     #[test]
     fn passwords_decode_as_libpq_does_and_never_show() {
@@ -766,7 +814,12 @@ mod tests {
                 u.masked(),
                 "postgres://holo:****@db.example.com:5433/game?sslmode=require"
             );
-            for shown in [u.masked(), format!("{u}"), format!("{u:?}"), mask_text(&raw)] {
+            for shown in [
+                u.masked(),
+                format!("{u}"),
+                format!("{u:?}"),
+                mask_text(&raw),
+            ] {
                 assert!(!shown.contains(pw), "{pw} in {shown}");
                 assert!(!shown.contains(written), "{written} in {shown}");
             }
@@ -794,7 +847,10 @@ mod tests {
                 assert!(!m.contains(piece), "{m}");
             }
         }
-        assert_eq!(mask_text("host=x password=abc user=y"), "host=x password=**** user=y");
+        assert_eq!(
+            mask_text("host=x password=abc user=y"),
+            "host=x password=**** user=y"
+        );
         assert_eq!(mask_text("password='a b c' user=y"), "password=**** user=y");
         assert_eq!(mask_text("postgres://u@h/db"), "postgres://u@h/db");
         assert_eq!(
@@ -812,7 +868,12 @@ mod tests {
         let env = u.child_env(None);
         assert!(env.contains(&("PGHOST", "/var/run/postgresql".to_string())));
         assert!(!env.iter().any(|(k, _)| *k == "PGPASSWORD"));
-        assert_eq!(u.connect_options().get_socket().map(|p| p.display().to_string()), Some("/var/run/postgresql".to_string()));
+        assert_eq!(
+            u.connect_options()
+                .get_socket()
+                .map(|p| p.display().to_string()),
+            Some("/var/run/postgresql".to_string())
+        );
 
         let u = DatabaseUrl::parse("postgres://%2Ftmp%2Fpg/db").expect("encoded socket host");
         assert_eq!(u.host(), &Host::Socket("/tmp/pg".into()));
@@ -835,16 +896,27 @@ mod tests {
             ("PGOPTIONS", "-c search_path=game -c statement_timeout=5s"),
             ("PGPASSWORD", "pw"),
         ] {
-            assert!(env.contains(&(want.0, want.1.to_string())), "{want:?} in {env:?}");
+            assert!(
+                env.contains(&(want.0, want.1.to_string())),
+                "{want:?} in {env:?}"
+            );
         }
         assert_eq!(
             u.connect_options().get_options(),
             Some("-c search_path=game -c statement_timeout=5s")
         );
-        assert_eq!(u.connect_options().get_application_name(), Some("holo admin"));
+        assert_eq!(
+            u.connect_options().get_application_name(),
+            Some("holo admin")
+        );
 
         // libpq: no database means the user's name.
-        assert_eq!(DatabaseUrl::parse("postgres://alice@h").expect("ok").database(), "alice");
+        assert_eq!(
+            DatabaseUrl::parse("postgres://alice@h")
+                .expect("ok")
+                .database(),
+            "alice"
+        );
     }
 
     #[test]
@@ -852,19 +924,30 @@ mod tests {
         for (raw, says) in [
             ("postgres://u@h1,h2/db", "several hosts"),
             ("postgres://u@h/db?host=a,b", "several hosts"),
-            ("postgres://u@h/db?target_session_attrs=read-write", "target_session_attrs=read-write is not one the console can honour"),
+            (
+                "postgres://u@h/db?target_session_attrs=read-write",
+                "target_session_attrs=read-write is not one the console can honour",
+            ),
             ("postgres://u@h/db?service=prod", "service=prod is not one"),
-            ("postgres://u@h/db?sslmode=sometimes", "sslmode=sometimes is not one of"),
+            (
+                "postgres://u@h/db?sslmode=sometimes",
+                "sslmode=sometimes is not one of",
+            ),
             ("postgres://u@h:notaport/db", "the port \"notaport\""),
             ("postgres://u:bad%zz@h/db", "password holds a % that"),
             ("mysql://u:pw@h/db", "the scheme is \"mysql\""),
             ("host=h dbname=x", "key=value connection string"),
             ("postgres://u@h/db?options=-x", "options=-x is not a list"),
         ] {
-            let e = DatabaseUrl::parse(raw).map(|_| ()).expect_err(raw).to_string();
+            let e = DatabaseUrl::parse(raw)
+                .map(|_| ())
+                .expect_err(raw)
+                .to_string();
             assert!(e.contains(says), "{raw}: {e}");
         }
-        assert!(DatabaseUrl::parse("postgres://u@h/db?gssencmode=prefer&client_encoding=UTF8").is_ok());
+        assert!(
+            DatabaseUrl::parse("postgres://u@h/db?gssencmode=prefer&client_encoding=UTF8").is_ok()
+        );
     }
 
     #[test]
@@ -873,9 +956,15 @@ mod tests {
         let v = u.with_database("holomush_restored").expect("ok");
         assert_eq!(v.database(), "holomush_restored");
         assert_eq!(v.password().as_deref(), Some("p+w"));
-        assert_eq!(v.masked(), "postgres://u:****@h:5/holomush_restored?sslmode=require");
+        assert_eq!(
+            v.masked(),
+            "postgres://u:****@h:5/holomush_restored?sslmode=require"
+        );
         assert_eq!(v.url_path(), "/holomush_restored");
-        let w = DatabaseUrl::parse("postgres://u@h?sslmode=disable").expect("ok").with_database("x").expect("ok");
+        let w = DatabaseUrl::parse("postgres://u@h?sslmode=disable")
+            .expect("ok")
+            .with_database("x")
+            .expect("ok");
         assert_eq!(w.masked(), "postgres://u@h/x?sslmode=disable");
     }
 }

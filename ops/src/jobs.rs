@@ -421,7 +421,7 @@ impl Jobs {
         let spawned = std::thread::Builder::new()
             .name(format!("job-{}", job.id))
             .spawn(move || {
-                let _guard = guard;
+                let guard = guard;
                 let runtime = match tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
@@ -447,6 +447,9 @@ impl Jobs {
                 if let Err(e) = audit.record(entry) {
                     tracing::error!("{e}");
                 }
+                // Free the database before anyone watching sees the job end, so the next
+                // job they start is not refused as "another job is running".
+                drop(guard);
                 running.finish(&outcome);
             });
         spawned.map_err(|e| format!("The job could not start: {e}"))?;

@@ -542,6 +542,12 @@ pub struct SettingsView {
     pub warnings: Vec<String>,
     /// `.env` lines to paste, the password replaced by CHANGE_ME.
     pub env_lines: String,
+    /// pg_dump, pg_restore and psql as the console would run them against this server.
+    #[serde(default)]
+    pub tools: Vec<ToolCheck>,
+    /// The server's major version, when it answered.
+    #[serde(default)]
+    pub server_major: Option<u32>,
 }
 
 /// The database a repair would touch.

@@ -107,7 +107,11 @@ pub fn search_dirs() -> Vec<(PathBuf, Origin)> {
     }
     let mut out = Vec::new();
     for root in roots {
-        out.extend(numbered_bins(&root).into_iter().map(|d| (d, Origin::Toolchain)));
+        out.extend(
+            numbered_bins(&root)
+                .into_iter()
+                .map(|d| (d, Origin::Toolchain)),
+        );
     }
     out.extend(
         numbered_bins(Path::new("/usr/lib/postgresql"))
@@ -271,7 +275,11 @@ pub async fn choose(tool: Tool, needs: Needs) -> Result<Choice, ToolError> {
             tool: tool.name(),
             found: best.version.clone(),
             path: best.path.display().to_string(),
-            reason: format!("{} and needs {} {n} or newer", needs.reason(tool), tool.name()),
+            reason: format!(
+                "{} and needs {} {n} or newer",
+                needs.reason(tool),
+                tool.name()
+            ),
             hint: install_hint(n).await,
         });
     }
@@ -292,7 +300,10 @@ pub async fn choose(tool: Tool, needs: Needs) -> Result<Choice, ToolError> {
         }
     );
     if let Some(n) = need {
-        why.push_str(&format!("; at least {n} is needed because {}", needs.reason(tool)));
+        why.push_str(&format!(
+            "; at least {n} is needed because {}",
+            needs.reason(tool)
+        ));
     }
     why.push('.');
     Ok(Choice { binary: best, why })
@@ -346,7 +357,10 @@ fn os_release() -> Option<(String, String)> {
             .find_map(|l| l.strip_prefix(&format!("{key}=")))
             .map(|v| v.trim_matches('"').to_string())
     };
-    Some((get("ID")?, get("PRETTY_NAME").unwrap_or_else(|| "This system".into())))
+    Some((
+        get("ID")?,
+        get("PRETTY_NAME").unwrap_or_else(|| "This system".into()),
+    ))
 }
 
 /// Whether apt can install `package` here (asked once per process).
@@ -405,7 +419,11 @@ mod tests {
     #[test]
     fn versions_read_as_tools_print_them() {
         for (text, want, major) in [
-            ("pg_dump (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)", "15.18", 15),
+            (
+                "pg_dump (PostgreSQL) 15.18 (Debian 15.18-0+deb12u1)",
+                "15.18",
+                15,
+            ),
             ("pg_restore (PostgreSQL) 18.6", "18.6", 18),
             ("psql (PostgreSQL) 19beta1", "19beta1", 19),
         ] {
@@ -422,7 +440,10 @@ mod tests {
             archive: Some(18),
         };
         assert_eq!(n.major(), Some(18));
-        assert_eq!(n.reason(Tool::PgRestore), "the archive was written by pg_dump 18");
+        assert_eq!(
+            n.reason(Tool::PgRestore),
+            "the archive was written by pg_dump 18"
+        );
         assert_eq!(
             Needs::server(18).reason(Tool::PgDump),
             "the server is PostgreSQL 18 (pg_dump cannot dump a newer server)"

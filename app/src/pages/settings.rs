@@ -69,6 +69,24 @@ fn Effective(v: SettingsView) -> impl IntoView {
                 </dl>
             </section>
         </div>
+        <section class="card" data-testid="client-tools">
+            <h2>"Client tools"</h2>
+            <p class="muted small">{match v.server_major {
+                Some(m) => format!("The console runs these against PostgreSQL {m}: each at least as new as the server (and as the pg_dump that wrote an archive it restores)."),
+                None => "The server did not answer, so the tools are not checked against its version.".to_string(),
+            }}</p>
+            <table class="records">
+                <thead><tr><th>"Tool"</th><th>"Version"</th><th>"Binary"</th><th>"Why"</th></tr></thead>
+                <tbody>{v.tools.iter().map(|t| view! {
+                    <tr data-tool=t.name.clone() class=if t.ok { "" } else { "bad" }>
+                        <td><code>{t.name.clone()}</code></td>
+                        <td>{t.version.clone()}</td>
+                        <td><code>{t.path.clone()}</code></td>
+                        <td>{t.message.clone()}</td>
+                    </tr>
+                }).collect_view()}</tbody>
+            </table>
+        </section>
         <section class="card" data-testid="settings">
             <h2>"Effective configuration"</h2>
             <table class="records">

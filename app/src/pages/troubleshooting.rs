@@ -152,7 +152,7 @@ fn Badges(
                 <h2>"Client tools"</h2>
                 <p><span class=badge(tools_ok, !tools_ok) data-testid="badge-tools">{if tools_ok { "ready" } else { "needs attention" }}</span></p>
                 <ul class="plain small">
-                    {t.tools.iter().map(|c| view! { <li>{c.message.clone()}</li> }).collect_view()}
+                    {t.tools.iter().map(|c| view! { <li data-tool=c.name.clone()>{c.message.clone()}{(!c.path.is_empty()).then(|| view! { " " <code>{c.path.clone()}</code> })}</li> }).collect_view()}
                 </ul>
             </section>
         </div>

@@ -635,7 +635,8 @@ async fn client_tools(server_major: Option<u32>) -> Outcome {
             .filter(|c| !c.ok)
             .map(|c| c.message.trim_end_matches('.'))
             .collect();
-        let hint = crate::pgtools::install_hint(server_major.unwrap_or(crate::pgtools::PYPI_MAJOR)).await;
+        let hint =
+            crate::pgtools::install_hint(server_major.unwrap_or(crate::pgtools::PYPI_MAJOR)).await;
         let mut fix = hint;
         if let Some(first) = fix.get(..1) {
             fix = format!("{}{}.", first.to_uppercase(), &fix[1..]);

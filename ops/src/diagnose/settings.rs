@@ -16,6 +16,7 @@ const SHOW_TIMEOUT: Duration = Duration::from_secs(3);
 
 pub async fn view(config: &Config, pool: &PgPool) -> SettingsView {
     let server_max_connections = server_max_connections(pool).await;
+    let server_major = server_major(pool).await;
     let size = pool.size();
     let idle = u32::try_from(pool.num_idle()).unwrap_or(u32::MAX);
     SettingsView {
@@ -31,7 +32,22 @@ pub async fn view(config: &Config, pool: &PgPool) -> SettingsView {
         server_max_connections,
         warnings: warnings(config, server_max_connections),
         env_lines: env_lines(config),
+        tools: crate::diagnose::doctor::tool_checks(server_major).await,
+        server_major,
     }
+}
+
+/// The server's major version, or None when it does not answer soon.
+async fn server_major(pool: &PgPool) -> Option<u32> {
+    let q = sqlx::query_scalar::<_, String>("SHOW server_version_num").fetch_one(pool);
+    let n: u32 = tokio::time::timeout(SHOW_TIMEOUT, q)
+        .await
+        .ok()?
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    Some(n / 10_000)
 }
 
 /// `SHOW max_connections`, or None when the server does not answer soon.
@@ -102,6 +118,15 @@ pub fn entries(config: &Config, lookup: impl Fn(&str) -> Option<String>) -> Vec<
                 .backup_schedule
                 .map_or("no scheduled backups".to_string(), |d| {
                     format!("every {}", humantime::format_duration(d))
+                }),
+        ),
+        (
+            "HOLOMUSH_PG_BIN",
+            lookup("HOLOMUSH_PG_BIN")
+                .filter(|v| !v.trim().is_empty())
+                .unwrap_or_else(|| {
+                    "unset: the newest client tools found (toolchain, /usr/lib/postgresql, PATH)"
+                        .to_string()
                 }),
         ),
     ];

@@ -1,0 +1,234 @@
+//! Every password a person may choose works end to end — migrate, back up, restore — and
+//! shows nowhere: not in a job's log or result, a job record, the audit log, a manifest,
+//! the status, Settings or the doctor. One role per password on the server under test.
+
+use std::path::Path;
+
+use ops::config::{Config, DatabaseUrl};
+use ops::conninfo::HARD_PASSWORDS;
+use ops::migrate::Op;
+use ops::model::{BackupKind, JobStatus};
+use ops::testing::TestDb;
+use ops::Console;
+use sqlx::{Connection, Executor, PgConnection};
+
+/// Every file under `dir`, read as text (lossy): what a person with the folder sees.
+fn all_text(dir: &Path) -> String {
+    let mut out = String::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.push_str(&all_text(&p));
+        } else if p.extension().is_none_or(|x| x != "dump") {
+            out.push_str(&String::from_utf8_lossy(
+                &std::fs::read(&p).unwrap_or_default(),
+            ));
+        }
+    }
+    out
+}
+
+fn assert_hidden(what: &str, text: &str, password: &str, written: &str) {
+    assert!(
+        !text.contains(password),
+        "the password {password:?} shows in {what}: {text}"
+    );
+    assert!(
+        !text.contains(written),
+        "the password as written ({written:?}) shows in {what}: {text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_password_character_backs_up_and_never_shows() {
+    let base = TestDb::create().await;
+    let base_url = base.database_url();
+    let mut admin = PgConnection::connect_with(&base_url.connect_options())
+        .await
+        .expect("connect as the test role");
+    let host = base_url.host().as_libpq();
+    let port = base_url.port();
+    for (i, (password, written)) in HARD_PASSWORDS.iter().enumerate() {
+        let role = format!("{}_r{i}", base.name);
+        let db = format!("{}_d{i}", base.name);
+        // The password reaches the server as a literal quoted by PostgreSQL itself.
+        let create: String = sqlx::query_scalar(
+            "SELECT format('CREATE ROLE %I LOGIN CREATEDB PASSWORD %L', $1::text, $2::text)",
+        )
+        .bind(&role)
+        .bind(password)
+        .fetch_one(&mut admin)
+        .await
+        .expect("format");
+        admin.execute(create.as_str()).await.unwrap_or_else(|e| {
+            panic!("creating a role failed ({e}): the test role needs CREATEROLE (scripts/dev-postgres.sh grants it)")
+        });
+        admin
+            .execute(format!("CREATE DATABASE \"{db}\"").as_str())
+            .await
+            .expect("create database");
+        admin
+            .execute(format!("GRANT ALL ON DATABASE \"{db}\" TO \"{role}\"").as_str())
+            .await
+            .expect("grant");
+        {
+            let mut c = PgConnection::connect_with(
+                &base_url.with_database(&db).expect("url").connect_options(),
+            )
+            .await
+            .expect("connect");
+            // PostgreSQL 15+ keeps public's CREATE for its owner; 14 gives it to everyone.
+            let _ = c
+                .execute(format!("GRANT ALL ON SCHEMA public TO \"{role}\"").as_str())
+                .await;
+        }
+
+        let raw = format!("postgres://{role}:{written}@{host}:{port}/{db}");
+        let url = DatabaseUrl::parse(&raw).unwrap_or_else(|e| panic!("{written}: {e}"));
+        assert_eq!(url.password().as_deref(), Some(*password));
+        let data = std::env::temp_dir().join(format!("{db}-data"));
+        let _ = std::fs::remove_dir_all(&data);
+        let config = {
+            let data = data.clone();
+            let raw = raw.clone();
+            Config::from_lookup(move |k| match k {
+                "DATABASE_URL" => Some(raw.clone()),
+                "HOLOMUSH_ADMIN_DATA" => Some(data.display().to_string()),
+                "HOLOMUSH_BACKUP_DIR" => Some(data.join("backups").display().to_string()),
+                "DB_MIN_CONNS" => Some("0".to_string()),
+                _ => None,
+            })
+            .expect("config")
+        };
+        let console = Console::open_server(config).expect("console");
+        let migrated = console
+            .start_migration(Op::Up(None), "test")
+            .expect("start migrate")
+            .follow(|_| {})
+            .await;
+        assert_eq!(
+            migrated.status,
+            JobStatus::Succeeded,
+            "{written}: {migrated:?}"
+        );
+        let backup = console
+            .start_backup(BackupKind::Full, "test")
+            .expect("start backup")
+            .follow(|_| {})
+            .await;
+        assert_eq!(backup.status, JobStatus::Succeeded, "{written}: {backup:?}");
+        let file = backup
+            .result
+            .as_deref()
+            .and_then(|r| r.split_whitespace().next())
+            .expect("the archive's name")
+            .to_string();
+        let restored_db = format!("{db}_restored");
+        let restore = console
+            .start_restore_into(&file, &restored_db, 1, "test")
+            .expect("start restore")
+            .follow(|_| {})
+            .await;
+        assert_eq!(
+            restore.status,
+            JobStatus::Succeeded,
+            "{written}: {restore:?}"
+        );
+        let players: i64 = {
+            let mut c = PgConnection::connect_with(
+                &url.with_database(&restored_db)
+                    .expect("url")
+                    .connect_options(),
+            )
+            .await
+            .expect("connect to the restored database as the role");
+            sqlx::query_scalar("SELECT count(*) FROM schema_migrations")
+                .fetch_one(&mut c)
+                .await
+                .expect("restored schema_migrations")
+        };
+        assert_eq!(
+            players, 1,
+            "{written}: the restored copy has its migration version"
+        );
+
+        let status = console.status.get().await;
+        let settings = ops::diagnose::settings::view(&console.config, &console.pool).await;
+        let doctor = ops::diagnose::doctor::run(&raw).await;
+        assert!(doctor.ok, "{written}: {doctor:?}");
+        let shown = [
+            ("the console's target", console.target()),
+            ("the URL's Display", format!("{url} {url:?}")),
+            (
+                "the job views",
+                serde_json::to_string(&[&migrated, &backup, &restore]).expect("json"),
+            ),
+            ("the status", serde_json::to_string(&*status).expect("json")),
+            ("Settings", serde_json::to_string(&settings).expect("json")),
+            ("the doctor", serde_json::to_string(&doctor).expect("json")),
+            ("the data folder (audit log, job records)", all_text(&data)),
+            (
+                "the backup folder (manifests)",
+                all_text(&data.join("backups")),
+            ),
+        ];
+        for (what, text) in &shown {
+            assert_hidden(what, text, password, written);
+        }
+        assert!(all_text(&data).contains("backup"), "the audit log was read");
+
+        console.pool.close().await;
+        {
+            // The role owns the copy it restored: it drops it.
+            let mut c = PgConnection::connect_with(&url.connect_options())
+                .await
+                .expect("connect as the role");
+            c.execute(format!("DROP DATABASE IF EXISTS \"{restored_db}\" WITH (FORCE)").as_str())
+                .await
+                .expect("drop the restored copy");
+            c.close().await.expect("close");
+        }
+        // The role's sessions end on their own; the test role may not end them for it.
+        let mut dropped = Err(String::new());
+        for _ in 0..50 {
+            dropped = admin
+                .execute(format!("DROP DATABASE IF EXISTS \"{db}\"").as_str())
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string());
+            if dropped.is_ok() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        dropped.expect("drop database");
+        admin
+            .execute(format!("DROP ROLE IF EXISTS \"{role}\"").as_str())
+            .await
+            .expect("drop role");
+        let _ = std::fs::remove_dir_all(&data);
+    }
+}
+
+/// A bad DATABASE_URL holding any of these passwords is refused with a sentence that
+/// does not hold it.
+#[test]
+fn a_bad_url_never_prints_its_password() {
+    for (password, written) in HARD_PASSWORDS {
+        for raw in [
+            format!("postgres://u:{written}@h:notaport/db"),
+            format!("mysql://u:{written}@h/db"),
+            format!("postgres://u:{written}@h/db?sslmode=sometimes"),
+        ] {
+            let e = Config::from_lookup(|k| (k == "DATABASE_URL").then(|| raw.clone()))
+                .map(|_| ())
+                .expect_err(&raw)
+                .to_string();
+            assert_hidden("the configuration error", &e, password, written);
+            assert!(e.starts_with("DATABASE_URL=\""), "{e}");
+        }
+    }
+}
