@@ -26,6 +26,9 @@ if [ "${#apt_packages[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive sudo_if_needed apt-get install -y -qq --no-install-recommends "${apt_packages[@]}"
 fi
 
+# PostgreSQL 14, 16, 17 (test servers) and 18 (server and client tools); 15 is Debian's, above.
+bash "$ROOT/scripts/install-postgres.sh"
+
 if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
   say "adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown
