@@ -4,7 +4,16 @@ SHELL := /bin/bash
 
 # The build cache lives outside the clone so that a fresh clone (and CI) starts warm.
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/holomush-admin/target
-export PATH := $(HOME)/.cargo/bin:$(HOME)/.cache/holomush-admin/tools/node_modules/.bin:$(PATH)
+# Where scripts/install-postgres.sh puts PostgreSQL 14, 16, 17 and 18 (scripts/pg-lib.sh).
+ifndef HOLOMUSH_PG_TOOLS
+HOLOMUSH_PG_TOOLS := $(shell bash -c '. scripts/pg-lib.sh && pg_tools_root')
+endif
+export HOLOMUSH_PG_TOOLS
+# PostgreSQL 18's psql, pg_dump and pg_restore come first: they work against every server
+# from 14 to 18, while older ones refuse a newer server.
+export PATH := $(HOME)/.cargo/bin:$(HOME)/.cache/holomush-admin/tools/node_modules/.bin:$(HOLOMUSH_PG_TOOLS)/18/bin:$(PATH)
+# The PostgreSQL majors `make unit` runs the Rust tests against, e.g. `make test PG_MATRIX=18`.
+export PG_MATRIX ?= 14 15 16 17 18
 BIN := $(CARGO_TARGET_DIR)/release/holomush-admin
 
 .PHONY: setup build run test lint unit e2e bench db db-stop
@@ -16,7 +25,8 @@ setup:
 build: setup
 	cargo leptos build --release
 
-# Starts the console. Without DATABASE_URL it brings up the private development cluster.
+# Starts the console. Without DATABASE_URL it brings up the private development cluster
+# (PostgreSQL 18; PG_MAJOR=14…17 picks another).
 run: build
 	@if [ -z "$${DATABASE_URL:-}" ]; then \
 	  export DATABASE_URL="$$(bash scripts/dev-postgres.sh url)"; \
@@ -31,8 +41,10 @@ lint:
 	cargo clippy -p ops -p app -p server --all-targets -- -D warnings
 	cargo clippy -p app -p frontend --target wasm32-unknown-unknown -- -D warnings
 
+# cargo test -p ops -p server once per major in PG_MATRIX, each against its own cluster
+# (or once against TEST_DATABASE_URL when it is set).
 unit:
-	cargo test -p ops -p server
+	@bash scripts/test-matrix.sh
 
 e2e: build
 	bash scripts/e2e.sh "$(BIN)"

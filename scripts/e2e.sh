@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the Playwright suites against release servers started here: each on a fresh
-# database of the development cluster (or TEST_DATABASE_URL's server), a fresh data
-# folder and a random admin password. Everything is removed afterwards.
+# database of the development cluster (PostgreSQL 18, or PG_MAJOR's; or TEST_DATABASE_URL's
+# server), a fresh data folder and a random admin password. Everything is removed afterwards.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -9,6 +9,13 @@ BIN="${1:?usage: e2e.sh PATH-TO-holomush-admin}"
 work="$(mktemp -d)"
 server_pid=""
 databases=()
+
+# shellcheck source=scripts/pg-lib.sh
+. "$ROOT/scripts/pg-lib.sh"
+# PostgreSQL 18's psql and pg_dump / pg_restore (the server runs them from PATH) work against
+# every server from 14 to 18; Debian's 15 refuse the development cluster, an 18.
+PATH="$(pg_client_bin_dir):$PATH"
+export PATH
 
 base="${TEST_DATABASE_URL:-$("$ROOT/scripts/dev-postgres.sh" url)}"
 export E2E_BASE_DB_URL="$base"
