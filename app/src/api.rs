@@ -267,6 +267,25 @@ pub async fn restore_backup(file: String, into: String, jobs: u32) -> Result<u64
         .map_err(AppError::new)
 }
 
+/// Restores into a new database on another server (moving to a new PostgreSQL): the typed
+/// URL serves this job only; it is not kept, and the job and audit log show it masked.
+#[server(prefix = "/api", endpoint = "backup_restore_to_server")]
+pub async fn restore_to_server(
+    file: String,
+    into: String,
+    target_url: String,
+    jobs: u32,
+) -> Result<u64, AppError> {
+    let caller = guard::require_session()?;
+    let target =
+        ops::backup::restore::target_url(&target_url).map_err(|e| AppError::new(e.to_string()))?;
+    caller
+        .console
+        .start_restore_to_server(&file, into.trim(), target, jobs.clamp(1, 32), &caller.actor)
+        .map(|j| j.id)
+        .map_err(AppError::new)
+}
+
 #[server(prefix = "/api", endpoint = "backup_contents")]
 pub async fn backup_contents(file: String) -> Result<ops::model::ArchiveContents, AppError> {
     let caller = guard::require_session()?;

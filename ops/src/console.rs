@@ -221,6 +221,53 @@ impl Console {
         )
     }
 
+    /// Starts a restore into a new database on another server (moving to a new PostgreSQL):
+    /// the checks of [`Self::start_restore_into`], then every table's rows compared with the
+    /// archive. `target` is used by this job only; the job and its audit record name it with
+    /// its password masked.
+    ///
+    /// It holds the runner's one-job-at-a-time guard like every job, although it does not
+    /// touch the console's own database: it reads an archive of the backup folder that a
+    /// concurrent backup's retention could delete, and a backup or migration that ran during
+    /// the move would be one the new server does not have.
+    pub fn start_restore_to_server(
+        &self,
+        name: &str,
+        into: &str,
+        target: crate::config::DatabaseUrl,
+        jobs: u32,
+        actor: &str,
+    ) -> Result<Arc<Job>, String> {
+        let path = crate::backup::archive::resolve(&self.config.backup_dir, name)
+            .map_err(|e| e.to_string())?;
+        if !path.is_file() {
+            return Err(format!(
+                "There is no archive named {name} in {}.",
+                self.config.backup_dir.display()
+            ));
+        }
+        crate::backup::restore::validate_name(into).map_err(|e| e.to_string())?;
+        let into = into.to_string();
+        self.jobs.start(
+            "restore",
+            actor,
+            &format!("{name} into {into} on {}", target.masked()),
+            move |job| async move {
+                let log: &crate::backup::Log = &*job;
+                crate::backup::restore::to_server(
+                    &target,
+                    &path,
+                    &into,
+                    jobs,
+                    log,
+                    job.cancel_token(),
+                )
+                .await
+                .map_err(|e| JobFailure::new(e.to_string()))
+            },
+        )
+    }
+
     /// Starts a restore in place: safety backup, restore into a fresh database, swap by rename.
     pub fn start_restore_in_place(
         &self,

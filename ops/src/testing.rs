@@ -43,23 +43,49 @@ pub struct TestDb {
     admin: PgConnectOptions,
 }
 
+/// Another server of the test matrix, by major: `TEST_DATABASE_URL_<major>` when set
+/// (`scripts/test-matrix.sh` sets one for every major it runs).
+pub fn server_url(major: u32) -> Option<String> {
+    std::env::var(format!("TEST_DATABASE_URL_{major}"))
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+}
+
 impl TestDb {
+    /// A fresh database on the server under test.
     pub async fn create() -> Self {
-        let base = base_url();
-        let admin = PgConnectOptions::from_str(base).expect("TEST_DATABASE_URL parses");
-        let name = format!(
-            "holomush_test_{}",
-            crate::auth::random_token().get(..12).unwrap_or("x")
+        Self::create_on(base_url()).await
+    }
+
+    /// A fresh database on the server of `base` (e.g. [`server_url`]), dropped at the end.
+    pub async fn create_on(base: &str) -> Self {
+        let db = Self::named_on(
+            base,
+            &format!(
+                "holomush_test_{}",
+                crate::auth::random_token().get(..12).unwrap_or("x")
+            ),
         );
-        let mut conn = admin.connect().await.expect("connect to the test server");
-        conn.execute(format!("CREATE DATABASE \"{name}\"").as_str())
+        let mut conn = db
+            .admin
+            .connect()
+            .await
+            .expect("connect to the test server");
+        conn.execute(format!("CREATE DATABASE \"{}\"", db.name).as_str())
             .await
             .expect("create the test database");
         conn.close().await.ok();
-        let mut url = url::Url::parse(base).expect("TEST_DATABASE_URL parses");
+        db
+    }
+
+    /// A database `name` on the server of `base` that the code under test creates: nothing
+    /// is created now, and it is dropped (if it exists) at the end like any test database.
+    pub fn named_on(base: &str, name: &str) -> Self {
+        let admin = PgConnectOptions::from_str(base).expect("the test server URL parses");
+        let mut url = url::Url::parse(base).expect("the test server URL parses");
         url.set_path(&format!("/{name}"));
         Self {
-            name,
+            name: name.to_string(),
             url: url.to_string(),
             admin,
         }

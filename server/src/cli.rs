@@ -64,6 +64,16 @@ pub enum Command {
         /// Parallel pg_restore jobs.
         #[arg(long, default_value_t = 1)]
         jobs: u32,
+        /// Restore --into a new database on another server (moving to a new PostgreSQL), then
+        /// compare every table's rows with the archive; `-` reads the URL from stdin (a
+        /// password given here is visible to other users in `ps`).
+        #[arg(
+            long,
+            value_name = "URL|-",
+            requires = "into",
+            conflicts_with = "in_place"
+        )]
+        target_url: Option<String>,
     },
 }
 
@@ -313,10 +323,27 @@ pub async fn restore(
     in_place: bool,
     yes: bool,
     jobs: u32,
+    target_url: Option<String>,
 ) -> Result<(), String> {
+    let target = match target_url.as_deref() {
+        // A password on the command line shows in `ps`: `-` reads the URL from stdin instead.
+        Some("-") => {
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .map_err(|e| format!("Could not read the target URL from stdin: {e}."))?;
+            Some(line)
+        }
+        other => other.map(str::to_string),
+    }
+    .map(|text| ops::backup::restore::target_url(&text).map_err(|e| e.to_string()))
+    .transpose()?;
     let console = open()?;
-    let job = match into {
-        Some(into) if !in_place => console.start_restore_into(&file, &into, jobs, "cli")?,
+    let job = match (into, target) {
+        (Some(into), Some(target)) => {
+            console.start_restore_to_server(&file, &into, target, jobs, "cli")?
+        }
+        (Some(into), None) if !in_place => console.start_restore_into(&file, &into, jobs, "cli")?,
         _ => {
             if !yes {
                 let name = console.config.database_url.database();

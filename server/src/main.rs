@@ -32,7 +32,8 @@ async fn main() -> ExitCode {
             in_place,
             yes,
             jobs,
-        } => cli::restore(file, into, in_place, yes, jobs).await,
+            target_url,
+        } => cli::restore(file, into, in_place, yes, jobs, target_url).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

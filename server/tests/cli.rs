@@ -464,3 +464,128 @@ async fn migrate_repair_explains_then_applies() {
     assert!(stderr(&again).contains("not dirty"), "{}", stderr(&again));
     let _ = std::fs::remove_dir_all(&data);
 }
+
+/// Runs the binary with `input` on its standard input.
+fn run_with_stdin(args: &[&str], vars: &[(&str, &str)], input: &str) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_holomush-admin"));
+    cmd.env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("run holomush-admin");
+    // A command that fails before reading stdin closes it: a failed write is no error here.
+    let _ = child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes());
+    child.wait_with_output().expect("wait for holomush-admin")
+}
+
+#[tokio::test]
+async fn restore_into_another_server_reads_its_url_from_stdin() {
+    // The 14 server's backup restored into the 18 one when the matrix runs; else one server.
+    let (db, via) = match (ops::testing::server_url(14), ops::testing::server_url(18)) {
+        (Some(from), Some(to)) => (TestDb::create_on(&from).await, TestDb::create_on(&to).await),
+        _ => {
+            let db = TestDb::create().await;
+            let via = TestDb::create_on(&db.url).await;
+            (db, via)
+        }
+    };
+    let data = std::env::temp_dir().join(format!("{}-cli-move", db.name));
+    let backups = data.join("backups");
+    let (d, b) = (data.display().to_string(), backups.display().to_string());
+    let vars = [
+        ("DATABASE_URL", db.url.as_str()),
+        ("HOLOMUSH_ADMIN_DATA", d.as_str()),
+        ("HOLOMUSH_BACKUP_DIR", b.as_str()),
+    ];
+    assert!(run(&["migrate", "up"], &vars).status.success());
+    let o = run(&["backup", "create", "--json"], &vars);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let manifest: serde_json::Value = serde_json::from_slice(&o.stdout).expect("manifest JSON");
+    let file = manifest["file"].as_str().expect("file").to_string();
+
+    let target = ops::config::DatabaseUrl::parse(&via.url).expect("url");
+    let password = target
+        .password()
+        .expect("the test server's URL has a password");
+    let into = format!("{}_moved", db.name);
+    let moved = TestDb::named_on(&via.url, &into);
+    let o = run_with_stdin(
+        &["restore", &file, "--into", &into, "--target-url", "-"],
+        &vars,
+        &format!("{}\n", via.url),
+    );
+    let (out, err) = (stdout(&o), stderr(&o));
+    assert!(o.status.success(), "{err}");
+    let server = format!("{}:{}", target.host().as_libpq(), target.port());
+    assert!(
+        err.contains(&format!(
+            "Restored into \"{into}\" on {server} ({}): ",
+            target.masked()
+        )) && err.contains(" rows match the archive."),
+        "{err}"
+    );
+    assert!(
+        !out.contains(&password) && !err.contains(&password),
+        "the password was printed"
+    );
+    let mut c = sqlx::PgConnection::connect(&moved.url)
+        .await
+        .expect("connect");
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM schema_migrations WHERE version = 9")
+        .fetch_one(&mut c)
+        .await
+        .expect("the restored database has the migrations table");
+    assert_eq!(n, 1);
+    c.close().await.ok();
+
+    // A URL that does not parse: one sentence, the password masked, nothing created.
+    let o = run_with_stdin(
+        &[
+            "restore",
+            &file,
+            "--into",
+            "holomush_never",
+            "--target-url",
+            "-",
+        ],
+        &vars,
+        "mysql://holo:Sekr3tPass@db.example.com/postgres\n",
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("error: The target server URL cannot be used: ")
+            && !err.contains("Sekr3tPass"),
+        "{err}"
+    );
+
+    // --target-url is for --into only: clap refuses it without, before reading stdin.
+    let o = run_with_stdin(&["restore", &file, "--target-url", "-"], &vars, "");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("required arguments were not provided")
+            && stderr(&o).contains("--into"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run_with_stdin(
+        &["restore", &file, "--in-place", "--target-url", "-"],
+        &vars,
+        "",
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("cannot be used with"), "{}", stderr(&o));
+    let _ = std::fs::remove_dir_all(&data);
+}

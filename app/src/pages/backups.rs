@@ -4,8 +4,8 @@ use ops::model::{format_bytes, BackupKind, BackupsView, Manifest};
 
 use super::job::{watch_job, JobPanel, JobWatch};
 use crate::api::{
-    backup_contents, backups_view, DeleteBackup, RestoreBackup, RestoreInPlace, StartBackup,
-    VerifyBackup,
+    backup_contents, backups_view, DeleteBackup, RestoreBackup, RestoreInPlace, RestoreToServer,
+    StartBackup, VerifyBackup,
 };
 
 #[component]
@@ -20,6 +20,7 @@ pub fn BackupsPage() -> impl IntoView {
     let verify = ServerAction::<VerifyBackup>::new();
     let restore = ServerAction::<RestoreBackup>::new();
     let in_place = ServerAction::<RestoreInPlace>::new();
+    let to_server = ServerAction::<RestoreToServer>::new();
     let confirm = RwSignal::new(String::new());
     let target = RwSignal::new(String::new());
     let message = RwSignal::new(None::<String>);
@@ -28,6 +29,7 @@ pub fn BackupsPage() -> impl IntoView {
         verify.value(),
         restore.value(),
         in_place.value(),
+        to_server.value(),
     ] {
         Effect::new(move |_| match value.get() {
             Some(Ok(id)) => {
@@ -52,6 +54,8 @@ pub fn BackupsPage() -> impl IntoView {
     };
     let restore_into = RwSignal::new(String::new());
     let parallel = RwSignal::new(1u32);
+    // Sent once with the restore and cleared at once: never kept, never shown again.
+    let server_url = RwSignal::new(String::new());
     view! {
         <Title text="Backups"/>
         <header class="page-head">
@@ -101,6 +105,17 @@ pub fn BackupsPage() -> impl IntoView {
                     <label>"Parallel jobs (pg_restore -j) " <input type="number" min="1" max="32" prop:value=move || parallel.get().to_string() on:input=move |ev| parallel.set(event_target_value(&ev).parse().unwrap_or(1).clamp(1, 32)) aria-label="Parallel jobs"/></label>
                     <p class="muted small">"More jobs load tables and build indexes side by side; up to the server's CPU count helps."</p>
                     <button class="primary" on:click=move |_| { restore.dispatch(RestoreBackup { file: f.clone(), into: restore_into.get_untracked(), jobs: parallel.get_untracked() }); }>"Restore into new database"</button>
+                    <h3>"Or into a new database on another server"</h3>
+                    <p class="muted small">"Moving to another PostgreSQL (e.g. 15 → 18): the new database named above is created on the server of this URL, the archive restored into it, and every table's rows compared with the archive. The URL is used for this restore only: not saved, and logged with its password masked."</p>
+                    <label>"Target server URL " <input type="password" class="wide" autocomplete="off" spellcheck="false" placeholder="postgres://user:password@new-host:5432/postgres" prop:value=server_url on:input=move |ev| server_url.set(event_target_value(&ev)) aria-label="Target server URL"/></label>
+                    <button on:click={
+                        let f = file.clone();
+                        move |_| {
+                            let typed = server_url.get_untracked();
+                            server_url.set(String::new());
+                            to_server.dispatch(RestoreToServer { file: f.clone(), into: restore_into.get_untracked(), target_url: typed, jobs: parallel.get_untracked() });
+                        }
+                    }>"Restore on that server"</button>
                     <h3>"Or replace the current database"</h3>
                     <p class="warning small">{move || format!(
                         "Replaces {} with this archive: a safety backup is taken first, the archive is restored into a fresh database, and only a complete restore is swapped in by rename (other sessions on the database are ended then). The previous database is kept under another name.",

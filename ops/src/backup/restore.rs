@@ -353,3 +353,79 @@ pub async fn into_new(
         errors,
     })
 }
+
+/// A target server's URL as typed (`--target-url`, the page's field), or one sentence
+/// saying why it cannot be used, its password masked.
+pub fn target_url(text: &str) -> Result<DatabaseUrl, BackupError> {
+    DatabaseUrl::parse(text.trim()).map_err(|e| {
+        BackupError::Refused(crate::config::mask_url(&format!(
+            "The target server URL cannot be used: {e}; give the new server's postgres:// URL (nothing was created)."
+        )))
+    })
+}
+
+/// `host:port` of a URL, as the summary names the server.
+fn server_of(url: &DatabaseUrl) -> String {
+    match url.host() {
+        crate::conninfo::Host::Tcp(h) if h.contains(':') => format!("[{h}]:{}", url.port()),
+        host => format!("{}:{}", host.as_libpq(), url.port()),
+    }
+}
+
+/// Moving to another server: the archive restored into a new database `into` on the
+/// server of `target` (with [`into_new`]'s checks), then each table's rows compared with
+/// the archive, as the restore test does. The URL's own database is only the one
+/// connected to while creating `into` (`postgres` when it names `into` itself).
+pub async fn to_server(
+    target: &DatabaseUrl,
+    archive: &Path,
+    into: &str,
+    jobs: u32,
+    log: &Log,
+    cancel: &CancellationToken,
+) -> Result<String, BackupError> {
+    validate_name(into)?;
+    let via = if target.database() == into {
+        target
+            .with_database("postgres")
+            .map_err(|e| BackupError::Tool(e.to_string()))?
+    } else {
+        target.clone()
+    };
+    let server = server_of(target);
+    let toc = super::verify::toc(archive).await?;
+    if toc.kind() == super::BackupKind::Data {
+        return Err(BackupError::Refused(
+            "A data-only archive cannot be restored on its own (it has no tables to load into): move with a full archive (holomush-admin backup create). Nothing was created.".to_string(),
+        ));
+    }
+    log.line(format!(
+        "Restoring into a new database \"{into}\" on {server} ({})",
+        target.masked()
+    ));
+    log.line("Counting the rows the archive holds".to_string());
+    let expected = super::verify::archived_row_counts(archive).await?;
+    let outcome = into_new(&via, archive, into, jobs, log, cancel).await?;
+    if !outcome.errors.is_empty() {
+        return Err(BackupError::Tool(format!(
+            "{} (on {server}; database \"{into}\" was left for inspection)",
+            outcome.summary()
+        )));
+    }
+    let counted = super::verify::compare_counts(&via, into, &expected, log).await?;
+    if !counted.differences.is_empty() {
+        return Err(BackupError::Tool(format!(
+            "Restored into \"{into}\" on {server} ({}), but {} of {} tables differ from the archive: {}. Database \"{into}\" was left for inspection.",
+            target.masked(),
+            counted.differences.len(),
+            counted.tables,
+            counted.differences.join("; ")
+        )));
+    }
+    Ok(format!(
+        "Restored into \"{into}\" on {server} ({}): {} tables, {} rows match the archive.",
+        target.masked(),
+        counted.tables,
+        counted.rows
+    ))
+}

@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-
 use super::{BackupError, BackupKind};
 
 /// Entry types of more than one word, longest first, as pg_restore -l writes them.
@@ -97,10 +96,7 @@ async fn pg_restore(args: &[&str], path: &Path) -> Result<(bool, String, String)
         .output()
         .await
         .map_err(|e| {
-            BackupError::Tool(format!(
-                "{} could not be run ({e}).",
-                binary.path.display()
-            ))
+            BackupError::Tool(format!("{} could not be run ({e}).", binary.path.display()))
         })?;
     Ok((
         out.status.success(),
@@ -170,10 +166,7 @@ pub async fn archived_row_counts(path: &Path) -> Result<BTreeMap<String, u64>, B
         .stderr(std::process::Stdio::piped())
         .spawn()
         .map_err(|e| {
-            BackupError::Tool(format!(
-                "{} could not be run ({e}).",
-                binary.path.display()
-            ))
+            BackupError::Tool(format!("{} could not be run ({e}).", binary.path.display()))
         })?;
     let stdout = child
         .stdout
@@ -261,21 +254,37 @@ pub async fn restore_test(
     };
     super::restore::drop_scratch(url, &scratch).await;
     log.line(format!("Dropped the scratch database \"{scratch}\""));
-    let (tables, rows) = compared?;
+    let counted = compared?;
+    if !counted.differences.is_empty() {
+        return Err(BackupError::Tool(format!(
+            "The test restore does not match the archive: {}.",
+            counted.differences.join("; ")
+        )));
+    }
     Ok(format!(
-        "restore test passed: {tables} tables, {rows} rows match the archive"
+        "restore test passed: {} tables, {} rows match the archive",
+        counted.tables, counted.rows
     ))
 }
 
-async fn compare_counts(
+/// Each table of a restored database counted against the rows the archive holds.
+pub(crate) struct Counted {
+    pub tables: usize,
+    pub rows: u64,
+    /// One "table: N rows restored, M in the archive" (or "missing") per table that differs.
+    pub differences: Vec<String>,
+}
+
+/// Counts each table of `expected` in `database` (on the server of `url`).
+pub(crate) async fn compare_counts(
     url: &crate::config::DatabaseUrl,
-    scratch: &str,
+    database: &str,
     expected: &BTreeMap<String, u64>,
     log: &super::Log,
-) -> Result<(usize, u64), BackupError> {
+) -> Result<Counted, BackupError> {
     use sqlx::Connection;
     let target = url
-        .with_database(scratch)
+        .with_database(database)
         .map_err(|e| BackupError::Tool(e.to_string()))?;
     let mut conn = sqlx::PgConnection::connect_with(&target.connect_options())
         .await
@@ -307,14 +316,11 @@ async fn compare_counts(
         }
     }
     conn.close().await.ok();
-    if wrong.is_empty() {
-        Ok((expected.len(), rows))
-    } else {
-        Err(BackupError::Tool(format!(
-            "The test restore does not match the archive: {}.",
-            wrong.join("; ")
-        )))
-    }
+    Ok(Counted {
+        tables: expected.len(),
+        rows,
+        differences: wrong,
+    })
 }
 
 #[cfg(test)]
