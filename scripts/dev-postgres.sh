@@ -189,10 +189,12 @@ start() {
       exit 1
     }
   fi
-  if [ "${fresh:-0}" = 1 ] || [ "$(psql_admin -c "SELECT count(*) FROM pg_database WHERE datname = 'holomush'")" != 1 ]; then
+  if [ "${fresh:-0}" = 1 ] || [ "$(psql_admin -c "SELECT count(*) FROM pg_database d, pg_roles r WHERE d.datname = 'holomush' AND r.rolname = 'holomush' AND r.rolcreaterole")" != 1 ]; then
     # Through stdin, not -v: the role's password must not show in the process list.
     psql_admin <<SQL
 SELECT format('CREATE ROLE holomush LOGIN CREATEDB PASSWORD %L', '$(cat "$PASSFILE")') WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'holomush') \gexec
+-- The tests make a role per password a person may choose (quotes, spaces, non-ASCII…).
+ALTER ROLE holomush CREATEROLE;
 SELECT 'CREATE DATABASE holomush OWNER holomush' WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = 'holomush') \gexec
 SQL
   fi

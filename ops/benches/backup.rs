@@ -61,7 +61,11 @@ async fn drop_db(db: &TestDb, name: &str) {
 
 async fn raw_pg_dump(db: &TestDb, out: &Path) -> Duration {
     let t = Instant::now();
-    let mut cmd = tools::command(&ops::testing::tool(ops::pgtools::Tool::PgDump).await, &db.database_url(), None);
+    let mut cmd = tools::command(
+        &ops::testing::tool(ops::pgtools::Tool::PgDump).await,
+        &db.database_url(),
+        None,
+    );
     cmd.args(["-Fc", "-f"]).arg(out);
     assert!(cmd.status().await.expect("pg_dump").success());
     t.elapsed()
@@ -73,7 +77,11 @@ async fn raw_pg_restore(db: &TestDb, archive: &Path, target: &str) -> Duration {
     c.execute(format!("CREATE DATABASE \"{target}\"").as_str())
         .await
         .expect("createdb");
-    let mut cmd = tools::command(&ops::testing::tool(ops::pgtools::Tool::PgRestore).await, &db.database_url(), Some(target));
+    let mut cmd = tools::command(
+        &ops::testing::tool(ops::pgtools::Tool::PgRestore).await,
+        &db.database_url(),
+        Some(target),
+    );
     cmd.args(["--no-owner", "--dbname", target]).arg(archive);
     assert!(cmd.status().await.expect("pg_restore").success());
     t.elapsed()
@@ -175,7 +183,11 @@ async fn main() {
     );
     // The streaming bench wants a real archive of about the database's size: uncompressed.
     if let Ok(out) = std::env::var("BENCH_ARCHIVE_OUT") {
-        let mut cmd = tools::command(&ops::testing::tool(ops::pgtools::Tool::PgDump).await, &db.database_url(), None);
+        let mut cmd = tools::command(
+            &ops::testing::tool(ops::pgtools::Tool::PgDump).await,
+            &db.database_url(),
+            None,
+        );
         cmd.args(["-Fc", "-Z0", "-f", &out]);
         assert!(cmd.status().await.expect("pg_dump -Z0").success());
         println!("uncompressed archive for the streaming bench: {out}");

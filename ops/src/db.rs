@@ -13,7 +13,13 @@ pub fn pool(config: &Config) -> PgPool {
         .max_connections(config.max_conns)
         .min_connections(config.min_conns)
         .max_lifetime(config.max_lifetime)
-        .acquire_timeout(Duration::from_secs(5))
+        // connect_timeout in the URL bounds a connection attempt, as libpq's does.
+        .acquire_timeout(
+            config
+                .database_url
+                .connect_timeout()
+                .unwrap_or(Duration::from_secs(5)),
+        )
         .connect_lazy_with(config.database_url.connect_options())
 }
 

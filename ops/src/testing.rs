@@ -144,3 +144,98 @@ pub async fn tool(tool: crate::pgtools::Tool) -> crate::pgtools::Binary {
         .unwrap_or_else(|e| panic!("{e}"))
         .binary
 }
+
+/// A login role with a chosen password and an empty database it may use, on the test
+/// server (the test role needs CREATEROLE, which scripts/dev-postgres.sh grants).
+pub struct RoleDb {
+    pub role: String,
+    pub database: String,
+    /// The URL with the password as `written` (how a person puts it in a URL).
+    pub url: String,
+    admin: PgConnectOptions,
+}
+
+impl RoleDb {
+    pub async fn create(base: &TestDb, suffix: &str, password: &str, written: &str) -> Self {
+        let role = format!("{}_r{suffix}", base.name);
+        let database = format!("{}_d{suffix}", base.name);
+        let base_url = base.database_url();
+        let mut admin = base
+            .admin
+            .connect()
+            .await
+            .expect("connect as the test role");
+        // The password reaches the server as a literal quoted by PostgreSQL itself.
+        let create: String = sqlx::query_scalar(
+            "SELECT format('CREATE ROLE %I LOGIN CREATEDB PASSWORD %L', $1::text, $2::text)",
+        )
+        .bind(&role)
+        .bind(password)
+        .fetch_one(&mut admin)
+        .await
+        .expect("format");
+        admin.execute(create.as_str()).await.unwrap_or_else(|e| {
+            panic!("creating a role failed ({e}): the test role needs CREATEROLE (scripts/dev-postgres.sh grants it)")
+        });
+        admin
+            .execute(format!("CREATE DATABASE \"{database}\"").as_str())
+            .await
+            .expect("create database");
+        admin
+            .execute(format!("GRANT ALL ON DATABASE \"{database}\" TO \"{role}\"").as_str())
+            .await
+            .expect("grant");
+        admin.close().await.ok();
+        let on_db = base_url.with_database(&database).expect("url");
+        if let Ok(mut c) = on_db.connect_options().connect().await {
+            // PostgreSQL 15+ keeps public's CREATE for its owner; 14 gives it to everyone.
+            let _ = c
+                .execute(format!("GRANT ALL ON SCHEMA public TO \"{role}\"").as_str())
+                .await;
+            c.close().await.ok();
+        }
+        let url = format!(
+            "postgres://{role}:{written}@{}:{}/{database}",
+            base_url.host().as_libpq(),
+            base_url.port()
+        );
+        Self {
+            role,
+            database,
+            url,
+            admin: base.admin.clone(),
+        }
+    }
+
+    /// Drops what the role owns (as the role), its database and the role.
+    pub async fn drop_all(self, owned: &[&str]) {
+        if let Ok(url) = DatabaseUrl::parse(&self.url) {
+            if let Ok(mut c) = url.connect_options().connect().await {
+                for d in owned {
+                    let _ = c
+                        .execute(format!("DROP DATABASE IF EXISTS \"{d}\" WITH (FORCE)").as_str())
+                        .await;
+                }
+                c.close().await.ok();
+            }
+        }
+        let Ok(mut admin) = self.admin.connect().await else {
+            return;
+        };
+        // The role's sessions end on their own; the test role may not end them for it.
+        for _ in 0..50 {
+            if admin
+                .execute(format!("DROP DATABASE IF EXISTS \"{}\"", self.database).as_str())
+                .await
+                .is_ok()
+            {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let _ = admin
+            .execute(format!("DROP ROLE IF EXISTS \"{}\"", self.role).as_str())
+            .await;
+        admin.close().await.ok();
+    }
+}

@@ -347,10 +347,14 @@ async fn a_golang_migrate_lock_holder_makes_us_wait_then_fail_cleanly() {
     // With the holder gone, the same run goes through and leaves no lock behind.
     run(&f.migrator(&db), Op::Up(None)).await.expect("up");
     let mut c = PgConnection::connect(&db.url).await.expect("connect");
-    let held: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")
-        .fetch_one(&mut c)
-        .await
-        .expect("locks");
+    // This database's locks only: other tests run beside this one on the same server.
+    let held: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'
+            AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    )
+    .fetch_one(&mut c)
+    .await
+    .expect("locks");
     assert_eq!(held, 0);
 }
 

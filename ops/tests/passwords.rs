@@ -8,9 +8,9 @@ use ops::config::{Config, DatabaseUrl};
 use ops::conninfo::HARD_PASSWORDS;
 use ops::migrate::Op;
 use ops::model::{BackupKind, JobStatus};
-use ops::testing::TestDb;
+use ops::testing::{RoleDb, TestDb};
 use ops::Console;
-use sqlx::{Connection, Executor, PgConnection};
+use sqlx::{Connection, PgConnection};
 
 /// Every file under `dir`, read as text (lossy): what a person with the folder sees.
 fn all_text(dir: &Path) -> String {
@@ -45,48 +45,10 @@ fn assert_hidden(what: &str, text: &str, password: &str, written: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_password_character_backs_up_and_never_shows() {
     let base = TestDb::create().await;
-    let base_url = base.database_url();
-    let mut admin = PgConnection::connect_with(&base_url.connect_options())
-        .await
-        .expect("connect as the test role");
-    let host = base_url.host().as_libpq();
-    let port = base_url.port();
     for (i, (password, written)) in HARD_PASSWORDS.iter().enumerate() {
-        let role = format!("{}_r{i}", base.name);
-        let db = format!("{}_d{i}", base.name);
-        // The password reaches the server as a literal quoted by PostgreSQL itself.
-        let create: String = sqlx::query_scalar(
-            "SELECT format('CREATE ROLE %I LOGIN CREATEDB PASSWORD %L', $1::text, $2::text)",
-        )
-        .bind(&role)
-        .bind(password)
-        .fetch_one(&mut admin)
-        .await
-        .expect("format");
-        admin.execute(create.as_str()).await.unwrap_or_else(|e| {
-            panic!("creating a role failed ({e}): the test role needs CREATEROLE (scripts/dev-postgres.sh grants it)")
-        });
-        admin
-            .execute(format!("CREATE DATABASE \"{db}\"").as_str())
-            .await
-            .expect("create database");
-        admin
-            .execute(format!("GRANT ALL ON DATABASE \"{db}\" TO \"{role}\"").as_str())
-            .await
-            .expect("grant");
-        {
-            let mut c = PgConnection::connect_with(
-                &base_url.with_database(&db).expect("url").connect_options(),
-            )
-            .await
-            .expect("connect");
-            // PostgreSQL 15+ keeps public's CREATE for its owner; 14 gives it to everyone.
-            let _ = c
-                .execute(format!("GRANT ALL ON SCHEMA public TO \"{role}\"").as_str())
-                .await;
-        }
-
-        let raw = format!("postgres://{role}:{written}@{host}:{port}/{db}");
+        let rdb = RoleDb::create(&base, &i.to_string(), password, written).await;
+        let raw = rdb.url.clone();
+        let db = rdb.database.clone();
         let url = DatabaseUrl::parse(&raw).unwrap_or_else(|e| panic!("{written}: {e}"));
         assert_eq!(url.password().as_deref(), Some(*password));
         let data = std::env::temp_dir().join(format!("{db}-data"));
@@ -181,34 +143,7 @@ async fn every_password_character_backs_up_and_never_shows() {
         assert!(all_text(&data).contains("backup"), "the audit log was read");
 
         console.pool.close().await;
-        {
-            // The role owns the copy it restored: it drops it.
-            let mut c = PgConnection::connect_with(&url.connect_options())
-                .await
-                .expect("connect as the role");
-            c.execute(format!("DROP DATABASE IF EXISTS \"{restored_db}\" WITH (FORCE)").as_str())
-                .await
-                .expect("drop the restored copy");
-            c.close().await.expect("close");
-        }
-        // The role's sessions end on their own; the test role may not end them for it.
-        let mut dropped = Err(String::new());
-        for _ in 0..50 {
-            dropped = admin
-                .execute(format!("DROP DATABASE IF EXISTS \"{db}\"").as_str())
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string());
-            if dropped.is_ok() {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        dropped.expect("drop database");
-        admin
-            .execute(format!("DROP ROLE IF EXISTS \"{role}\"").as_str())
-            .await
-            .expect("drop role");
+        rdb.drop_all(&[&restored_db]).await;
         let _ = std::fs::remove_dir_all(&data);
     }
 }

@@ -97,6 +97,7 @@ async fn run_pg_restore(
         .ok_or_else(|| BackupError::Tool("pg_restore gave no error stream.".to_string()))?;
     let mut lines = BufReader::new(stderr).lines();
     let mut errors = Vec::new();
+    let mut ignored = 0u32;
     loop {
         tokio::select! {
             _ = cancel.cancelled() => {
@@ -123,7 +124,11 @@ async fn run_pg_restore(
                         done += 1;
                         report(stage, done);
                     } else if l.starts_with("pg_restore: error:") {
-                        errors.push(crate::config::mask_url(l.trim_start_matches("pg_restore: error: ")));
+                        if newer_setting_refused(&l, pg_restore.major, server) {
+                            ignored += 1;
+                        } else {
+                            errors.push(crate::config::mask_url(l.trim_start_matches("pg_restore: error: ")));
+                        }
                     }
                 }
             }
@@ -133,10 +138,25 @@ async fn run_pg_restore(
         .wait()
         .await
         .map_err(|e| BackupError::io("Waiting for pg_restore", e))?;
-    if !status.success() && errors.is_empty() {
+    if ignored > 0 {
+        log.line(format!(
+            "pg_restore {} sets transaction_timeout on each of its connections, which PostgreSQL {server} does not have: that refusal ({ignored}×) changes nothing restored and was not counted as an error",
+            pg_restore.version
+        ));
+    }
+    if !status.success() && errors.is_empty() && ignored == 0 {
         return Err(BackupError::Tool(format!("pg_restore failed ({status}).")));
     }
     Ok(errors)
+}
+
+/// pg_restore 17 and newer open each connection with `SET transaction_timeout = 0`, a
+/// setting older servers do not know; they refuse it, and pg_restore goes on and counts
+/// it. Only that refusal, only from a newer pg_restore than the server, is let through.
+fn newer_setting_refused(line: &str, tool_major: u32, server_major: u32) -> bool {
+    tool_major > server_major
+        && server_major < 17
+        && line.contains("unrecognized configuration parameter \"transaction_timeout\"")
 }
 
 async fn connect(url: &DatabaseUrl, database: &str) -> Result<PgConnection, BackupError> {

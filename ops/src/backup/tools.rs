@@ -51,9 +51,11 @@ pub async fn server_major(url: &DatabaseUrl) -> Result<u32, BackupError> {
         .await
         .map_err(|e| BackupError::Tool(crate::db::describe_error(&e, url)))?;
     conn.close().await.ok();
-    n.parse::<u32>()
-        .map(|n| n / 10_000)
-        .map_err(|_| BackupError::Tool(format!("The server reported version number \"{n}\", which is not a number.")))
+    n.parse::<u32>().map(|n| n / 10_000).map_err(|_| {
+        BackupError::Tool(format!(
+            "The server reported version number \"{n}\", which is not a number."
+        ))
+    })
 }
 
 /// The pg_dump for a server of `server_major`, its choice told in the log.

@@ -140,7 +140,10 @@ pub async fn run(url_text: &str) -> DoctorReport {
                 "parse",
                 t,
                 fail(
-                    e.to_string(),
+                    format!(
+                        "DATABASE_URL=\"{}\" is not valid: {e}.",
+                        crate::config::mask_url(url_text.trim())
+                    ),
                     "Write DATABASE_URL as postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=require (percent-encode special characters in the password).",
                 ),
                 true,
