@@ -29,8 +29,8 @@ cleanup() {
   stop_server
   for db in "${databases[@]}"; do
     psql -qAt -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" >/dev/null 2>&1 || true
-    # What a restore in place keeps of the database it replaced.
-    for old in $(psql -qAt -c "SELECT datname FROM pg_database WHERE datname LIKE '${db}\\_before\\_restore\\_%'" 2>/dev/null); do
+    # What the restores made of it: copies, moves, what a restore in place kept.
+    for old in $(psql -qAt -c "SELECT datname FROM pg_database WHERE datname LIKE '${db}\\_%'" 2>/dev/null); do
       psql -qAt -c "DROP DATABASE IF EXISTS \"$old\" WITH (FORCE)" >/dev/null 2>&1 || true
     done
   done

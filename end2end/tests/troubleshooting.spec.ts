@@ -46,6 +46,13 @@ test('the doctor shows a failing auth step for a wrong password typed on Setting
   await expect(page.getByTestId('settings')).toContainText('DB_MAX_CONNS');
   await expect(page.getByTestId('database-url')).toContainText('••••••••');
   await expect(page.getByTestId('env-lines')).toContainText('CHANGE_ME');
+  // The client tools in use, and why: PostgreSQL 18's, found by the console itself.
+  const major = (process.env.E2E_SERVER_VERSION ?? '').split('.')[0];
+  const tools = page.getByTestId('client-tools');
+  await expect(tools).toContainText(`against PostgreSQL ${major}`);
+  await expect(tools.locator('tr[data-tool="pg_dump"]')).toContainText('/postgresql/18/bin/pg_dump');
+  await expect(tools.locator('tr[data-tool="pg_dump"]')).toContainText('the newest of those found');
+  await expect(tools.locator('tr[data-tool="pg_restore"]')).toContainText('18.6');
   await page.getByLabel('Connection URL to test').fill(url);
   await page.getByTestId('test-connection').getByRole('button', { name: 'Run the doctor' }).click();
   const auth = page.locator('tr[data-step="auth"]');

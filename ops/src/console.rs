@@ -63,6 +63,19 @@ impl Console {
         }
     }
 
+    /// The archive `name` of the backup folder, or the sentence saying why it cannot be used.
+    fn archive(&self, name: &str) -> Result<std::path::PathBuf, String> {
+        let path = crate::backup::archive::resolve(&self.config.backup_dir, name)
+            .map_err(|e| e.to_string())?;
+        if !path.is_file() {
+            return Err(format!(
+                "There is no archive named {name} in {}.",
+                self.config.backup_dir.display()
+            ));
+        }
+        Ok(path)
+    }
+
     /// The database as named in the audit log and on the pages (no password).
     pub fn target(&self) -> String {
         self.config.database_url.masked().to_string()
@@ -129,14 +142,7 @@ impl Console {
         restore_test: bool,
         actor: &str,
     ) -> Result<Arc<Job>, String> {
-        let path = crate::backup::archive::resolve(&self.config.backup_dir, name)
-            .map_err(|e| e.to_string())?;
-        if !path.is_file() {
-            return Err(format!(
-                "There is no archive named {name} in {}.",
-                self.config.backup_dir.display()
-            ));
-        }
+        let path = self.archive(name)?;
         let url = self.config.database_url.clone();
         let kind = if restore_test {
             "backup verify --restore-test"
@@ -185,14 +191,7 @@ impl Console {
         jobs: u32,
         actor: &str,
     ) -> Result<Arc<Job>, String> {
-        let path = crate::backup::archive::resolve(&self.config.backup_dir, name)
-            .map_err(|e| e.to_string())?;
-        if !path.is_file() {
-            return Err(format!(
-                "There is no archive named {name} in {}.",
-                self.config.backup_dir.display()
-            ));
-        }
+        let path = self.archive(name)?;
         crate::backup::restore::validate_name(target).map_err(|e| e.to_string())?;
         let url = self.config.database_url.clone();
         let target = target.to_string();
@@ -238,14 +237,7 @@ impl Console {
         jobs: u32,
         actor: &str,
     ) -> Result<Arc<Job>, String> {
-        let path = crate::backup::archive::resolve(&self.config.backup_dir, name)
-            .map_err(|e| e.to_string())?;
-        if !path.is_file() {
-            return Err(format!(
-                "There is no archive named {name} in {}.",
-                self.config.backup_dir.display()
-            ));
-        }
+        let path = self.archive(name)?;
         crate::backup::restore::validate_name(into).map_err(|e| e.to_string())?;
         let into = into.to_string();
         self.jobs.start(
@@ -275,14 +267,7 @@ impl Console {
         jobs: u32,
         actor: &str,
     ) -> Result<Arc<Job>, String> {
-        let path = crate::backup::archive::resolve(&self.config.backup_dir, name)
-            .map_err(|e| e.to_string())?;
-        if !path.is_file() {
-            return Err(format!(
-                "There is no archive named {name} in {}.",
-                self.config.backup_dir.display()
-            ));
-        }
+        let path = self.archive(name)?;
         let url = self.config.database_url.clone();
         let dir = self.config.backup_dir.clone();
         let by = actor.to_string();

@@ -317,6 +317,19 @@ pub async fn backup(cmd: BackupCommand) -> Result<(), String> {
     follow(&job).await.map(|_| ())
 }
 
+/// A URL given as an argument, or read from stdin when the argument is `-`: a password on
+/// the command line shows in `ps`.
+pub fn url_argument(arg: &str) -> Result<String, String> {
+    if arg != "-" {
+        return Ok(arg.to_string());
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| format!("Could not read the URL from stdin: {e}."))?;
+    Ok(line.trim().to_string())
+}
+
 pub async fn restore(
     file: String,
     into: Option<String>,
@@ -325,19 +338,12 @@ pub async fn restore(
     jobs: u32,
     target_url: Option<String>,
 ) -> Result<(), String> {
-    let target = match target_url.as_deref() {
-        // A password on the command line shows in `ps`: `-` reads the URL from stdin instead.
-        Some("-") => {
-            let mut line = String::new();
-            std::io::stdin()
-                .read_line(&mut line)
-                .map_err(|e| format!("Could not read the target URL from stdin: {e}."))?;
-            Some(line)
-        }
-        other => other.map(str::to_string),
-    }
-    .map(|text| ops::backup::restore::target_url(&text).map_err(|e| e.to_string()))
-    .transpose()?;
+    let target = target_url
+        .as_deref()
+        .map(url_argument)
+        .transpose()?
+        .map(|text| ops::backup::restore::target_url(&text).map_err(|e| e.to_string()))
+        .transpose()?;
     let console = open()?;
     let job = match (into, target) {
         (Some(into), Some(target)) => {

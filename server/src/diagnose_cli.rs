@@ -6,15 +6,7 @@ use ops::model::{RepairAction, RepairConclusion, RepairReport, StepStatus};
 /// `doctor [--url URL|-] [--json] [--fix pg_trgm]`. Exit status non-zero when a step fails.
 pub async fn doctor(url: Option<String>, json: bool, fix: Option<String>) -> Result<(), String> {
     let text = match url.as_deref() {
-        // A password on the command line shows in `ps`: `-` reads the URL from stdin instead.
-        Some("-") => {
-            let mut line = String::new();
-            std::io::stdin()
-                .read_line(&mut line)
-                .map_err(|e| format!("Could not read the URL from stdin: {e}."))?;
-            line.trim().to_string()
-        }
-        Some(u) => u.to_string(),
+        Some(arg) => crate::cli::url_argument(arg)?,
         None => std::env::var("DATABASE_URL").unwrap_or_default(),
     };
     if let Some(what) = fix {

@@ -103,16 +103,21 @@ pub fn parse(bytes: &[u8]) -> Option<Header> {
     })
 }
 
-/// Reads the header of the archive at `path` (its first 4 KiB only).
-pub async fn read(path: &Path) -> std::io::Result<Option<Header>> {
+/// The first `n` bytes of a file (fewer when it is shorter): archives run to gigabytes.
+pub async fn head(path: &Path, n: u64) -> std::io::Result<Vec<u8>> {
     use tokio::io::AsyncReadExt;
-    let mut head = Vec::with_capacity(4096);
+    let mut head = Vec::new();
     tokio::fs::File::open(path)
         .await?
-        .take(4096)
+        .take(n)
         .read_to_end(&mut head)
         .await?;
-    Ok(parse(&head))
+    Ok(head)
+}
+
+/// Reads the header of the archive at `path` (its first 4 KiB only).
+pub async fn read(path: &Path) -> std::io::Result<Option<Header>> {
+    Ok(parse(&head(path, 4096).await?))
 }
 
 #[cfg(test)]

@@ -105,20 +105,8 @@ async fn pg_restore(args: &[&str], path: &Path) -> Result<(bool, String, String)
     ))
 }
 
-/// The first bytes only: archives run to gigabytes.
-async fn read_head(path: &Path) -> std::io::Result<Vec<u8>> {
-    use tokio::io::AsyncReadExt;
-    let mut head = Vec::with_capacity(5);
-    tokio::fs::File::open(path)
-        .await?
-        .take(5)
-        .read_to_end(&mut head)
-        .await?;
-    Ok(head)
-}
-
 pub async fn toc(path: &Path) -> Result<Toc, BackupError> {
-    let head = read_head(path)
+    let head = super::header::head(path, 5)
         .await
         .map_err(|e| BackupError::io(&format!("Reading {}", path.display()), e))?;
     if !head.starts_with(b"PGDMP") {
