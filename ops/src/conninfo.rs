@@ -92,6 +92,8 @@ pub const HARD_PASSWORDS: [(&str, &str); 12] = [
 /// A parsed connection. `Display` and `Debug` show it masked.
 #[derive(Clone)]
 pub struct DatabaseUrl {
+    /// What the user calls this URL in a sentence ("DATABASE_URL", "the target server URL").
+    name: &'static str,
     raw: String,
     /// Byte ranges of password values in `raw` (authority and `password=`).
     secret_spans: Vec<Range<usize>>,
@@ -262,6 +264,7 @@ impl DatabaseUrl {
         let mut params: Vec<(String, String)> = Vec::new();
         let mut dbname_param = None;
         let mut u = Self {
+            name: "DATABASE_URL",
             raw: raw.to_string(),
             secret_spans: Vec::new(),
             path_span: None,
@@ -420,6 +423,17 @@ impl DatabaseUrl {
             remember_secret(pw, &[&u.user, &u.database]);
         }
         Ok(u)
+    }
+
+    /// The same URL, called `name` in the sentences that tell what to fix in it.
+    pub fn named(mut self, name: &'static str) -> Self {
+        self.name = name;
+        self
+    }
+
+    /// What the user calls this URL ("DATABASE_URL" unless [`Self::named`] says otherwise).
+    pub fn name(&self) -> &'static str {
+        self.name
     }
 
     /// The URL as given, password included: for a connection only, never for a log,

@@ -29,17 +29,18 @@ pub fn describe_error(err: &sqlx::Error, url: &DatabaseUrl) -> String {
     let host = format!("{}:{}", opts.get_host(), opts.get_port());
     let user = opts.get_username().to_string();
     let db = url.database();
+    let source = url.name();
     match err {
         sqlx::Error::Database(e) => match e.code().as_deref() {
             Some("28P01") => format!(
-                "PostgreSQL at {host} rejected the password for user \"{user}\": correct the password in DATABASE_URL."
+                "PostgreSQL at {host} rejected the password for user \"{user}\": correct the password in {source}."
             ),
             Some("28000") => format!(
-                "PostgreSQL at {host} refused user \"{user}\" ({}): check pg_hba.conf and the user in DATABASE_URL.",
+                "PostgreSQL at {host} refused user \"{user}\" ({}): check pg_hba.conf and the user in {source}.",
                 e.message()
             ),
             Some("3D000") => format!(
-                "Database \"{db}\" does not exist on {host}: create it with `createdb {db}` or fix the name in DATABASE_URL."
+                "Database \"{db}\" does not exist on {host}: create it with `createdb {db}` or fix the name in {source}."
             ),
             Some("53300") => format!(
                 "PostgreSQL at {host} has no free connection slots: lower DB_MAX_CONNS or raise max_connections on the server."
@@ -48,7 +49,7 @@ pub fn describe_error(err: &sqlx::Error, url: &DatabaseUrl) -> String {
             None => format!("PostgreSQL said: {}.", e.message()),
         },
         sqlx::Error::Io(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => format!(
-            "Could not connect to {host}: the connection was refused. Check that PostgreSQL is running and that DATABASE_URL names its host and port."
+            "Could not connect to {host}: the connection was refused. Check that PostgreSQL is running and that {source} names its host and port."
         ),
         sqlx::Error::Io(e) => format!(
             "Could not reach {host}: {e}. Check that PostgreSQL is running and reachable from this machine."
@@ -57,7 +58,7 @@ pub fn describe_error(err: &sqlx::Error, url: &DatabaseUrl) -> String {
             "No connection to {host} within 5 seconds: the server may be down, unreachable or out of connections."
         ),
         sqlx::Error::Tls(e) => format!(
-            "The TLS handshake with {host} failed ({e}): check the sslmode in DATABASE_URL and the server's SSL settings."
+            "The TLS handshake with {host} failed ({e}): check the sslmode in {source} and the server's SSL settings."
         ),
         other => format!("The database request failed: {}.", mask_url(&other.to_string())),
     }

@@ -46,6 +46,16 @@ pub enum Origin {
 }
 
 impl Origin {
+    /// Where, in a few words, for a list of the other binaries found.
+    fn short(self) -> &'static str {
+        match self {
+            Origin::Configured => "in HOLOMUSH_PG_BIN",
+            Origin::Toolchain => "in the toolchain",
+            Origin::System => "in /usr/lib/postgresql",
+            Origin::Path => "on PATH",
+        }
+    }
+
     pub fn describe(self) -> &'static str {
         match self {
             Origin::Configured => "HOLOMUSH_PG_BIN",
@@ -286,7 +296,7 @@ pub async fn choose(tool: Tool, needs: Needs) -> Result<Choice, ToolError> {
     let others: Vec<String> = found
         .iter()
         .filter(|b| b.path != best.path)
-        .map(|b| b.version.clone())
+        .map(|b| format!("{} {}", b.version, b.origin.short()))
         .collect();
     let mut why = format!(
         "{} {} ({}), {}",

@@ -223,4 +223,23 @@ async fn an_existing_target_database_and_an_unusable_url_are_refused() {
         .err()
         .expect("refused");
     assert!(e.contains("is not a usable database name"), "{e}");
+
+    // A server that does not answer: the sentence names the URL the user typed, not
+    // DATABASE_URL, and its password shows nowhere.
+    let target =
+        restore::target_url("postgres://holo:it's Sekr3t@127.0.0.1:1/postgres").expect("parses");
+    let view = finished(
+        console
+            .start_restore_to_server(&file, "holomush_moved", target, 1, "test")
+            .expect("the restore starts"),
+    )
+    .await;
+    assert_eq!(view.status, JobStatus::Failed);
+    assert_eq!(
+        view.result.as_deref(),
+        Some("Could not connect to 127.0.0.1:1: the connection was refused. Check that PostgreSQL is running and that the target server URL names its host and port.")
+    );
+    assert!(!serde_json::to_string(&view)
+        .expect("json")
+        .contains("Sekr3t"));
 }

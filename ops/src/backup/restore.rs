@@ -377,7 +377,7 @@ pub async fn into_new(
 /// A target server's URL as typed (`--target-url`, the page's field), or one sentence
 /// saying why it cannot be used, its password masked.
 pub fn target_url(text: &str) -> Result<DatabaseUrl, BackupError> {
-    DatabaseUrl::parse(text.trim()).map_err(|e| {
+    DatabaseUrl::parse(text.trim()).map(|u| u.named("the target server URL")).map_err(|e| {
         BackupError::Refused(crate::config::mask_url(&format!(
             "The target server URL cannot be used: {e}; give the new server's postgres:// URL (nothing was created)."
         )))
