@@ -320,8 +320,11 @@ pub async fn choose(tool: Tool, needs: Needs) -> Result<Choice, ToolError> {
 }
 
 fn searched_sentence() -> String {
-    if std::env::var_os("HOLOMUSH_PG_BIN").is_some_and(|d| !d.is_empty()) {
-        return "searched HOLOMUSH_PG_BIN only".to_string();
+    if let Some(dir) = std::env::var_os("HOLOMUSH_PG_BIN").filter(|d| !d.is_empty()) {
+        return format!(
+            "searched HOLOMUSH_PG_BIN={} only",
+            std::path::Path::new(&dir).display()
+        );
     }
     "searched the toolchain folders, /usr/lib/postgresql/*/bin and PATH".to_string()
 }
