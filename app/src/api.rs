@@ -155,26 +155,10 @@ pub async fn cancel_job(id: u64) -> Result<(), AppError> {
 #[server(prefix = "/api", endpoint = "migration_create")]
 pub async fn create_migration(name: String) -> Result<String, AppError> {
     let caller = guard::require_session()?;
-    let c = &caller.console;
-    let dir = c.config.migrations_dir.clone().ok_or_else(|| {
-        AppError::new("The migrations are embedded in the binary: set HOLOMUSH_MIGRATIONS_DIR to create new ones.")
-    })?;
-    let result = ops::migrate::create::create(&dir, &name);
-    let entry = ops::audit::Entry::new(
-        caller.actor.clone(),
-        "migrate create",
-        dir.display().to_string(),
-    );
-    match result {
-        Ok((up, down)) => {
-            c.record(entry.detail(format!("{}", up.display())));
-            Ok(format!("Created {} and {}", up.display(), down.display()))
-        }
-        Err(e) => {
-            c.record(entry.failed(e.to_string()));
-            Err(AppError::new(e.to_string()))
-        }
-    }
+    caller
+        .console
+        .create_migration(&name, &caller.actor)
+        .map_err(AppError::new)
 }
 
 /// Marks an existing schema as migrated after checking its objects; needs the database name typed.
@@ -310,17 +294,7 @@ pub async fn delete_backup(file: String, confirm: String) -> Result<String, AppE
             "Not deleted: type the archive's name ({file}) to confirm."
         )));
     }
-    let entry = ops::audit::Entry::new(caller.actor.clone(), "backup delete", file.clone());
-    match ops::backup::archive::delete(&c.config.backup_dir, &file) {
-        Ok(()) => {
-            c.record(entry);
-            Ok(format!("Deleted {file}."))
-        }
-        Err(e) => {
-            c.record(entry.failed(e.to_string()));
-            Err(AppError::new(e.to_string()))
-        }
-    }
+    c.delete_backup(&file, &caller.actor).map_err(AppError::new)
 }
 
 /// Replaces the current database with an archive; needs the database name typed.

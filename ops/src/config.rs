@@ -56,6 +56,31 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+/// What a command that touches no database needs (`migrate create`): where the audit log
+/// and the migrations are. Read with the same rules as [`Config`], without DATABASE_URL.
+#[derive(Clone, Debug)]
+pub struct LocalConfig {
+    pub data_dir: PathBuf,
+    /// `None`: the migrations embedded in the binary.
+    pub migrations_dir: Option<PathBuf>,
+}
+
+impl LocalConfig {
+    pub fn from_env() -> Self {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        LocalConfig {
+            data_dir: get("HOLOMUSH_ADMIN_DATA")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("./data")),
+            migrations_dir: get("HOLOMUSH_MIGRATIONS_DIR").map(PathBuf::from),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Config {
     pub database_url: DatabaseUrl,
@@ -103,6 +128,7 @@ impl Config {
     /// Reads every variable through `lookup`; an empty value counts as unset.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let local = LocalConfig::from_lookup(&lookup);
 
         let database_url = match get("DATABASE_URL") {
             Some(raw) => parse_database_url(raw.trim())?,
@@ -146,13 +172,11 @@ impl Config {
             admin_password: lookup("HOLOMUSH_ADMIN_PASSWORD")
                 .filter(|v| !v.is_empty())
                 .map(Secret),
-            data_dir: get("HOLOMUSH_ADMIN_DATA")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| PathBuf::from("./data")),
+            data_dir: local.data_dir,
             backup_dir: get("HOLOMUSH_BACKUP_DIR")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from("./backups")),
-            migrations_dir: get("HOLOMUSH_MIGRATIONS_DIR").map(PathBuf::from),
+            migrations_dir: local.migrations_dir,
             retention: crate::backup::retention::Policy {
                 keep_last: match get("HOLOMUSH_BACKUP_KEEP") {
                     None => None,

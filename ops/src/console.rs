@@ -5,6 +5,7 @@ use std::sync::Arc;
 use sqlx::PgPool;
 
 use crate::audit::{AuditError, AuditLog, Entry};
+use crate::backup::archive::{ArchiveRef, Located};
 use crate::config::Config;
 use crate::jobs::{Job, JobFailure, Jobs};
 use crate::migrate::{MigrateError, Migrator, Op, Source};
@@ -63,17 +64,59 @@ impl Console {
         }
     }
 
-    /// The archive `name` of the backup folder, or the sentence saying why it cannot be used.
-    fn archive(&self, name: &str) -> Result<std::path::PathBuf, String> {
-        let path = crate::backup::archive::resolve(&self.config.backup_dir, name)
-            .map_err(|e| e.to_string())?;
-        if !path.is_file() {
-            return Err(format!(
-                "There is no archive named {name} in {}.",
+    /// The archive a person named (a bare name, or on the CLI a path), or the sentence
+    /// saying why it cannot be used.
+    fn archive(&self, given: ArchiveRef<'_>) -> Result<Located, String> {
+        crate::backup::archive::locate(&self.config.backup_dir, given).map_err(|e| e.to_string())
+    }
+
+    /// The line a job's log starts with for an archive outside the backup folder.
+    fn in_place_note(&self, a: &Located) -> Option<String> {
+        (!a.inside).then(|| {
+            format!(
+                "Reading {} in place: it is outside HOLOMUSH_BACKUP_DIR ({}), so nothing is copied and nothing is written beside it",
+                a.path.display(),
                 self.config.backup_dir.display()
-            ));
+            )
+        })
+    }
+
+    /// Deletes an archive of the backup folder and its manifest, with its audit record (the
+    /// archive's bare name as the target, however it was named).
+    pub fn delete_backup<'a>(
+        &self,
+        archive: impl Into<ArchiveRef<'a>>,
+        actor: &str,
+    ) -> Result<String, String> {
+        let given = archive.into();
+        let name = match given {
+            ArchiveRef::Name(n) => n.to_string(),
+            ArchiveRef::Path(p) => p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| p.display().to_string()),
+        };
+        let entry = Entry::new(actor, "backup delete", name.clone());
+        match crate::backup::archive::delete(&self.config.backup_dir, given) {
+            Ok(()) => {
+                self.record(entry);
+                Ok(format!("Deleted {name}."))
+            }
+            Err(e) => {
+                self.record(entry.failed(e.to_string()));
+                Err(e.to_string())
+            }
         }
-        Ok(path)
+    }
+
+    /// `migrate create` from the pages: see [`create_migration`].
+    pub fn create_migration(&self, name: &str, actor: &str) -> Result<String, String> {
+        create_migration(
+            &self.audit,
+            self.config.migrations_dir.as_deref(),
+            name,
+            actor,
+        )
     }
 
     /// The database as named in the audit log and on the pages (no password).
@@ -136,13 +179,15 @@ impl Console {
 
     /// Starts a verification job (and, on request, a test restore into a scratch database);
     /// the result is kept in the archive's manifest.
-    pub fn start_verify(
+    pub fn start_verify<'a>(
         &self,
-        name: &str,
+        archive: impl Into<ArchiveRef<'a>>,
         restore_test: bool,
         actor: &str,
     ) -> Result<Arc<Job>, String> {
-        let path = self.archive(name)?;
+        let located = self.archive(archive.into())?;
+        let note = self.in_place_note(&located);
+        let (path, name, inside) = (located.path, located.name.as_str(), located.inside);
         let url = self.config.database_url.clone();
         let kind = if restore_test {
             "backup verify --restore-test"
@@ -150,6 +195,9 @@ impl Console {
             "backup verify"
         };
         self.jobs.start(kind, actor, name, move |job| async move {
+            if let Some(n) = &note {
+                job.log(n.clone());
+            }
             job.log(format!(
                 "Reading the table of contents and every data block of {}",
                 path.display()
@@ -164,7 +212,12 @@ impl Console {
                             .map(|tested| format!("{read}; {tested}"));
                 }
             }
-            if let Some(mut m) = crate::backup::archive::read_manifest(&path) {
+            let manifest = if inside {
+                crate::backup::archive::read_manifest(&path)
+            } else {
+                None
+            };
+            if let Some(mut m) = manifest {
                 m.verification = match &result {
                     Ok(summary) if restore_test => format!(
                         "verified, {}",
@@ -184,14 +237,16 @@ impl Console {
     }
 
     /// Starts a restore into a new database; the current database is never touched.
-    pub fn start_restore_into(
+    pub fn start_restore_into<'a>(
         &self,
-        name: &str,
+        archive: impl Into<ArchiveRef<'a>>,
         target: &str,
         jobs: u32,
         actor: &str,
     ) -> Result<Arc<Job>, String> {
-        let path = self.archive(name)?;
+        let located = self.archive(archive.into())?;
+        let note = self.in_place_note(&located);
+        let (path, name) = (located.path, located.name.as_str());
         crate::backup::restore::validate_name(target).map_err(|e| e.to_string())?;
         let url = self.config.database_url.clone();
         let target = target.to_string();
@@ -200,6 +255,9 @@ impl Console {
             actor,
             &format!("{name} into {target}"),
             move |job| async move {
+                if let Some(n) = &note {
+                    job.log(n.clone());
+                }
                 let log: &crate::backup::Log = &*job;
                 let outcome = crate::backup::restore::into_new(
                     &url,
@@ -229,15 +287,17 @@ impl Console {
     /// touch the console's own database: it reads an archive of the backup folder that a
     /// concurrent backup's retention could delete, and a backup or migration that ran during
     /// the move would be one the new server does not have.
-    pub fn start_restore_to_server(
+    pub fn start_restore_to_server<'a>(
         &self,
-        name: &str,
+        archive: impl Into<ArchiveRef<'a>>,
         into: &str,
         target: crate::config::DatabaseUrl,
         jobs: u32,
         actor: &str,
     ) -> Result<Arc<Job>, String> {
-        let path = self.archive(name)?;
+        let located = self.archive(archive.into())?;
+        let note = self.in_place_note(&located);
+        let (path, name) = (located.path, located.name.as_str());
         crate::backup::restore::validate_name(into).map_err(|e| e.to_string())?;
         let into = into.to_string();
         self.jobs.start(
@@ -245,6 +305,9 @@ impl Console {
             actor,
             &format!("{name} into {into} on {}", target.masked()),
             move |job| async move {
+                if let Some(n) = &note {
+                    job.log(n.clone());
+                }
                 let log: &crate::backup::Log = &*job;
                 crate::backup::restore::to_server(
                     &target,
@@ -261,13 +324,15 @@ impl Console {
     }
 
     /// Starts a restore in place: safety backup, restore into a fresh database, swap by rename.
-    pub fn start_restore_in_place(
+    pub fn start_restore_in_place<'a>(
         &self,
-        name: &str,
+        archive: impl Into<ArchiveRef<'a>>,
         jobs: u32,
         actor: &str,
     ) -> Result<Arc<Job>, String> {
-        let path = self.archive(name)?;
+        let located = self.archive(archive.into())?;
+        let note = self.in_place_note(&located);
+        let (path, name) = (located.path, located.name.as_str());
         let url = self.config.database_url.clone();
         let dir = self.config.backup_dir.clone();
         let by = actor.to_string();
@@ -277,6 +342,9 @@ impl Console {
             actor,
             &format!("{name} over {}", self.target()),
             move |job| async move {
+                if let Some(n) = &note {
+                    job.log(n.clone());
+                }
                 let log: &crate::backup::Log = &*job;
                 let result = crate::backup::restore::in_place(
                     &url,
@@ -442,5 +510,35 @@ impl Console {
                 }
             },
         )
+    }
+}
+
+/// The next `NNNNNN_name.up.sql` / `.down.sql` pair in the migrations folder, with its audit
+/// record. Needs no database (golang-migrate's `create` does not), so the CLI calls it
+/// without a Console.
+pub fn create_migration(
+    audit: &AuditLog,
+    migrations_dir: Option<&std::path::Path>,
+    name: &str,
+    actor: &str,
+) -> Result<String, String> {
+    let dir = migrations_dir.ok_or_else(|| {
+        "The migrations are the set embedded in holomush-admin: set HOLOMUSH_MIGRATIONS_DIR (or --migrations-dir) to the folder to create them in.".to_string()
+    })?;
+    let entry = Entry::new(actor, "migrate create", dir.display().to_string());
+    let recorded = |entry: Entry| {
+        if let Err(e) = audit.record(entry) {
+            tracing::error!("{e}");
+        }
+    };
+    match crate::migrate::create::create(dir, name) {
+        Ok((up, down)) => {
+            recorded(entry.detail(up.display().to_string()));
+            Ok(format!("Created {} and {}", up.display(), down.display()))
+        }
+        Err(e) => {
+            recorded(entry.failed(e.to_string()));
+            Err(e.to_string())
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! The command line: every button of the console has a command here.
 
 use clap::{Args, Parser, Subcommand};
+use ops::backup::archive::ArchiveRef;
 use ops::migrate::Op;
 use ops::model::{format_bytes, AuditFilter, Connection, Extension, Outcome, SchemaVersion};
 
@@ -179,7 +180,21 @@ pub struct ActivityArgs {
     pub json: bool,
 }
 
+/// `migrate create NAME`: the migrations folder and the audit log, no database.
+fn create_migration(name: &str) -> Result<(), String> {
+    let local = ops::config::LocalConfig::from_env();
+    let audit = ops::audit::AuditLog::open(&local.data_dir).map_err(|e| e.to_string())?;
+    let done =
+        ops::console::create_migration(&audit, local.migrations_dir.as_deref(), name, "cli")?;
+    println!("{done}");
+    Ok(())
+}
+
 pub async fn migrate(cmd: MigrateCommand) -> Result<(), String> {
+    // golang-migrate's `create` needs no database: neither does this one.
+    if let MigrateCommand::Create { name } = &cmd {
+        return create_migration(name);
+    }
     let console = open()?;
     let op = match cmd {
         MigrateCommand::Status { json } => return migrate_status(&console, json).await,
@@ -192,20 +207,7 @@ pub async fn migrate(cmd: MigrateCommand) -> Result<(), String> {
             return crate::diagnose_cli::repair(&console, json, apply, run_down, no_safety_backup)
                 .await
         }
-        MigrateCommand::Create { name } => {
-            let dir = console.config.migrations_dir.clone().ok_or_else(|| {
-                "The migrations are the set embedded in holomush-admin: set HOLOMUSH_MIGRATIONS_DIR to the folder to create them in.".to_string()
-            })?;
-            let (up, down) =
-                ops::migrate::create::create(&dir, &name).map_err(|e| e.to_string())?;
-            console.record(ops::audit::Entry::new(
-                "cli",
-                "migrate create",
-                up.display().to_string(),
-            ));
-            println!("Created {}\nCreated {}", up.display(), down.display());
-            return Ok(());
-        }
+        MigrateCommand::Create { name } => return create_migration(&name),
         MigrateCommand::Bootstrap => return bootstrap(&console).await,
         MigrateCommand::Up { n } => Op::Up(n),
         MigrateCommand::Down { all: true, yes, .. } => {
@@ -285,33 +287,28 @@ pub async fn backup(cmd: BackupCommand) -> Result<(), String> {
             return Ok(());
         }
         BackupCommand::Verify { file, restore_test } => {
-            console.start_verify(&file, restore_test, "cli")?
+            console.start_verify(ArchiveRef::from_cli(&file), restore_test, "cli")?
         }
         BackupCommand::Delete { file, yes } => {
+            let given = ArchiveRef::from_cli(&file);
             if !yes {
-                eprint!("Type the archive's name ({file}) to delete it: ");
+                let name = ops::backup::archive::locate(&console.config.backup_dir, given)
+                    .map_err(|e| e.to_string())?
+                    .name;
+                eprint!("Type the archive's name ({name}) to delete it: ");
                 let mut answer = String::new();
                 std::io::stdin()
                     .read_line(&mut answer)
                     .map_err(|e| format!("Could not read the answer: {e}"))?;
-                if answer.trim() != file {
+                if answer.trim() != name {
                     return Err(format!(
-                        "Not deleted: type \"{file}\" exactly, or pass --yes."
+                        "Not deleted: type \"{name}\" exactly, or pass --yes."
                     ));
                 }
             }
-            let entry = ops::audit::Entry::new("cli", "backup delete", file.clone());
-            return match ops::backup::archive::delete(&console.config.backup_dir, &file) {
-                Ok(()) => {
-                    console.record(entry);
-                    println!("Deleted {file}.");
-                    Ok(())
-                }
-                Err(e) => {
-                    console.record(entry.failed(e.to_string()));
-                    Err(e.to_string())
-                }
-            };
+            let done = console.delete_backup(given, "cli")?;
+            println!("{done}");
+            return Ok(());
         }
     };
     follow(&job).await.map(|_| ())
@@ -346,10 +343,16 @@ pub async fn restore(
         .transpose()?;
     let console = open()?;
     let job = match (into, target) {
-        (Some(into), Some(target)) => {
-            console.start_restore_to_server(&file, &into, target, jobs, "cli")?
+        (Some(into), Some(target)) => console.start_restore_to_server(
+            ArchiveRef::from_cli(&file),
+            &into,
+            target,
+            jobs,
+            "cli",
+        )?,
+        (Some(into), None) if !in_place => {
+            console.start_restore_into(ArchiveRef::from_cli(&file), &into, jobs, "cli")?
         }
-        (Some(into), None) if !in_place => console.start_restore_into(&file, &into, jobs, "cli")?,
         _ => {
             if !yes {
                 let name = console.config.database_url.database();
@@ -365,7 +368,7 @@ pub async fn restore(
                     return Err(format!("Not confirmed: nothing was changed. Type \"{name}\" exactly, or pass --yes."));
                 }
             }
-            console.start_restore_in_place(&file, jobs, "cli")?
+            console.start_restore_in_place(ArchiveRef::from_cli(&file), jobs, "cli")?
         }
     };
     follow(&job).await.map(|_| ())

@@ -39,6 +39,120 @@ pub fn resolve(dir: &Path, name: &str) -> Result<PathBuf, BackupError> {
     Ok(dir.join(name))
 }
 
+/// How a person named an archive: the pages give bare names of the backup folder; the CLI
+/// also takes a path, as the operators' guide writes them (`./backups/holomush_….dump`).
+#[derive(Clone, Copy, Debug)]
+pub enum ArchiveRef<'a> {
+    Name(&'a str),
+    Path(&'a Path),
+}
+
+impl<'a> ArchiveRef<'a> {
+    /// A command-line argument: a path when it holds a folder separator, else a name.
+    pub fn from_cli(arg: &'a str) -> Self {
+        if arg.contains('/') {
+            ArchiveRef::Path(Path::new(arg))
+        } else {
+            ArchiveRef::Name(arg)
+        }
+    }
+}
+
+impl<'a> From<&'a str> for ArchiveRef<'a> {
+    fn from(name: &'a str) -> Self {
+        ArchiveRef::Name(name)
+    }
+}
+
+impl<'a> From<&'a String> for ArchiveRef<'a> {
+    fn from(name: &'a String) -> Self {
+        ArchiveRef::Name(name)
+    }
+}
+
+/// An archive found: its path, the name the audit log and pages use, and whether it is one
+/// of the backup folder's (else it is read in place, and nothing is written beside it).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Located {
+    pub path: PathBuf,
+    pub name: String,
+    pub inside: bool,
+}
+
+/// Finds the archive a person named: a bare name inside `dir`, or a path to a regular file
+/// (never a symbolic link). A path into `dir` is the same archive as its bare name.
+pub fn locate(dir: &Path, given: ArchiveRef<'_>) -> Result<Located, BackupError> {
+    let missing = |what: &str| {
+        BackupError::Refused(format!(
+            "There is no archive {what}: check the name with `holomush-admin backup list`."
+        ))
+    };
+    let path = match given {
+        ArchiveRef::Name(name) => {
+            let path = resolve(dir, name)?;
+            match std::fs::symlink_metadata(&path) {
+                Ok(m) if m.file_type().is_symlink() => {
+                    return Err(BackupError::Refused(format!(
+                        "{name} in {} is a symbolic link: the console reads only regular files of the backup folder (links are not followed).",
+                        dir.display()
+                    )))
+                }
+                Ok(m) if m.is_file() => {}
+                _ => return Err(missing(&format!("named {name} in {}", dir.display()))),
+            }
+            return Ok(Located {
+                path,
+                name: name.to_string(),
+                inside: true,
+            });
+        }
+        ArchiveRef::Path(p) => p,
+    };
+    let shown = path.display();
+    let meta = std::fs::symlink_metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => missing(&format!("at {shown}")),
+        _ => BackupError::io(&format!("Reading {shown}"), e),
+    })?;
+    if meta.file_type().is_symlink() {
+        return Err(BackupError::Refused(format!(
+            "{shown} is a symbolic link: give the archive file itself (links are not followed)."
+        )));
+    }
+    if !meta.is_file() {
+        return Err(BackupError::Refused(format!(
+            "{shown} is not a file: give a pg_dump -Fc archive."
+        )));
+    }
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| {
+            BackupError::Refused(format!(
+                "{shown} has no usable file name: rename it to something like holomush_20260101_120000.dump."
+            ))
+        })?
+        .to_string();
+    let parent = match path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        Some(p) => p.to_path_buf(),
+        None => PathBuf::from("."),
+    };
+    let parent = parent
+        .canonicalize()
+        .map_err(|e| BackupError::io(&format!("Reading the folder of {shown}"), e))?;
+    if dir.canonicalize().is_ok_and(|d| d == parent) {
+        return Ok(Located {
+            path: resolve(dir, &name)?,
+            name,
+            inside: true,
+        });
+    }
+    Ok(Located {
+        path: parent.join(&name),
+        name,
+        inside: false,
+    })
+}
+
 pub fn manifest_path(archive: &Path) -> PathBuf {
     let mut p = archive.as_os_str().to_owned();
     p.push(".json");
@@ -63,19 +177,34 @@ pub fn write_manifest(archive: &Path, m: &Manifest) -> Result<(), BackupError> {
 }
 
 /// Removes an archive and its manifest.
-pub fn delete(dir: &Path, name: &str) -> Result<(), BackupError> {
-    let path = resolve(dir, name)?;
-    match std::fs::remove_file(&path) {
+/// Deletes an archive of the backup folder and its manifest; a file outside the folder is
+/// refused (the console only removes what is in its care).
+pub fn delete<'a>(dir: &Path, given: impl Into<ArchiveRef<'a>>) -> Result<(), BackupError> {
+    let found = locate(dir, given.into())?;
+    if !found.inside {
+        return Err(BackupError::Refused(format!(
+            "{} is outside HOLOMUSH_BACKUP_DIR ({}): backup delete only removes archives of the backup folder, so nothing was deleted.",
+            found.path.display(),
+            dir.display()
+        )));
+    }
+    match std::fs::remove_file(&found.path) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(BackupError::Refused(format!(
-                "There is no archive named {name} in {}.",
+                "There is no archive named {} in {}.",
+                found.name,
                 dir.display()
             )))
         }
-        Err(e) => return Err(BackupError::io(&format!("Deleting {}", path.display()), e)),
+        Err(e) => {
+            return Err(BackupError::io(
+                &format!("Deleting {}", found.path.display()),
+                e,
+            ))
+        }
     }
-    let _ = std::fs::remove_file(manifest_path(&path));
+    let _ = std::fs::remove_file(manifest_path(&found.path));
     Ok(())
 }
 
