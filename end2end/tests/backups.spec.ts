@@ -6,6 +6,8 @@ const database = process.env.E2E_DATABASE ?? '';
 
 test('back up now, download the archive, verify it and restore it into a new database', async ({ page }) => {
   await signIn(page);
+  // Before any backup the dashboard says none was taken.
+  await expect(page.getByTestId('backup-warning')).toHaveText('No full backup yet: take one on the Backups page (or `holomush-admin backup create`).');
   await page.getByRole('navigation').getByRole('link', { name: 'Backups' }).click();
   await expect(page.getByTestId('no-archives')).toBeVisible();
 
@@ -25,6 +27,15 @@ test('back up now, download the archive, verify it and restore it into a new dat
   await row.getByRole('button', { name: 'Verify' }).click();
   await expect(page.getByTestId('job-result')).toContainText('every data block intact');
   await expect(row.locator('.badge.applied')).toHaveText('verified');
+
+  // The dashboard names the last backup, verified, and warns no more.
+  const taken = (await row.getAttribute('data-file')) ?? '';
+  await page.getByRole('navigation').getByRole('link', { name: 'Dashboard' }).click();
+  await expect(page.getByTestId('last-backup')).toContainText(taken);
+  await expect(page.getByTestId('last-backup')).toContainText('full backup,');
+  await expect(page.getByTestId('last-backup-verified')).toHaveText('verified');
+  await expect(page.getByTestId('backup-warning')).toHaveCount(0);
+  await page.getByRole('navigation').getByRole('link', { name: 'Backups' }).click();
 
   // An existing database is refused, a new one is made.
   await row.getByRole('button', { name: 'Restore…' }).click();

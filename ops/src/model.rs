@@ -15,6 +15,44 @@ pub struct StatusSnapshot {
     pub database: String,
     pub connection: Connection,
     pub pool: PoolStats,
+    /// The newest archives of HOLOMUSH_BACKUP_DIR, and whether a full one is overdue.
+    #[serde(default)]
+    pub backups: BackupFreshness,
+}
+
+/// An archive as the dashboard names it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastBackup {
+    pub file: String,
+    pub kind: BackupKind,
+    pub started_at: DateTime<Utc>,
+    /// "verified", "verified, restore test passed: …", "failed: …", or empty (never verified).
+    pub verification: String,
+}
+
+impl LastBackup {
+    pub fn verified(&self) -> bool {
+        self.verification.starts_with("verified")
+    }
+}
+
+/// The newest backup, the newest full one, and a sentence when a full backup is overdue.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BackupFreshness {
+    pub newest: Option<LastBackup>,
+    pub newest_full: Option<LastBackup>,
+    pub warning: Option<String>,
+}
+
+/// "42 s", "5 min", "3 h", "2 days": how long ago, for a person.
+pub fn format_age(seconds: i64) -> String {
+    let s = seconds.max(0);
+    match s {
+        0..=119 => format!("{s} s"),
+        120..=7_199 => format!("{} min", s / 60),
+        7_200..=172_799 => format!("{} h", s / 3600),
+        _ => format!("{} days", s / 86_400),
+    }
 }
 
 impl StatusSnapshot {

@@ -12,7 +12,10 @@ use tokio::sync::Mutex;
 
 use crate::config::Config;
 use crate::db::describe_error;
-use crate::model::{Connection, Extension, PoolStats, SchemaVersion, ServerFacts, StatusSnapshot};
+use crate::model::{
+    BackupFreshness, Connection, Extension, LastBackup, PoolStats, SchemaVersion, ServerFacts,
+    StatusSnapshot,
+};
 
 pub const MAX_AGE: Duration = Duration::from_secs(1);
 
@@ -79,6 +82,64 @@ pub async fn read(pool: &PgPool, config: &Config) -> StatusSnapshot {
             max: config.max_conns,
             min: config.min_conns,
         },
+        backups: match crate::backup::catalog::list(&config.backup_dir).await {
+            Ok(all) => freshness(&all, Utc::now(), config.backup_schedule),
+            Err(e) => BackupFreshness {
+                warning: Some(format!("The backup folder could not be read: {e}")),
+                ..Default::default()
+            },
+        },
+    }
+}
+
+/// The newest archive and the newest full one of `all` (newest first, as the catalog lists
+/// them), with a warning when no full backup is younger than the schedule (a day without one).
+pub fn freshness(
+    all: &[crate::model::Manifest],
+    now: chrono::DateTime<Utc>,
+    schedule: Option<Duration>,
+) -> BackupFreshness {
+    let last = |m: &crate::model::Manifest| LastBackup {
+        file: m.file.clone(),
+        kind: m.kind,
+        started_at: m.started_at,
+        verification: m.verification.clone(),
+    };
+    let newest = all.first().map(last);
+    let newest_full = all
+        .iter()
+        .find(|m| m.kind == crate::model::BackupKind::Full)
+        .map(last);
+    let (limit, named) = match schedule {
+        Some(every) => (
+            every,
+            format!(
+                "the schedule (HOLOMUSH_BACKUP_SCHEDULE={})",
+                humantime::format_duration(every)
+            ),
+        ),
+        None => (Duration::from_secs(86_400), "a day".to_string()),
+    };
+    let warning = match &newest_full {
+        None => Some(
+            "No full backup yet: take one on the Backups page (or `holomush-admin backup create`)."
+                .to_string(),
+        ),
+        Some(f) => {
+            let age = (now - f.started_at).num_seconds();
+            (age > i64::try_from(limit.as_secs()).unwrap_or(i64::MAX)).then(|| {
+                format!(
+                    "The newest full backup ({}) is {} old, older than {named}: take one now.",
+                    f.file,
+                    crate::model::format_age(age)
+                )
+            })
+        }
+    };
+    BackupFreshness {
+        newest,
+        newest_full,
+        warning,
     }
 }
 
@@ -132,4 +193,54 @@ async fn facts(pool: &PgPool, config: &Config) -> Result<ServerFacts, sqlx::Erro
         pg_trgm,
         migration,
     })
+}
+
+#[cfg(test)]
+mod freshness_tests {
+    use super::*;
+    use crate::model::Manifest;
+
+    fn archive(file: &str, kind: &str, hours_ago: i64, now: chrono::DateTime<Utc>) -> Manifest {
+        serde_json::from_value(serde_json::json!({
+            "file": file,
+            "kind": kind,
+            "size": 1,
+            "database": "holomush",
+            "started_at": now - chrono::Duration::hours(hours_ago),
+            "verification": if kind == "full" { "verified" } else { "" },
+        }))
+        .expect("a manifest")
+    }
+
+    #[test]
+    fn a_full_backup_older_than_the_schedule_or_a_day_is_overdue() {
+        let now = Utc::now();
+        let none = freshness(&[], now, None);
+        assert_eq!(
+            none.warning.as_deref(),
+            Some("No full backup yet: take one on the Backups page (or `holomush-admin backup create`).")
+        );
+        let all = [
+            archive("holomush_schema_b.dump", "schema", 1, now),
+            archive("holomush_a.dump", "full", 30, now),
+        ];
+        let f = freshness(&all, now, None);
+        assert_eq!(
+            f.newest.as_ref().map(|n| n.file.as_str()),
+            Some("holomush_schema_b.dump")
+        );
+        assert!(!f.newest.as_ref().is_some_and(LastBackup::verified));
+        assert!(f.newest_full.as_ref().is_some_and(LastBackup::verified));
+        assert_eq!(
+            f.warning.as_deref(),
+            Some("The newest full backup (holomush_a.dump) is 30 h old, older than a day: take one now.")
+        );
+        let f = freshness(&all, now, Some(Duration::from_secs(48 * 3600)));
+        assert_eq!(f.warning, None);
+        let f = freshness(&all, now, Some(Duration::from_secs(6 * 3600)));
+        assert_eq!(
+            f.warning.as_deref(),
+            Some("The newest full backup (holomush_a.dump) is 30 h old, older than the schedule (HOLOMUSH_BACKUP_SCHEDULE=6h): take one now.")
+        );
+    }
 }

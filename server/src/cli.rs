@@ -552,6 +552,23 @@ pub async fn info(args: InfoArgs) -> Result<(), String> {
             "Pool:        {} open, {} idle, max {}, min {}",
             snap.pool.size, snap.pool.idle, snap.pool.max, snap.pool.min
         );
+        match &snap.backups.newest {
+            None => println!("Last backup: none yet"),
+            Some(b) => println!(
+                "Last backup: {} ({} backup, {} ago, {})",
+                b.file,
+                b.kind.as_str(),
+                ops::model::format_age((snap.taken_at - b.started_at).num_seconds()),
+                if b.verified() {
+                    "verified"
+                } else {
+                    "not verified"
+                }
+            ),
+        }
+        if let Some(w) = &snap.backups.warning {
+            println!("             {w}");
+        }
     }
     match snap.connection {
         Connection::Up(_) => Ok(()),

@@ -112,6 +112,8 @@ async fn info_reports_the_real_server() {
         "{text}"
     );
     assert!(text.contains("Migrations:  no migrations table"), "{text}");
+    assert!(text.contains("Last backup: none yet"), "{text}");
+    assert!(text.contains("No full backup yet: take one"), "{text}");
     let password = url::Url::parse(&db.url)
         .expect("url")
         .password()

@@ -132,6 +132,14 @@ async fn archives_are_named_by_path_inside_and_outside_the_backup_folder() {
     )
     .expect("json");
     assert_eq!(m["verification"], "verified");
+    let o = run_in(&root, &["info"], &vars);
+    assert!(
+        out(&o).contains(&format!("Last backup: {name} (full backup, "))
+            && out(&o).contains(" ago, verified)"),
+        "{}",
+        out(&o)
+    );
+    assert!(!out(&o).contains("No full backup yet"), "{}", out(&o));
 
     // Outside the folder: read in place, and the job says so; nothing is written beside it.
     let outside = root.join("elsewhere").join("copy.dump");

@@ -3,8 +3,8 @@ use std::time::Duration;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use ops::model::{
-    format_bytes, Connection, Extension, SchemaVersion, ServerFacts, StatusSnapshot,
-    MIN_SERVER_MAJOR,
+    format_age, format_bytes, BackupFreshness, Connection, Extension, SchemaVersion, ServerFacts,
+    StatusSnapshot, MIN_SERVER_MAJOR,
 };
 
 use crate::api::get_status;
@@ -54,6 +54,7 @@ fn Snapshot(snap: StatusSnapshot) -> impl IntoView {
         Connection::Up(_) => None,
     };
     let pool = snap.pool;
+    let backups = view! { <Backups b=snap.backups.clone() now=snap.taken_at/> };
     let body = match snap.connection {
         Connection::Up(facts) => view! { <Facts facts database=snap.database.clone()/> }.into_any(),
         Connection::Down(why) => view! {
@@ -77,7 +78,39 @@ fn Snapshot(snap: StatusSnapshot) -> impl IntoView {
                 <p class="big">{pool.size} " open"</p>
                 <p class="muted">{pool.idle} " idle · max " {pool.max} " (DB_MAX_CONNS) · min " {pool.min} " (DB_MIN_CONNS)"</p>
             </section>
+            {backups}
         </div>
+    }
+}
+
+#[component]
+fn Backups(b: BackupFreshness, now: chrono::DateTime<chrono::Utc>) -> impl IntoView {
+    let class = if b.warning.is_some() {
+        "card warn"
+    } else {
+        "card good"
+    };
+    let age = move |at: chrono::DateTime<chrono::Utc>| format_age((now - at).num_seconds());
+    view! {
+        <section class=class data-testid="last-backup">
+            <h2>"Last backup"</h2>
+            {match b.newest.clone() {
+                None => view! { <p class="big">"none yet"</p> }.into_any(),
+                Some(n) => {
+                    let verified = n.verified();
+                    view! {
+                        <p class="big"><a href="/backups"><code>{n.file.clone()}</code></a></p>
+                        <p class="muted">
+                            {format!("{} backup, {} ago · ", n.kind.as_str(), age(n.started_at))}
+                            <span class=if verified { "badge applied" } else { "badge" } data-testid="last-backup-verified">
+                                {if verified { "verified" } else { "not verified" }}
+                            </span>
+                        </p>
+                    }.into_any()
+                }
+            }}
+            {b.warning.clone().map(|w| view! { <p class="warning" role="alert" data-testid="backup-warning">{w}</p> })}
+        </section>
     }
 }
 
