@@ -205,7 +205,7 @@ pub async fn backups_view() -> Result<ops::model::BackupsView, AppError> {
             .jobs
             .recent()
             .into_iter()
-            .filter(|j| j.kind.starts_with("backup") || j.kind.starts_with("restore"))
+            .filter(|j| j.kind.is_archive_work())
             .take(10)
             .map(|mut j| {
                 j.lines.clear();
@@ -346,7 +346,7 @@ pub async fn run_doctor(url: Option<String>) -> Result<ops::model::DoctorReport,
 pub async fn enable_pg_trgm() -> Result<String, AppError> {
     let caller = guard::require_session()?;
     let c = &caller.console;
-    let entry = ops::audit::Entry::new(caller.actor.clone(), "doctor --fix pg_trgm", c.target());
+    let entry = ops::audit::Entry::new(caller.actor.clone(), "doctor.fix_pg_trgm", c.target());
     let url = c.config.database_url.clone();
     let result = ops::db::detached(move || async move {
         ops::diagnose::doctor::enable_pg_trgm(&url)

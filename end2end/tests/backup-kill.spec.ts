@@ -17,8 +17,8 @@ test('after the restart the killed backup shows as failed and left no archive', 
   await signIn(page);
   await page.getByRole('navigation').getByRole('link', { name: 'Backups' }).click();
   const jobs = page.getByTestId('recent-jobs');
-  await expect(jobs).toContainText('backup full');
-  await expect(jobs.locator('tr', { hasText: 'backup full' }).first()).toContainText('failed');
+  await expect(jobs).toContainText('backup.full');
+  await expect(jobs.locator('tr', { hasText: 'backup.full' }).first()).toContainText('failed');
   await expect(jobs).toContainText('The console stopped (restart or crash) while this job was running');
   await expect(page.getByTestId('job')).toHaveCount(0);
   await expect(page.getByTestId('no-archives')).toBeVisible();

@@ -77,7 +77,7 @@ test('apply pending migrations from the page, see the failure, the dirty banner,
   // Every action is in the audit log.
   await page.getByRole('navigation').getByRole('link', { name: 'Activity' }).click();
   const log = page.getByTestId('activity');
-  await expect(log).toContainText('migrate up');
+  await expect(log).toContainText('migrate.up');
   await expect(log).toContainText(`migrate force ${good}`);
-  await expect(log).toContainText('migrate create');
+  await expect(log).toContainText('migrate.create');
 });

@@ -9,7 +9,7 @@ use crate::backup::archive::{ArchiveRef, Located};
 use crate::config::Config;
 use crate::jobs::{Job, JobFailure, Jobs};
 use crate::migrate::{MigrateError, Migrator, Op, Source};
-use crate::model::SqlFailure;
+use crate::model::{JobKind, SqlFailure};
 use crate::status::StatusCache;
 
 /// How a bootstrap job's log names each object it found.
@@ -96,7 +96,7 @@ impl Console {
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_else(|| p.display().to_string()),
         };
-        let entry = Entry::new(actor, "backup delete", name.clone());
+        let entry = Entry::new(actor, "backup.delete", name.clone());
         match crate::backup::archive::delete(&self.config.backup_dir, given) {
             Ok(()) => {
                 self.record(entry);
@@ -144,7 +144,7 @@ impl Console {
         let by = actor.to_string();
         let retention = self.config.retention;
         self.jobs.start(
-            &format!("backup {}", kind.as_str()),
+            JobKind::backup(kind),
             actor,
             &self.target(),
             move |job| async move {
@@ -190,9 +190,9 @@ impl Console {
         let (path, name, inside) = (located.path, located.name.as_str(), located.inside);
         let url = self.config.database_url.clone();
         let kind = if restore_test {
-            "backup verify --restore-test"
+            JobKind::BackupRestoreTest
         } else {
-            "backup verify"
+            JobKind::BackupVerify
         };
         self.jobs.start(kind, actor, name, move |job| async move {
             if let Some(n) = &note {
@@ -251,7 +251,7 @@ impl Console {
         let url = self.config.database_url.clone();
         let target = target.to_string();
         self.jobs.start(
-            "restore",
+            JobKind::RestoreNew,
             actor,
             &format!("{name} into {target}"),
             move |job| async move {
@@ -301,7 +301,7 @@ impl Console {
         crate::backup::restore::validate_name(into).map_err(|e| e.to_string())?;
         let into = into.to_string();
         self.jobs.start(
-            "restore",
+            JobKind::RestoreToServer,
             actor,
             &format!("{name} into {into} on {}", target.masked()),
             move |job| async move {
@@ -338,7 +338,7 @@ impl Console {
         let by = actor.to_string();
         let status = self.status.clone();
         self.jobs.start(
-            "restore in place",
+            JobKind::RestoreInPlace,
             actor,
             &format!("{name} over {}", self.target()),
             move |job| async move {
@@ -381,13 +381,7 @@ impl Console {
         let url = self.config.database_url.clone();
         let dir = self.config.backup_dir.clone();
         let by = actor.to_string();
-        let kind = match action {
-            RepairAction::RunDownThenForce => {
-                format!("migrate repair: run down, then force {version}")
-            }
-            _ => format!("migrate repair: force {version}"),
-        };
-        self.jobs.start(&kind, actor, &self.target(), move |job| async move {
+        self.jobs.start(JobKind::MigrateRepair, actor, &self.target(), move |job| async move {
             let report = crate::diagnose::dirty::analyze(&migrator)
                 .await
                 .map_err(|e| JobFailure::new(e.to_string()))?;
@@ -448,7 +442,7 @@ impl Console {
     pub fn start_bootstrap(&self, actor: &str) -> Result<Arc<Job>, String> {
         let migrator = self.migrator(actor).map_err(|e| e.to_string())?;
         let status = self.status.clone();
-        self.jobs.start("migrate bootstrap", actor, &self.target(), move |job| async move {
+        self.jobs.start(JobKind::MigrateBootstrap, actor, &self.target(), move |job| async move {
             job.log("Checking the objects of the embedded migrations (scripts/bootstrap-migrations.sql)");
             let result = crate::migrate::bootstrap::bootstrap(&migrator).await;
             status.invalidate().await;
@@ -465,7 +459,7 @@ impl Console {
         let migrator = self.migrator(actor).map_err(|e| e.to_string())?;
         let status = self.status.clone();
         self.jobs.start(
-            &op.to_string(),
+            JobKind::migrate(op),
             actor,
             &self.target(),
             move |job| async move {
@@ -525,7 +519,7 @@ pub fn create_migration(
     let dir = migrations_dir.ok_or_else(|| {
         "The migrations are the set embedded in holomush-admin: set HOLOMUSH_MIGRATIONS_DIR (or --migrations-dir) to the folder to create them in.".to_string()
     })?;
-    let entry = Entry::new(actor, "migrate create", dir.display().to_string());
+    let entry = Entry::new(actor, "migrate.create", dir.display().to_string());
     let recorded = |entry: Entry| {
         if let Err(e) = audit.record(entry) {
             tracing::error!("{e}");

@@ -15,7 +15,7 @@ use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::audit::{AuditLog, Entry};
-use crate::model::{JobLine, JobStatus, JobView, Progress, SqlFailure};
+use crate::model::{JobKind, JobLine, JobStatus, JobView, Progress, SqlFailure};
 
 /// Jobs kept for the pages to read after they end.
 const KEEP: usize = 50;
@@ -37,7 +37,7 @@ impl JobFailure {
 
 pub struct Job {
     pub id: u64,
-    pub kind: String,
+    pub kind: JobKind,
     pub actor: String,
     pub target: String,
     started_at: DateTime<Utc>,
@@ -270,7 +270,7 @@ fn load_records(dir: &Path, audit: &AuditLog) -> Vec<JobView> {
             record.job.progress = None;
             let entry = Entry::new(
                 record.job.actor.clone(),
-                record.job.kind.clone(),
+                record.job.kind.as_str(),
                 record.job.target.clone(),
             )
             .failed(DIED);
@@ -360,7 +360,7 @@ impl Jobs {
     /// Starts `work` now, or refuses with a sentence when another job holds the database.
     pub fn start<F, Fut>(
         &self,
-        kind: &str,
+        kind: JobKind,
         actor: &str,
         target: &str,
         work: F,
@@ -380,7 +380,7 @@ impl Jobs {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         let job = Arc::new(Job {
             id,
-            kind: kind.to_string(),
+            kind,
             actor: actor.to_string(),
             target: target.to_string(),
             started_at: Utc::now(),
@@ -437,7 +437,7 @@ impl Jobs {
                 let outcome = runtime.block_on(work(running.clone()));
                 let entry = Entry::new(
                     running.actor.clone(),
-                    running.kind.clone(),
+                    running.kind.as_str(),
                     running.target.clone(),
                 );
                 let entry = match &outcome {
@@ -464,7 +464,7 @@ mod tests {
     fn view(id: u64, status: JobStatus) -> JobView {
         JobView {
             id,
-            kind: "backup full".to_string(),
+            kind: JobKind::BackupFull,
             actor: "admin".to_string(),
             target: "postgres://holomush@db/holomush".to_string(),
             started_at: Utc::now(),

@@ -150,7 +150,7 @@ async fn a_full_backup_moves_to_another_server_and_every_table_matches() {
         .list(&Default::default())
         .expect("audit")
         .into_iter()
-        .find(|r| r.action == "restore")
+        .find(|r| r.action == "restore.to_server")
         .expect("a restore record");
     assert_eq!(
         record.target,

@@ -292,8 +292,7 @@ async fn migrate_commands_work_as_the_seed_writes_them() {
     let log =
         std::fs::read_to_string(std::path::Path::new(&data).join("audit.log")).expect("audit");
     assert!(
-        log.contains("\"action\":\"migrate up\"")
-            && log.contains("\"action\":\"migrate force -1\"")
+        log.contains("\"action\":\"migrate.up\"") && log.contains("\"action\":\"migrate.force\"")
     );
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_dir_all(&data);

@@ -70,7 +70,7 @@ fn migrate_create_needs_no_database() {
     assert_eq!(
         audit(&root.join("data")),
         [(
-            "migrate create".to_string(),
+            "migrate.create".to_string(),
             migrations.display().to_string(),
             "ok".to_string()
         )]
@@ -122,7 +122,7 @@ async fn archives_are_named_by_path_inside_and_outside_the_backup_folder() {
     assert!(o.status.success(), "{}", err(&o));
     let verifies: Vec<_> = audit(&data)
         .into_iter()
-        .filter(|(a, _, _)| a == "backup verify")
+        .filter(|(a, _, _)| a == "backup.verify")
         .collect();
     assert_eq!(verifies.len(), 2);
     assert_eq!(verifies[0], verifies[1]);
@@ -210,6 +210,6 @@ async fn archives_are_named_by_path_inside_and_outside_the_backup_folder() {
     assert!(o.status.success(), "{}", err(&o));
     assert_eq!(out(&o), format!("Deleted {name}."));
     assert!(!backups.join(&name).exists() && !backups.join(format!("{name}.json")).exists());
-    assert!(audit(&data).contains(&("backup delete".to_string(), name.clone(), "ok".to_string())));
+    assert!(audit(&data).contains(&("backup.delete".to_string(), name.clone(), "ok".to_string())));
     let _ = std::fs::remove_dir_all(&root);
 }

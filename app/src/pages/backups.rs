@@ -152,7 +152,7 @@ fn RecentJobs(jobs: Vec<ops::model::JobView>) -> impl IntoView {
                         view! {
                             <tr data-job=j.id>
                                 <td>{j.id}</td>
-                                <td>{j.kind.clone()}</td>
+                                <td>{j.kind.to_string()}</td>
                                 <td>{j.started_at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
                                 <td>{j.actor.clone()}</td>
                                 <td><span class=class>{label}</span></td>

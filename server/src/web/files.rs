@@ -112,7 +112,7 @@ pub async fn upload_backup(
         Err(e) => return back(&e.to_string(), false),
     };
     let result = receive(field, &path, console.config.upload_limit_bytes).await;
-    let entry = Entry::new(session.actor.clone(), "backup upload", name.clone());
+    let entry = Entry::new(session.actor.clone(), "backup.upload", name.clone());
     match result {
         Ok(size) => {
             console.record(entry.detail(format!("{size} bytes")));
