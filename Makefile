@@ -24,6 +24,7 @@ setup:
 # The release server and its site (pkg/holomush-admin.{js,wasm,css}) beside it.
 build: setup
 	cargo leptos build --release
+	bash scripts/precompress.sh "$(CARGO_TARGET_DIR)/site/pkg"
 
 # Starts the console. Without DATABASE_URL it brings up the private development cluster
 # (PostgreSQL 18; PG_MAJOR=14…17 picks another).

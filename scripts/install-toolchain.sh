@@ -17,6 +17,7 @@ sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 apt_packages=()
 command -v chromium >/dev/null 2>&1 || apt_packages+=(chromium)
+command -v brotli >/dev/null 2>&1 || apt_packages+=(brotli)
 [ -x /usr/lib/postgresql/15/bin/initdb ] || apt_packages+=(postgresql-15)
 command -v pg_dump >/dev/null 2>&1 || apt_packages+=(postgresql-client-15)
 [ -f /usr/share/postgresql/15/extension/pg_trgm.control ] || apt_packages+=(postgresql-contrib)

@@ -85,3 +85,26 @@ test('the session cookie is HttpOnly and SameSite=Strict', async ({ page, contex
   const html = await (await page.request.get('/')).text();
   expect(html).not.toContain(process.env.E2E_DB_PASSWORD ?? 'unset-password-marker');
 });
+
+test('the wasm and its JavaScript arrive compressed; the first load is measured', async ({ page }) => {
+  const encodings = new Map<string, string>();
+  let wire = 0;
+  page.on('response', async (res) => {
+    const url = new URL(res.url());
+    if (url.pathname.startsWith('/pkg/')) {
+      encodings.set(url.pathname, (await res.headerValue('content-encoding')) ?? 'identity');
+    }
+  });
+  page.on('requestfinished', async (req) => {
+    const sizes = await req.sizes();
+    wire += sizes.responseBodySize + sizes.responseHeadersSize;
+  });
+  await page.goto('/login');
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByTestId('version')).toHaveText(serverVersion);
+  expect(encodings.get('/pkg/holomush-admin.wasm')).toBe('br');
+  expect(encodings.get('/pkg/holomush-admin.js')).toBe('br');
+  // Issue 10's budget is 300 KB: printed here until islands bring it within.
+  console.log(`first load (sign-in and dashboard, cold cache): ${(wire / 1024).toFixed(0)} KiB on the wire`);
+});

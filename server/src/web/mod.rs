@@ -134,6 +134,14 @@ pub fn router(web: Arc<Web>, site_root: std::path::PathBuf, addr: SocketAddr) ->
         .route("/login", post(auth::login))
         .route("/login/link", get(auth::login_link))
         .route("/logout", post(auth::logout))
+        // The wasm and its JavaScript go out as the brotli or gzip copies `make build`
+        // writes beside them (scripts/precompress.sh), when the browser takes them.
+        .nest_service(
+            "/pkg",
+            tower_http::services::ServeDir::new(site_root.join("pkg"))
+                .precompressed_br()
+                .precompressed_gzip(),
+        )
         .route("/files/backups/{name}", get(files::download_backup))
         // The handler enforces HOLOMUSH_UPLOAD_LIMIT_MB while streaming.
         .route(
