@@ -194,46 +194,48 @@ impl Console {
         } else {
             JobKind::BackupVerify
         };
-        self.jobs.start(kind, actor, name, move |job| async move {
-            if let Some(n) = &note {
-                job.log(n.clone());
-            }
-            job.log(format!(
-                "Reading the table of contents and every data block of {}",
-                path.display()
-            ));
-            let mut result = crate::backup::verify::verify(&path).await;
-            if restore_test {
-                if let Ok(read) = result {
-                    let log: &crate::backup::Log = &*job;
-                    result =
-                        crate::backup::verify::restore_test(&url, &path, log, job.cancel_token())
-                            .await
-                            .map(|tested| format!("{read}; {tested}"));
+        self.jobs
+            .start_noted(kind, actor, name, note, move |job| async move {
+                job.log(format!(
+                    "Reading the table of contents and every data block of {}",
+                    path.display()
+                ));
+                let mut result = crate::backup::verify::verify(&path).await;
+                if restore_test {
+                    if let Ok(read) = result {
+                        let log: &crate::backup::Log = &*job;
+                        result = crate::backup::verify::restore_test(
+                            &url,
+                            &path,
+                            log,
+                            job.cancel_token(),
+                        )
+                        .await
+                        .map(|tested| format!("{read}; {tested}"));
+                    }
                 }
-            }
-            let manifest = if inside {
-                crate::backup::archive::read_manifest(&path)
-            } else {
-                None
-            };
-            if let Some(mut m) = manifest {
-                m.verification = match &result {
-                    Ok(summary) if restore_test => format!(
-                        "verified, {}",
-                        summary.split("; ").last().unwrap_or_default()
-                    ),
-                    Ok(_) => "verified".to_string(),
-                    Err(e) => format!("failed: {e}"),
+                let manifest = if inside {
+                    crate::backup::archive::read_manifest(&path)
+                } else {
+                    None
                 };
-                if let Err(e) = crate::backup::archive::write_manifest(&path, &m) {
-                    job.log(format!(
-                        "Warning: the result was not saved in the manifest: {e}"
-                    ));
+                if let Some(mut m) = manifest {
+                    m.verification = match &result {
+                        Ok(summary) if restore_test => format!(
+                            "verified, {}",
+                            summary.split("; ").last().unwrap_or_default()
+                        ),
+                        Ok(_) => "verified".to_string(),
+                        Err(e) => format!("failed: {e}"),
+                    };
+                    if let Err(e) = crate::backup::archive::write_manifest(&path, &m) {
+                        job.log(format!(
+                            "Warning: the result was not saved in the manifest: {e}"
+                        ));
+                    }
                 }
-            }
-            result.map_err(|e| JobFailure::new(e.to_string()))
-        })
+                result.map_err(|e| JobFailure::new(e.to_string()))
+            })
     }
 
     /// Starts a restore into a new database; the current database is never touched.
@@ -250,14 +252,12 @@ impl Console {
         crate::backup::restore::validate_name(target).map_err(|e| e.to_string())?;
         let url = self.config.database_url.clone();
         let target = target.to_string();
-        self.jobs.start(
+        self.jobs.start_noted(
             JobKind::RestoreNew,
             actor,
             &format!("{name} into {target}"),
+            note,
             move |job| async move {
-                if let Some(n) = &note {
-                    job.log(n.clone());
-                }
                 let log: &crate::backup::Log = &*job;
                 let outcome = crate::backup::restore::into_new(
                     &url,
@@ -300,14 +300,12 @@ impl Console {
         let (path, name) = (located.path, located.name.as_str());
         crate::backup::restore::validate_name(into).map_err(|e| e.to_string())?;
         let into = into.to_string();
-        self.jobs.start(
+        self.jobs.start_noted(
             JobKind::RestoreToServer,
             actor,
             &format!("{name} into {into} on {}", target.masked()),
+            note,
             move |job| async move {
-                if let Some(n) = &note {
-                    job.log(n.clone());
-                }
                 let log: &crate::backup::Log = &*job;
                 crate::backup::restore::to_server(
                     &target,
@@ -337,14 +335,12 @@ impl Console {
         let dir = self.config.backup_dir.clone();
         let by = actor.to_string();
         let status = self.status.clone();
-        self.jobs.start(
+        self.jobs.start_noted(
             JobKind::RestoreInPlace,
             actor,
             &format!("{name} over {}", self.target()),
+            note,
             move |job| async move {
-                if let Some(n) = &note {
-                    job.log(n.clone());
-                }
                 let log: &crate::backup::Log = &*job;
                 let result = crate::backup::restore::in_place(
                     &url,

@@ -369,6 +369,23 @@ impl Jobs {
         F: FnOnce(Arc<Job>) -> Fut + Send + 'static,
         Fut: Future<Output = Result<String, JobFailure>> + 'static,
     {
+        self.start_noted(kind, actor, target, None, work)
+    }
+
+    /// As [`Self::start`], the log opening with `note` (what the job works on, said before
+    /// it begins) when there is one.
+    pub fn start_noted<F, Fut>(
+        &self,
+        kind: JobKind,
+        actor: &str,
+        target: &str,
+        note: Option<String>,
+        work: F,
+    ) -> Result<Arc<Job>, String>
+    where
+        F: FnOnce(Arc<Job>) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<String, JobFailure>> + 'static,
+    {
         let guard = self.busy.clone().try_lock_owned().map_err(|_| match self.running() {
             Some(j) => format!(
                 "Another job is running on this database ({} #{}, started by {}): wait for it to finish or cancel it, then try again.",
@@ -388,7 +405,13 @@ impl Jobs {
             cancel: CancellationToken::new(),
             state: Mutex::new(State {
                 status: JobStatus::Running,
-                lines: Vec::new(),
+                lines: note
+                    .map(|text| JobLine {
+                        at_ms: 0,
+                        text: crate::config::mask_url(&text),
+                    })
+                    .into_iter()
+                    .collect(),
                 result: None,
                 failure: None,
                 progress: None,

@@ -239,3 +239,26 @@ impl RoleDb {
         admin.close().await.ok();
     }
 }
+
+/// A full backup through the console's job runner, which must succeed: its view and the
+/// archive's file name.
+pub async fn full_backup(console: &crate::Console) -> (crate::model::JobView, String) {
+    let view = console
+        .start_backup(crate::model::BackupKind::Full, "test")
+        .unwrap_or_else(|e| panic!("the backup did not start: {e}"))
+        .follow(|_| {})
+        .await;
+    assert_eq!(
+        view.status,
+        crate::model::JobStatus::Succeeded,
+        "{:?}",
+        view.result
+    );
+    let file = view
+        .result
+        .as_deref()
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("the backup named no archive: {view:?}"))
+        .to_string();
+    (view, file)
+}

@@ -5,7 +5,7 @@
 //! through a URL of its own.
 
 use ops::backup::{restore, tools, verify};
-use ops::model::{BackupKind, JobStatus, JobView};
+use ops::model::{JobStatus, JobView};
 use ops::testing::{server_url, TestDb};
 use sqlx::{Connection, Executor, PgConnection};
 use tokio_util::sync::CancellationToken;
@@ -76,19 +76,7 @@ async fn finished(job: std::sync::Arc<ops::jobs::Job>) -> JobView {
 async fn a_full_backup_moves_to_another_server_and_every_table_matches() {
     let (source, via) = pair().await;
     let console = ops::Console::open(source.config()).expect("open");
-    let backup = finished(
-        console
-            .start_backup(BackupKind::Full, "test")
-            .expect("backup starts"),
-    )
-    .await;
-    assert_eq!(backup.status, JobStatus::Succeeded, "{:?}", backup.result);
-    let file = backup
-        .result
-        .as_deref()
-        .and_then(|r| r.split_whitespace().next())
-        .expect("archive named")
-        .to_string();
+    let (_, file) = ops::testing::full_backup(&console).await;
     let archive = console.config.backup_dir.join(&file);
     let held = verify::archived_row_counts(&archive)
         .await
@@ -163,19 +151,7 @@ async fn a_full_backup_moves_to_another_server_and_every_table_matches() {
 async fn an_existing_target_database_and_an_unusable_url_are_refused() {
     let (source, via) = pair().await;
     let console = ops::Console::open(source.config()).expect("open");
-    let backup = finished(
-        console
-            .start_backup(BackupKind::Full, "test")
-            .expect("backup starts"),
-    )
-    .await;
-    assert_eq!(backup.status, JobStatus::Succeeded, "{:?}", backup.result);
-    let file = backup
-        .result
-        .as_deref()
-        .and_then(|r| r.split_whitespace().next())
-        .expect("archive named")
-        .to_string();
+    let (_, file) = ops::testing::full_backup(&console).await;
 
     // The URL names the database to restore into, which exists: refused, nothing changed.
     let target = restore::target_url(&via.url).expect("the target URL parses");

@@ -7,7 +7,7 @@ use std::path::Path;
 use ops::config::{Config, DatabaseUrl};
 use ops::conninfo::HARD_PASSWORDS;
 use ops::migrate::Op;
-use ops::model::{BackupKind, JobStatus};
+use ops::model::JobStatus;
 use ops::testing::{RoleDb, TestDb};
 use ops::Console;
 use sqlx::{Connection, PgConnection};
@@ -76,18 +76,7 @@ async fn every_password_character_backs_up_and_never_shows() {
             JobStatus::Succeeded,
             "{written}: {migrated:?}"
         );
-        let backup = console
-            .start_backup(BackupKind::Full, "test")
-            .expect("start backup")
-            .follow(|_| {})
-            .await;
-        assert_eq!(backup.status, JobStatus::Succeeded, "{written}: {backup:?}");
-        let file = backup
-            .result
-            .as_deref()
-            .and_then(|r| r.split_whitespace().next())
-            .expect("the archive's name")
-            .to_string();
+        let (backup, file) = ops::testing::full_backup(&console).await;
         let restored_db = format!("{db}_restored");
         let restore = console
             .start_restore_into(&file, &restored_db, 1, "test")
