@@ -348,13 +348,9 @@ pub async fn enable_pg_trgm() -> Result<String, AppError> {
     let c = &caller.console;
     let entry = ops::audit::Entry::new(caller.actor.clone(), "doctor.fix_pg_trgm", c.target());
     let url = c.config.database_url.clone();
-    let result = ops::db::detached(move || async move {
-        ops::diagnose::doctor::enable_pg_trgm(&url)
-            .await
-            .map_err(|e| e.to_string())
-    })
-    .await
-    .and_then(|r| r);
+    let result = ops::diagnose::doctor::enable_pg_trgm(&url)
+        .await
+        .map_err(|e| e.to_string());
     c.status.invalidate().await;
     match result {
         Ok(m) => {

@@ -414,7 +414,7 @@ impl Console {
                 })?;
                 job.log(format!("Running version {}'s down SQL", report.version));
                 let mut conn = migrator.connect().await.map_err(|e| JobFailure::new(e.to_string()))?;
-                if let Err(e) = sqlx::raw_sql(&down).execute(&mut conn).await {
+                if let Err(e) = sqlx::Executor::execute(&mut conn, down.as_str()).await {
                     return Err(JobFailure::new(format!(
                         "Version {}'s down SQL failed: {e}. The database is still dirty at {}; nothing was forced.",
                         report.version, report.version

@@ -63,27 +63,3 @@ pub fn describe_error(err: &sqlx::Error, url: &DatabaseUrl) -> String {
         other => format!("The database request failed: {}.", mask_url(&other.to_string())),
     }
 }
-
-/// Runs a database future on a thread of its own and awaits its result: some sqlx futures
-/// fail rustc's Send check (higher-ranked Executor bounds), which web handlers require.
-pub async fn detached<T, F, Fut>(f: F) -> Result<T, String>
-where
-    T: Send + 'static,
-    F: FnOnce() -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = T> + 'static,
-{
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    std::thread::Builder::new()
-        .name("db-detached".to_string())
-        .spawn(move || {
-            if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
-                let _ = tx.send(rt.block_on(f()));
-            }
-        })
-        .map_err(|e| format!("The database task could not start: {e}."))?;
-    rx.await
-        .map_err(|_| "The database task stopped before it finished: try again.".to_string())
-}

@@ -5,13 +5,16 @@
 
 use std::collections::BTreeMap;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
+use futures_util::FutureExt;
 use tokio::sync::watch;
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::audit::{AuditLog, Entry};
@@ -238,6 +241,15 @@ impl Job {
     }
 }
 
+/// The message a panic carried, when it carried text.
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_string())
+}
+
 fn write_record(path: &Path, record: &Record) -> std::io::Result<()> {
     let body = serde_json::to_vec(record).map_err(std::io::Error::other)?;
     let tmp = path.with_extension("json.tmp");
@@ -294,6 +306,8 @@ pub struct Jobs {
     busy: Arc<tokio::sync::Mutex<()>>,
     audit: Arc<AuditLog>,
     records: Option<PathBuf>,
+    // Every job is a task of this one set, so a stop can wait for them all.
+    tasks: Mutex<JoinSet<()>>,
 }
 
 impl Jobs {
@@ -305,6 +319,7 @@ impl Jobs {
             busy: Arc::new(tokio::sync::Mutex::new(())),
             audit,
             records: None,
+            tasks: Mutex::new(JoinSet::new()),
         }
     }
 
@@ -325,6 +340,7 @@ impl Jobs {
             busy: Arc::new(tokio::sync::Mutex::new(())),
             audit,
             records: Some(dir),
+            tasks: Mutex::new(JoinSet::new()),
         }
     }
 
@@ -367,7 +383,7 @@ impl Jobs {
     ) -> Result<Arc<Job>, String>
     where
         F: FnOnce(Arc<Job>) -> Fut + Send + 'static,
-        Fut: Future<Output = Result<String, JobFailure>> + 'static,
+        Fut: Future<Output = Result<String, JobFailure>> + Send + 'static,
     {
         self.start_noted(kind, actor, target, None, work)
     }
@@ -384,7 +400,7 @@ impl Jobs {
     ) -> Result<Arc<Job>, String>
     where
         F: FnOnce(Arc<Job>) -> Fut + Send + 'static,
-        Fut: Future<Output = Result<String, JobFailure>> + 'static,
+        Fut: Future<Output = Result<String, JobFailure>> + Send + 'static,
     {
         let guard = self.busy.clone().try_lock_owned().map_err(|_| match self.running() {
             Some(j) => format!(
@@ -438,44 +454,39 @@ impl Jobs {
         }
         let audit = self.audit.clone();
         let running = job.clone();
-        // Each job runs on a thread of its own with its own runtime: the work need not be
-        // Send (sqlx's executor bounds make long engine futures fail that check), and a
-        // long migration never occupies a worker of the web server.
-        let spawned = std::thread::Builder::new()
-            .name(format!("job-{}", job.id))
-            .spawn(move || {
-                let guard = guard;
-                let runtime = match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    Ok(rt) => rt,
-                    Err(e) => {
-                        running.finish(&Err(JobFailure::new(format!(
-                            "The job could not start: {e}"
-                        ))));
-                        return;
-                    }
-                };
-                let outcome = runtime.block_on(work(running.clone()));
-                let entry = Entry::new(
-                    running.actor.clone(),
-                    running.kind.as_str(),
-                    running.target.clone(),
-                );
-                let entry = match &outcome {
-                    Ok(summary) => entry.detail(summary.clone()),
-                    Err(f) => entry.failed(f.message.chars().take(2000).collect::<String>()),
-                };
-                if let Err(e) = audit.record(entry) {
-                    tracing::error!("{e}");
+        let mut tasks = self.tasks.lock().unwrap_or_else(|p| p.into_inner());
+        // Ended tasks are reaped here, so the set holds only what still runs.
+        while tasks.try_join_next().is_some() {}
+        tasks.spawn(async move {
+            // A panicking job ends failed, with its audit record, instead of "running" forever.
+            let outcome = match AssertUnwindSafe(work(running.clone())).catch_unwind().await {
+                Ok(outcome) => outcome,
+                Err(panic) => {
+                    let why = panic_text(panic.as_ref());
+                    tracing::error!(job = running.id, "the job panicked: {why}");
+                    running.log(format!("Internal error: {why}"));
+                    Err(JobFailure::new(format!(
+                        "The job stopped on an internal error ({why}); nothing after that point ran. Check the job log, then try again."
+                    )))
                 }
-                // Free the database before anyone watching sees the job end, so the next
-                // job they start is not refused as "another job is running".
-                drop(guard);
-                running.finish(&outcome);
-            });
-        spawned.map_err(|e| format!("The job could not start: {e}"))?;
+            };
+            let entry = Entry::new(
+                running.actor.clone(),
+                running.kind.as_str(),
+                running.target.clone(),
+            );
+            let entry = match &outcome {
+                Ok(summary) => entry.detail(summary.clone()),
+                Err(f) => entry.failed(f.message.chars().take(2000).collect::<String>()),
+            };
+            if let Err(e) = audit.record(entry) {
+                tracing::error!("{e}");
+            }
+            // Free the database before anyone watching sees the job end, so the next
+            // job they start is not refused as "another job is running".
+            drop(guard);
+            running.finish(&outcome);
+        });
         Ok(job)
     }
 }
@@ -543,6 +554,46 @@ mod tests {
         let on_disk = std::fs::read_to_string(records.join("00000007.json")).expect("record");
         assert!(on_disk.contains("Failed"), "the record itself is settled");
         assert_eq!(jobs.recent().first().map(|j| j.id), Some(7));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn a_panicking_job_ends_failed_with_its_audit_record_and_frees_the_database() {
+        let dir = std::env::temp_dir().join(format!(
+            "holomush-jobs-{}",
+            crate::auth::random_token().get(..10).unwrap_or("x")
+        ));
+        let audit = Arc::new(AuditLog::open(&dir).expect("audit"));
+        let jobs = Jobs::recorded(audit, dir.join("jobs"));
+        let job = jobs
+            .start(JobKind::BackupFull, "admin", "db", |job| async move {
+                job.log("Dumping");
+                let parts: Vec<u32> = Vec::new();
+                // An index past the end: the kind of bug that must not leave a job running.
+                Ok(format!("{}", parts[3]))
+            })
+            .expect("starts");
+        let view = job.follow(|_| {}).await;
+        assert_eq!(view.status, JobStatus::Failed);
+        let result = view.result.unwrap_or_default();
+        assert!(
+            result.starts_with("The job stopped on an internal error (index out of bounds"),
+            "{result}"
+        );
+        assert!(result.ends_with("nothing after that point ran. Check the job log, then try again."));
+        let audit_log = std::fs::read_to_string(dir.join("audit.log")).expect("audit log");
+        assert!(
+            audit_log.contains("\"action\":\"backup.full\"")
+                && audit_log.contains("The job stopped on an internal error"),
+            "{audit_log}"
+        );
+        let on_disk = std::fs::read_to_string(dir.join("jobs").join(format!("{:08}.json", job.id)))
+            .expect("record");
+        assert!(on_disk.contains("\"Failed\""), "{on_disk}");
+        let next = jobs
+            .start(JobKind::BackupSchema, "admin", "db", |_| async { Ok("done".to_string()) })
+            .expect("the database is free again");
+        assert_eq!(next.follow(|_| {}).await.status, JobStatus::Succeeded);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

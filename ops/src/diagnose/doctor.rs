@@ -685,7 +685,7 @@ pub async fn enable_pg_trgm(url: &DatabaseUrl) -> Result<String, DiagnoseError> 
     let mut conn = PgConnection::connect_with(&url.connect_options())
         .await
         .map_err(|e| DiagnoseError::Database(describe_error(&e, url)))?;
-    let result = sqlx::raw_sql(CREATE_PG_TRGM).execute(&mut conn).await;
+    let result = sqlx::Executor::execute(&mut conn, CREATE_PG_TRGM).await;
     let outcome = match result {
         Ok(_) => {
             let v: Option<String> =

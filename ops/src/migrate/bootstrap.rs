@@ -29,7 +29,7 @@ pub async fn bootstrap(m: &Migrator) -> Result<BootstrapReport, MigrateError> {
         .filter(|l| !l.trim_start().starts_with('\\'))
         .collect::<Vec<_>>()
         .join("\n");
-    let ran = sqlx::raw_sql(&sql).execute(&mut conn).await;
+    let ran = sqlx::Executor::execute(&mut conn, sql.as_str()).await;
     let result = match ran {
         Err(e) => Err(match e.as_database_error() {
             Some(d) => MigrateError::Refused(d.message().to_string()),

@@ -49,7 +49,7 @@ pub async fn ensure(conn: &mut PgConnection) -> Result<(), String> {
     if exists {
         return Ok(());
     }
-    sqlx::raw_sql(ENSURE).execute(&mut *conn).await.map(|_| ()).map_err(|e| {
+    sqlx::Executor::execute(&mut *conn, ENSURE).await.map(|_| ()).map_err(|e| {
         format!("The migration history (schema holomush_admin) could not be created ({e}); migrations still run, without history.")
     })
 }

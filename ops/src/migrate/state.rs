@@ -46,12 +46,12 @@ impl Table {
         if count == 1 {
             return Ok(());
         }
-        sqlx::raw_sql(&format!(
+        let create = format!(
             "CREATE TABLE IF NOT EXISTS {} (version bigint not null primary key, dirty boolean not null)",
             self.qualified
-        ))
-        .execute(&mut *conn)
-        .await
+        );
+        sqlx::Executor::execute(&mut *conn, create.as_str())
+            .await
         .map_err(MigrateError::db)?;
         Ok(())
     }
@@ -104,8 +104,7 @@ impl Table {
             ));
         }
         sql.push_str(extra);
-        sqlx::raw_sql(&sql)
-            .execute(&mut *conn)
+        sqlx::Executor::execute(&mut *conn, sql.as_str())
             .await
             .map_err(MigrateError::db)?;
         Ok(())
