@@ -21,10 +21,10 @@ BIN := $(CARGO_TARGET_DIR)/release/holomush-admin
 setup:
 	@bash scripts/install-toolchain.sh
 
-# The release server and its site (pkg/holomush-admin.{js,wasm,css}) beside it.
+# The release server and its site (pkg/holomush-admin.HASH.{js,wasm,css}, hash.txt beside the binary).
 build: setup
 	cargo leptos build --release
-	bash scripts/precompress.sh "$(CARGO_TARGET_DIR)/site/pkg"
+	bash scripts/precompress.sh "$(CARGO_TARGET_DIR)/site/pkg" "$(CARGO_TARGET_DIR)/release/hash.txt"
 
 # Starts the console. Without DATABASE_URL it brings up the private development cluster
 # (PostgreSQL 18; PG_MAJOR=14…17 picks another).
@@ -51,7 +51,8 @@ e2e: build
 	bash scripts/e2e.sh "$(BIN)"
 
 # Benchmarks print their times and the ratio against the raw tool (psql, pg_dump,
-# pg_restore) from the same run, and the server's memory while streaming archives.
+# pg_restore) from the same run, the server's memory while streaming archives, and for each
+# page the bytes of a cold first load and the time to hydrated, beside the 300 KB budget.
 # BENCH_BACKUP_MB / BENCH_STREAM_MB shrink the 1 GB defaults for a quick look.
 bench: build
 	cargo bench -p ops --bench migrate
@@ -59,7 +60,8 @@ bench: build
 	  BENCH_ARCHIVE_OUT="$$archive" cargo bench -p ops --bench backup; \
 	  url="$${TEST_DATABASE_URL:-$$(bash scripts/dev-postgres.sh url)}"; \
 	  python3 scripts/bench-stream.py "$(BIN)" "$$url" "$$archive"; \
-	  rm -rf "$$(dirname "$$archive")"
+	  rm -rf "$$(dirname "$$archive")"; \
+	  node scripts/bench-pages.mjs "$(BIN)" "$$url"
 
 db:
 	@bash scripts/dev-postgres.sh start

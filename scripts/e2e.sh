@@ -127,6 +127,8 @@ if [ "$(psql -qAt -c "SELECT count(*) FROM pg_database WHERE datname = '${E2E_DA
   echo "The restore from the Backups page did not create ${E2E_DATABASE}_restored." >&2
   exit 1
 fi
+# The same with JavaScript off: every page reads, every form posts.
+playwright tests/nojs.spec.ts
 check_no_secrets
 stop_server
 

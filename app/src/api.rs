@@ -38,6 +38,27 @@ pub mod guard {
         })
     }
 
+    /// A job just started. A plain form post (the page's wasm not loaded, or JavaScript off)
+    /// is sent on to the job's own page, which shows its log; a hydrated page stays put
+    /// and follows the job itself.
+    pub fn started(id: u64) -> u64 {
+        let plain_post = use_context::<http::request::Parts>().is_some_and(|p| {
+            p.headers
+                .get(http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("text/html"))
+        });
+        if plain_post {
+            if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+                res.set_status(http::StatusCode::SEE_OTHER);
+                if let Ok(to) = http::HeaderValue::from_str(&format!("/jobs/{id}")) {
+                    res.insert_header(http::header::LOCATION, to);
+                }
+            }
+        }
+        id
+    }
+
     /// Destructive actions go ahead only when the exact database name was typed.
     pub fn require_typed_name(c: &ops::Console, typed: &str, doing: &str) -> Result<(), AppError> {
         let database = c.config.database_url.database();
@@ -226,7 +247,7 @@ pub async fn start_backup(kind: ops::model::BackupKind) -> Result<u64, AppError>
     caller
         .console
         .start_backup(kind, &caller.actor)
-        .map(|j| j.id)
+        .map(|j| guard::started(j.id))
         .map_err(AppError::new)
 }
 
@@ -236,18 +257,27 @@ pub async fn verify_backup(file: String, restore_test: bool) -> Result<u64, AppE
     caller
         .console
         .start_verify(&file, restore_test, &caller.actor)
-        .map(|j| j.id)
+        .map(|j| guard::started(j.id))
         .map_err(AppError::new)
 }
 
 /// Restores into a new database only: the current one is never touched.
 #[server(prefix = "/api", endpoint = "backup_restore")]
-pub async fn restore_backup(file: String, into: String, jobs: u32) -> Result<u64, AppError> {
+pub async fn restore_backup(
+    file: String,
+    into: String,
+    #[server(default)] jobs: Option<u32>,
+) -> Result<u64, AppError> {
     let caller = guard::require_session()?;
     caller
         .console
-        .start_restore_into(&file, into.trim(), jobs.clamp(1, 32), &caller.actor)
-        .map(|j| j.id)
+        .start_restore_into(
+            &file,
+            into.trim(),
+            jobs.unwrap_or(1).clamp(1, 32),
+            &caller.actor,
+        )
+        .map(|j| guard::started(j.id))
         .map_err(AppError::new)
 }
 
@@ -258,15 +288,21 @@ pub async fn restore_to_server(
     file: String,
     into: String,
     target_url: String,
-    jobs: u32,
+    #[server(default)] jobs: Option<u32>,
 ) -> Result<u64, AppError> {
     let caller = guard::require_session()?;
     let target =
         ops::backup::restore::target_url(&target_url).map_err(|e| AppError::new(e.to_string()))?;
     caller
         .console
-        .start_restore_to_server(&file, into.trim(), target, jobs.clamp(1, 32), &caller.actor)
-        .map(|j| j.id)
+        .start_restore_to_server(
+            &file,
+            into.trim(),
+            target,
+            jobs.unwrap_or(1).clamp(1, 32),
+            &caller.actor,
+        )
+        .map(|j| guard::started(j.id))
         .map_err(AppError::new)
 }
 
@@ -286,10 +322,14 @@ pub async fn backup_contents(file: String) -> Result<ops::model::ArchiveContents
 
 /// Deletes an archive once its exact name is typed.
 #[server(prefix = "/api", endpoint = "backup_delete")]
-pub async fn delete_backup(file: String, confirm: String) -> Result<String, AppError> {
+pub async fn delete_backup(
+    file: String,
+    // The page's form has one field, the typed name, which is its own confirmation.
+    #[server(default)] confirm: Option<String>,
+) -> Result<String, AppError> {
     let caller = guard::require_session()?;
     let c = &caller.console;
-    if confirm.trim() != file {
+    if confirm.as_deref().unwrap_or(&file).trim() != file {
         return Err(AppError::new(format!(
             "Not deleted: type the archive's name ({file}) to confirm."
         )));
@@ -299,12 +339,16 @@ pub async fn delete_backup(file: String, confirm: String) -> Result<String, AppE
 
 /// Replaces the current database with an archive; needs the database name typed.
 #[server(prefix = "/api", endpoint = "backup_restore_in_place")]
-pub async fn restore_in_place(file: String, confirm: String, jobs: u32) -> Result<u64, AppError> {
+pub async fn restore_in_place(
+    file: String,
+    confirm: String,
+    #[server(default)] jobs: Option<u32>,
+) -> Result<u64, AppError> {
     let caller = guard::require_session()?;
     let c = &caller.console;
     guard::require_typed_name(c, &confirm, &format!("restore {file} over"))?;
-    c.start_restore_in_place(&file, jobs.clamp(1, 32), &caller.actor)
-        .map(|j| j.id)
+    c.start_restore_in_place(&file, jobs.unwrap_or(1).clamp(1, 32), &caller.actor)
+        .map(|j| guard::started(j.id))
         .map_err(AppError::new)
 }
 
@@ -432,6 +476,6 @@ pub async fn start_repair(
         )));
     }
     c.start_repair(action, version, safety_backup, &caller.actor)
-        .map(|j| j.id)
+        .map(|j| guard::started(j.id))
         .map_err(AppError::new)
 }

@@ -5,15 +5,32 @@ pub mod error;
 mod pages;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::{
     components::{Outlet, ParentRoute, Route, Router, Routes, A},
-    path,
+    path, SsrMode,
 };
 
 pub use pages::*;
 
+/// The stylesheet's address, content-hashed after `make build`; the server sets it once at
+/// start-up. It lives in the shell, which is never hydrated, so the browser needs no copy.
+#[cfg(feature = "ssr")]
+static STYLESHEET: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+#[cfg(feature = "ssr")]
+pub fn set_stylesheet(href: String) {
+    let _ = STYLESHEET.set(href);
+}
+
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let stylesheet = STYLESHEET
+        .get()
+        .cloned()
+        .unwrap_or_else(|| "/pkg/holomush-admin.css".to_string());
+    #[cfg(not(feature = "ssr"))]
+    let stylesheet = "/pkg/holomush-admin.css".to_string();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -21,6 +38,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" href="data:,"/>
+                <link rel="stylesheet" href=stylesheet/>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>
@@ -36,18 +54,20 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
-        <Stylesheet id="leptos" href="/pkg/holomush-admin.css"/>
         <Title formatter=|page: String| if page.is_empty() { "HoloMUSH database console".to_string() } else { format!("{page} · HoloMUSH database console") }/>
+        // Every page is rendered whole (its data awaited) before it is sent, so it reads the
+        // same with JavaScript off or before the wasm arrives; streaming chunks need scripts.
         <Router>
             <Routes fallback=|| view! { <NotFound/> }>
-                <Route path=path!("/login") view=LoginPage/>
+                <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
                 <ParentRoute path=path!("") view=Layout>
-                    <Route path=path!("") view=DashboardPage/>
-                    <Route path=path!("migrations") view=MigrationsPage/>
-                    <Route path=path!("backups") view=BackupsPage/>
-                    <Route path=path!("settings") view=SettingsPage/>
-                    <Route path=path!("troubleshooting") view=TroubleshootingPage/>
-                    <Route path=path!("activity") view=ActivityPage/>
+                    <Route path=path!("") view=DashboardPage ssr=SsrMode::Async/>
+                    <Route path=path!("migrations") view=MigrationsPage ssr=SsrMode::Async/>
+                    <Route path=path!("backups") view=BackupsPage ssr=SsrMode::Async/>
+                    <Route path=path!("settings") view=SettingsPage ssr=SsrMode::Async/>
+                    <Route path=path!("troubleshooting") view=TroubleshootingPage ssr=SsrMode::Async/>
+                    <Route path=path!("activity") view=ActivityPage ssr=SsrMode::Async/>
+                    <Route path=path!("jobs/:id") view=JobPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

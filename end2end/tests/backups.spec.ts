@@ -19,7 +19,7 @@ test('back up now, download the archive, verify it and restore it into a new dat
 
   // The downloaded bytes have the manifest's sha256.
   const sha = await row.getByTestId('sha256').getAttribute('title');
-  const [download] = await Promise.all([page.waitForEvent('download'), row.getByRole('link').click()]);
+  const [download] = await Promise.all([page.waitForEvent('download'), row.getByRole('link', { name: /\.dump$/ }).click()]);
   const bytes = readFileSync((await download.path()) ?? '');
   expect(bytes.subarray(0, 5).toString()).toBe('PGDMP');
   expect(createHash('sha256').update(bytes).digest('hex')).toBe(sha);
@@ -38,7 +38,7 @@ test('back up now, download the archive, verify it and restore it into a new dat
   await page.getByRole('navigation').getByRole('link', { name: 'Backups' }).click();
 
   // An existing database is refused, a new one is made.
-  await row.getByRole('button', { name: 'Restore…' }).click();
+  await row.getByRole('link', { name: 'Restore…' }).click();
   const restore = page.getByTestId('restore');
   await restore.getByLabel('New database name').fill(database);
   await restore.getByRole('button', { name: 'Restore into new database' }).click();
@@ -73,7 +73,7 @@ test('back up now, download the archive, verify it and restore it into a new dat
   await page.getByRole('navigation').getByRole('link', { name: 'Backups' }).click();
 
   // The table of contents, grouped by object type.
-  await row.getByRole('button', { name: 'Contents' }).click();
+  await row.getByRole('link', { name: 'Contents' }).click();
   await expect(page.getByTestId('contents')).toContainText('TABLE (');
   await expect(page.getByTestId('contents')).toContainText('EXTENSION (1)');
 

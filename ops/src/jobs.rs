@@ -152,6 +152,24 @@ impl Job {
         self.lock().status != JobStatus::Running
     }
 
+    /// Wakes each time the job logs, moves or ends; read what changed with [`Self::since`].
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.changed.subscribe()
+    }
+
+    /// The lines after the first `seen`, the progress now, and whether the job has ended.
+    pub fn since(&self, seen: usize) -> (Vec<JobLine>, Option<Progress>, bool) {
+        let s = self.lock();
+        (
+            s.lines
+                .get(seen..)
+                .map(<[JobLine]>::to_vec)
+                .unwrap_or_default(),
+            s.progress.clone(),
+            s.status != JobStatus::Running,
+        )
+    }
+
     /// Calls `on_line` for every line as it arrives, and returns the final view.
     pub async fn follow(&self, on_line: impl FnMut(&JobLine)) -> JobView {
         self.follow_progress(on_line, |_| {}).await
@@ -167,14 +185,7 @@ impl Job {
         let mut seen = 0;
         let mut last: Option<Progress> = None;
         loop {
-            let (lines, progress, done) = {
-                let s = self.lock();
-                (
-                    s.lines[seen..].to_vec(),
-                    s.progress.clone(),
-                    s.status != JobStatus::Running,
-                )
-            };
+            let (lines, progress, done) = self.since(seen);
             seen += lines.len();
             lines.iter().for_each(&mut on_line);
             if let Some(p) = progress.filter(|p| last.as_ref() != Some(p)) {
@@ -580,7 +591,9 @@ mod tests {
             result.starts_with("The job stopped on an internal error (index out of bounds"),
             "{result}"
         );
-        assert!(result.ends_with("nothing after that point ran. Check the job log, then try again."));
+        assert!(
+            result.ends_with("nothing after that point ran. Check the job log, then try again.")
+        );
         let audit_log = std::fs::read_to_string(dir.join("audit.log")).expect("audit log");
         assert!(
             audit_log.contains("\"action\":\"backup.full\"")
@@ -591,7 +604,9 @@ mod tests {
             .expect("record");
         assert!(on_disk.contains("\"Failed\""), "{on_disk}");
         let next = jobs
-            .start(JobKind::BackupSchema, "admin", "db", |_| async { Ok("done".to_string()) })
+            .start(JobKind::BackupSchema, "admin", "db", |_| async {
+                Ok("done".to_string())
+            })
             .expect("the database is free again");
         assert_eq!(next.follow(|_| {}).await.status, JobStatus::Succeeded);
         let _ = std::fs::remove_dir_all(&dir);

@@ -1,4 +1,5 @@
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use ops::model::{format_bytes, BackupKind, BackupsView, Manifest};
 
@@ -15,6 +16,7 @@ pub fn BackupsPage() -> impl IntoView {
     let JobWatch {
         id: job_id,
         res: job_res,
+        live,
     } = watch_job(move || refresh.update(|r| *r += 1));
     let start = ServerAction::<StartBackup>::new();
     let verify = ServerAction::<VerifyBackup>::new();
@@ -24,13 +26,22 @@ pub fn BackupsPage() -> impl IntoView {
     let confirm = RwSignal::new(String::new());
     let target = RwSignal::new(String::new());
     let message = RwSignal::new(None::<String>);
-    for value in [
+    let values = [
         start.value(),
         verify.value(),
         restore.value(),
         in_place.value(),
         to_server.value(),
-    ] {
+    ];
+    // A form posted without JavaScript comes back with its error in the address; the
+    // server renders it from the action's value (effects run only in the browser).
+    let first_error = move || {
+        values
+            .iter()
+            .find_map(|v| v.get().and_then(|r| r.err()))
+            .map(|e| e.message)
+    };
+    for value in values {
         Effect::new(move |_| match value.get() {
             Some(Ok(id)) => {
                 message.set(None);
@@ -40,18 +51,17 @@ pub fn BackupsPage() -> impl IntoView {
             None => {}
         });
     }
-    let restore_file = RwSignal::new(None::<String>);
-    let contents_file = RwSignal::new(None::<String>);
+    // The panels open from links (?restore=FILE, ?contents=FILE), so they open without
+    // JavaScript too, and a form posted from one comes back to it.
+    let query = leptos_router::hooks::use_query_map();
+    let restore_file = Memo::new(move |_| query.read().get("restore"));
+    let contents_file = Memo::new(move |_| query.read().get("contents"));
     let delete = ServerAction::<DeleteBackup>::new();
     Effect::new(move |_| {
         if let Some(Ok(_)) = delete.value().get() {
             refresh.update(|r| *r += 1);
         }
     });
-    let pick = Picked {
-        restore: restore_file,
-        contents: contents_file,
-    };
     let restore_into = RwSignal::new(String::new());
     let parallel = RwSignal::new(1u32);
     // Sent once with the restore and cleared at once: never kept, never shown again.
@@ -64,14 +74,14 @@ pub fn BackupsPage() -> impl IntoView {
         </header>
         <section class="card actions" aria-label="Back up now">
             <h2>"Back up now"</h2>
-            <div class="row">
-                <button class="primary" on:click=move |_| { start.dispatch(StartBackup { kind: BackupKind::Full }); }>"Full backup"</button>
-                <button on:click=move |_| { start.dispatch(StartBackup { kind: BackupKind::Schema }); }>"Schema only"</button>
-                <button on:click=move |_| { start.dispatch(StartBackup { kind: BackupKind::Data }); }>"Data only"</button>
-            </div>
-            {move || message.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
+            <ActionForm action=start attr:class="row">
+                <button type="submit" name="kind" value=BackupKind::Full.as_str() class="primary">"Full backup"</button>
+                <button type="submit" name="kind" value=BackupKind::Schema.as_str()>"Schema only"</button>
+                <button type="submit" name="kind" value=BackupKind::Data.as_str()>"Data only"</button>
+            </ActionForm>
+            {move || message.get().or_else(first_error).map(|m| view! { <p class="error" role="alert">{m}</p> })}
         </section>
-        <JobPanel job_res/>
+        <JobPanel job_res live/>
         <Transition fallback=|| view! { <p class="muted">"Reading the backup folder…"</p> }>
             {move || Suspend::new(async move {
                 match view_res.await {
@@ -88,32 +98,38 @@ pub fn BackupsPage() -> impl IntoView {
                         }
                         let limit = v.upload_limit_mb;
                         let recent = v.recent_jobs.clone();
-                        view! { <Catalog v verify pick/> <RecentJobs jobs=recent/> <Upload limit/> }.into_any()
+                        view! { <Catalog v verify/> <RecentJobs jobs=recent/> <Upload limit/> }.into_any()
                     }
                 }
             })}
         </Transition>
-        <Contents file=contents_file/>
+        <Contents file=contents_file.into()/>
         <DeleteForm delete/>
         {move || restore_file.get().map(|file| {
             let f = file.clone();
             view! {
                 <section class="card" data-testid="restore">
+                // One form for the three ways to restore: each button posts it to its own
+                // server function (formaction) without JavaScript; with it, the click
+                // dispatches the action and the form is not posted.
+                <form method="post" action=RestoreBackup::PATH>
+                    <input type="hidden" name="file" value=file.clone()/>
                     <h2>"Restore " {file.clone()}</h2>
                     <p class="muted small">"Creates a new database and restores the archive into it (createdb + pg_restore). The current database is not touched."</p>
-                    <label>"New database " <input prop:value=restore_into on:input=move |ev| restore_into.set(event_target_value(&ev)) aria-label="New database name"/></label>
-                    <label>"Parallel jobs (pg_restore -j) " <input type="number" min="1" max="32" prop:value=move || parallel.get().to_string() on:input=move |ev| parallel.set(event_target_value(&ev).parse().unwrap_or(1).clamp(1, 32)) aria-label="Parallel jobs"/></label>
+                    <label>"New database " <input name="into" value=restore_into.get_untracked() prop:value=restore_into on:input=move |ev| restore_into.set(event_target_value(&ev)) aria-label="New database name"/></label>
+                    <label>"Parallel jobs (pg_restore -j) " <input type="number" name="jobs" min="1" max="32" value="1" prop:value=move || parallel.get().to_string() on:input=move |ev| parallel.set(event_target_value(&ev).parse().unwrap_or(1).clamp(1, 32)) aria-label="Parallel jobs"/></label>
                     <p class="muted small">"More jobs load tables and build indexes side by side; up to the server's CPU count helps."</p>
-                    <button class="primary" on:click=move |_| { restore.dispatch(RestoreBackup { file: f.clone(), into: restore_into.get_untracked(), jobs: parallel.get_untracked() }); }>"Restore into new database"</button>
+                    <button type="submit" class="primary" on:click=move |ev| { ev.prevent_default(); restore.dispatch(RestoreBackup { file: f.clone(), into: restore_into.get_untracked(), jobs: Some(parallel.get_untracked()) }); }>"Restore into new database"</button>
                     <h3>"Or into a new database on another server"</h3>
                     <p class="muted small">"Moving to another PostgreSQL (e.g. 15 → 18): the new database named above is created on the server of this URL, the archive restored into it, and every table's rows compared with the archive. The URL is used for this restore only: not saved, and logged with its password masked."</p>
-                    <label>"Target server URL " <input type="password" class="wide" autocomplete="off" spellcheck="false" placeholder="postgres://user:password@new-host:5432/postgres" prop:value=server_url on:input=move |ev| server_url.set(event_target_value(&ev)) aria-label="Target server URL"/></label>
-                    <button on:click={
+                    <label>"Target server URL " <input type="password" name="target_url" class="wide" autocomplete="off" spellcheck="false" placeholder="postgres://user:password@new-host:5432/postgres" prop:value=server_url on:input=move |ev| server_url.set(event_target_value(&ev)) aria-label="Target server URL"/></label>
+                    <button type="submit" formaction=RestoreToServer::PATH on:click={
                         let f = file.clone();
-                        move |_| {
+                        move |ev| {
+                            ev.prevent_default();
                             let typed = server_url.get_untracked();
                             server_url.set(String::new());
-                            to_server.dispatch(RestoreToServer { file: f.clone(), into: restore_into.get_untracked(), target_url: typed, jobs: parallel.get_untracked() });
+                            to_server.dispatch(RestoreToServer { file: f.clone(), into: restore_into.get_untracked(), target_url: typed, jobs: Some(parallel.get_untracked()) });
                         }
                     }>"Restore on that server"</button>
                     <h3>"Or replace the current database"</h3>
@@ -121,12 +137,13 @@ pub fn BackupsPage() -> impl IntoView {
                         "Replaces {} with this archive: a safety backup is taken first, the archive is restored into a fresh database, and only a complete restore is swapped in by rename (other sessions on the database are ended then). The previous database is kept under another name.",
                         target.get()
                     )}</p>
-                    <label>"Type the database name to confirm " <input prop:value=confirm on:input=move |ev| confirm.set(event_target_value(&ev)) aria-label="Confirm database name"/></label>
-                    <button class="danger" on:click={
+                    <label>"Type the database name to confirm " <input name="confirm" prop:value=confirm on:input=move |ev| confirm.set(event_target_value(&ev)) aria-label="Confirm database name"/></label>
+                    <button type="submit" formaction=RestoreInPlace::PATH class="danger" on:click={
                         let f = file.clone();
-                        move |_| { in_place.dispatch(RestoreInPlace { file: f.clone(), confirm: confirm.get_untracked(), jobs: parallel.get_untracked() }); }
+                        move |ev| { ev.prevent_default(); in_place.dispatch(RestoreInPlace { file: f.clone(), confirm: confirm.get_untracked(), jobs: Some(parallel.get_untracked()) }); }
                     }>"Restore in place"</button>
-                    <button class="link" on:click=move |_| restore_file.set(None)>"Close"</button>
+                    <a class="link" href="/backups">"Close"</a>
+                </form>
                 </section>
             }
         })}
@@ -166,15 +183,8 @@ fn RecentJobs(jobs: Vec<ops::model::JobView>) -> impl IntoView {
     })
 }
 
-/// Which archive the restore and contents panels are about.
-#[derive(Clone, Copy)]
-struct Picked {
-    restore: RwSignal<Option<String>>,
-    contents: RwSignal<Option<String>>,
-}
-
 #[component]
-fn Catalog(v: BackupsView, verify: ServerAction<VerifyBackup>, pick: Picked) -> impl IntoView {
+fn Catalog(v: BackupsView, verify: ServerAction<VerifyBackup>) -> impl IntoView {
     if v.archives.is_empty() {
         return view! { <p class="muted" data-testid="no-archives">{format!("No archives in {} yet: press Full backup.", v.dir)}</p> }.into_any();
     }
@@ -185,7 +195,7 @@ fn Catalog(v: BackupsView, verify: ServerAction<VerifyBackup>, pick: Picked) -> 
         <table class="records" data-testid="archives">
             <thead><tr><th>"Archive"</th><th>"Kind"</th><th>"Size"</th><th>"Created (UTC)"</th><th>"Database"</th><th>"Migration"</th><th>"sha256"</th><th>"Verified"</th><th></th></tr></thead>
             <tbody>
-                {v.archives.into_iter().map(|m| view! { <ArchiveRow m verify pick/> }).collect_view()}
+                {v.archives.into_iter().map(|m| view! { <ArchiveRow m verify/> }).collect_view()}
             </tbody>
         </table>
         {sizes}
@@ -205,9 +215,11 @@ fn Catalog(v: BackupsView, verify: ServerAction<VerifyBackup>, pick: Picked) -> 
 }
 
 #[component]
-fn ArchiveRow(m: Manifest, verify: ServerAction<VerifyBackup>, pick: Picked) -> impl IntoView {
+fn ArchiveRow(m: Manifest, verify: ServerAction<VerifyBackup>) -> impl IntoView {
     let file = m.file.clone();
-    let (f1, f2, f3, f4) = (file.clone(), file.clone(), file.clone(), file.clone());
+    let verify_file = file.clone();
+    let contents_href = format!("/backups?contents={}", query_value(&file));
+    let restore_href = format!("/backups?restore={}", query_value(&file));
     let verification = if m.verification.is_empty() {
         "not verified".to_string()
     } else {
@@ -242,10 +254,13 @@ fn ArchiveRow(m: Manifest, verify: ServerAction<VerifyBackup>, pick: Picked) -> 
                 verification.clone()
             }}</span></td>
             <td class="row-actions">
-                <button class="link" on:click=move |_| { verify.dispatch(VerifyBackup { file: f1.clone(), restore_test: false }); }>"Verify"</button>
-                <button class="link" title="Restore into a scratch database (dropped afterwards) and compare every table's row count with the archive" on:click=move |_| { verify.dispatch(VerifyBackup { file: f4.clone(), restore_test: true }); }>"Test restore"</button>
-                <button class="link" on:click=move |_| pick.contents.set(Some(f3.clone()))>"Contents"</button>
-                <button class="link" on:click=move |_| pick.restore.set(Some(f2.clone()))>"Restore…"</button>
+                <ActionForm action=verify attr:class="inline">
+                    <input type="hidden" name="file" value=verify_file/>
+                    <button type="submit" class="link" name="restore_test" value="false">"Verify"</button>
+                    <button type="submit" class="link" name="restore_test" value="true" title="Restore into a scratch database (dropped afterwards) and compare every table's row count with the archive">"Test restore"</button>
+                </ActionForm>
+                <a class="link" href=contents_href>"Contents"</a>
+                <a class="link" href=restore_href>"Restore…"</a>
             </td>
         </tr>
     }
@@ -278,7 +293,7 @@ fn SizeChart(mut archives: Vec<Manifest>) -> impl IntoView {
 
 /// The archive's table of contents, grouped by object type.
 #[component]
-fn Contents(file: RwSignal<Option<String>>) -> impl IntoView {
+fn Contents(file: Signal<Option<String>>) -> impl IntoView {
     let toc = Resource::new(
         move || file.get(),
         |f| async move {
@@ -301,7 +316,7 @@ fn Contents(file: RwSignal<Option<String>>) -> impl IntoView {
                                     <ul class="small">{names.into_iter().map(|n| view! { <li><code>{n}</code></li> }).collect_view()}</ul>
                                 </details>
                             }).collect_view()}
-                            <button class="link" on:click=move |_| file.set(None)>"Close"</button>
+                            <a class="link" href="/backups">"Close"</a>
                         </section>
                     }.into_any(),
                     Ok(None) => ().into_any(),
@@ -315,23 +330,33 @@ fn Contents(file: RwSignal<Option<String>>) -> impl IntoView {
 /// Deleting needs the archive's exact name typed.
 #[component]
 fn DeleteForm(delete: ServerAction<DeleteBackup>) -> impl IntoView {
-    let name = RwSignal::new(String::new());
     view! {
         <section class="card">
             <h2>"Delete an archive"</h2>
-            <div class="row">
-                <input placeholder="type the archive's file name" prop:value=name on:input=move |ev| name.set(event_target_value(&ev)) aria-label="Archive to delete"/>
-                <button class="danger" on:click=move |_| {
-                    let n = name.get_untracked();
-                    delete.dispatch(DeleteBackup { file: n.clone(), confirm: n });
-                }>"Delete"</button>
-            </div>
+            // The typed name is both the archive and its confirmation.
+            <ActionForm action=delete attr:class="row">
+                <input name="file" placeholder="type the archive's file name" aria-label="Archive to delete"/>
+                <button type="submit" class="danger">"Delete"</button>
+            </ActionForm>
             {move || delete.value().get().map(|r| match r {
                 Ok(m) => view! { <p class="notice" role="status">{m}</p> }.into_any(),
                 Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
             })}
         </section>
     }
+}
+
+/// `value` as one query-string value.
+fn query_value(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// A plain form post: the browser streams the file, the server streams it to disk.

@@ -1,26 +1,37 @@
 //! Watching a job of the runner from a page: its live log, cancel, result, failing SQL.
 
-use std::time::Duration;
-
 use leptos::prelude::*;
-use ops::model::{JobStatus, JobView, SqlFailure};
+use ops::model::{JobLine, JobStatus, JobView, Progress, SqlFailure};
 
 use crate::api::{job_status, CancelJob};
 use crate::error::AppError;
 
-const POLL: Duration = Duration::from_millis(400);
-
 pub type JobResource = Resource<Result<Option<JobView>, AppError>>;
+
+/// What arrived over the job's event stream since the resource last read it.
+#[derive(Clone, Copy)]
+pub struct Live {
+    pub lines: RwSignal<Vec<JobLine>>,
+    pub progress: RwSignal<Option<Progress>>,
+}
 
 pub struct JobWatch {
     /// Set it to follow a job.
     pub id: RwSignal<Option<u64>>,
     pub res: JobResource,
+    pub live: Live,
 }
 
 /// Follows the job in `id` while it runs; calls `on_done` once when it ends.
 pub fn watch_job(on_done: impl Fn() + Send + Sync + 'static) -> JobWatch {
-    let job_id = RwSignal::new(None::<u64>);
+    watch_job_at(None, on_done)
+}
+
+/// As [`watch_job`], following `first` from the start. The job is read once (the server
+/// renders it into the page); while it runs, its new lines arrive as server-sent events
+/// (`/jobs/{id}/events`) and are appended, and it is read once more when it ends.
+pub fn watch_job_at(first: Option<u64>, on_done: impl Fn() + Send + Sync + 'static) -> JobWatch {
+    let job_id = RwSignal::new(first);
     let tick = RwSignal::new(0u64);
     let job_res = Resource::new(
         move || (job_id.get(), tick.get()),
@@ -31,26 +42,12 @@ pub fn watch_job(on_done: impl Fn() + Send + Sync + 'static) -> JobWatch {
             }
         },
     );
-    let running = move || {
-        job_res
-            .get_untracked()
-            .and_then(|r| r.ok())
-            .flatten()
-            .is_some_and(|j| j.status == JobStatus::Running)
-            || (job_id.get_untracked().is_some() && job_res.get_untracked().is_none())
+    let live = Live {
+        lines: RwSignal::new(Vec::new()),
+        progress: RwSignal::new(None),
     };
-    Effect::new(move |_| {
-        if let Ok(h) = set_interval_with_handle(
-            move || {
-                if running() {
-                    tick.update(|t| *t += 1)
-                }
-            },
-            POLL,
-        ) {
-            on_cleanup(move || h.clear());
-        }
-    });
+    #[cfg(feature = "hydrate")]
+    stream::follow(job_res, live, move || tick.update(|t| *t += 1));
     let finished = StoredValue::new(None::<u64>);
     Effect::new(move |_| {
         if let Some(Ok(Some(job))) = job_res.get() {
@@ -63,11 +60,107 @@ pub fn watch_job(on_done: impl Fn() + Send + Sync + 'static) -> JobWatch {
     JobWatch {
         id: job_id,
         res: job_res,
+        live,
+    }
+}
+
+#[cfg(feature = "hydrate")]
+mod stream {
+    use leptos::prelude::*;
+    use ops::model::{JobLine, JobStatus, Progress};
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::JsCast;
+    use web_sys::{EventSource, MessageEvent};
+
+    use super::{JobResource, Live};
+
+    /// Each time the resource reads a running job, listens for what follows it.
+    pub fn follow(res: JobResource, live: Live, ended: impl Fn() + Clone + 'static) {
+        let open = StoredValue::new_local(None::<EventSource>);
+        let close = move || {
+            open.update_value(|e| {
+                if let Some(e) = e.take() {
+                    e.close();
+                }
+            })
+        };
+        Effect::new(move |_| {
+            close();
+            live.lines.set(Vec::new());
+            live.progress.set(None);
+            if let Some(Ok(Some(job))) = res.get() {
+                if job.status == JobStatus::Running {
+                    let es = listen(job.id, job.lines.len(), live, {
+                        let ended = ended.clone();
+                        move || {
+                            close();
+                            ended();
+                        }
+                    });
+                    open.set_value(es);
+                }
+            }
+        });
+        on_cleanup(close);
+    }
+
+    fn data<T: serde::de::DeserializeOwned>(e: &MessageEvent) -> Option<T> {
+        e.data()
+            .as_string()
+            .and_then(|text| serde_json::from_str(&text).ok())
+    }
+
+    fn on(es: &EventSource, name: &str, mut f: impl FnMut(MessageEvent) + 'static) {
+        let cb = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| f(e));
+        let _ = es.add_event_listener_with_callback(name, cb.as_ref().unchecked_ref());
+        cb.forget();
+    }
+
+    fn listen(id: u64, from: usize, live: Live, ended: impl Fn() + 'static) -> Option<EventSource> {
+        let es = EventSource::new(&format!("/jobs/{id}/events?from={from}")).ok()?;
+        on(&es, "line", move |e| {
+            if let Some(line) = data::<JobLine>(&e) {
+                live.lines.update(|v| v.push(line));
+            }
+        });
+        on(&es, "progress", move |e| {
+            if let Some(p) = data::<Progress>(&e) {
+                live.progress.set(Some(p));
+            }
+        });
+        on(&es, "end", move |_| ended());
+        Some(es)
+    }
+}
+
+/// `/jobs/{id}`: one job on a page of its own. A form posted without JavaScript lands here
+/// (see `guard::started`); while the job runs the page reloads itself every two seconds
+/// when JavaScript is off, and follows the job live when it is on.
+#[component]
+pub fn JobPage() -> impl IntoView {
+    let params = leptos_router::hooks::use_params_map();
+    let wanted = move || params.with(|p| p.get("id").and_then(|v| v.parse::<u64>().ok()));
+    let JobWatch { id, res, live } = watch_job_at(wanted(), || {});
+    Effect::new(move |_| id.set(wanted()));
+    view! {
+        <leptos_meta::Title text="Job"/>
+        <header class="page-head">
+            <h1>"Job"</h1>
+            <p class="muted">"The job's log as it runs. " <a href="/backups">"Backups"</a> " · " <a href="/migrations">"Migrations"</a> " · " <a href="/activity">"Activity"</a></p>
+        </header>
+        {move || wanted().is_none().then(|| view! { <p class="error" role="alert">"This is not a job's address: job pages are /jobs/<number>."</p> })}
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let running = matches!(res.await, Ok(Some(ref j)) if j.status == JobStatus::Running);
+                running.then(|| view! { <noscript><meta http-equiv="refresh" content="2"/></noscript> })
+            })}
+        </Transition>
+        <JobPanel job_res=res live/>
     }
 }
 
 #[component]
-pub fn JobPanel(job_res: JobResource) -> impl IntoView {
+pub fn JobPanel(job_res: JobResource, live: Live) -> impl IntoView {
     let cancel = ServerAction::<CancelJob>::new();
     view! {
         <Transition fallback=|| ()>
@@ -84,12 +177,24 @@ pub fn JobPanel(job_res: JobResource) -> impl IntoView {
                         view! {
                             <section class=format!("card job {status}") data-testid="job" aria-live="polite">
                                 <h2>{format!("Job #{} · {} · {status}", job.id, job.kind)}</h2>
-                                {job.progress.clone().filter(|_| job.status == JobStatus::Running).map(|p| view! { <ProgressBar p/> })}
+                                {(job.status == JobStatus::Running).then(|| {
+                                    let first = job.progress.clone();
+                                    move || live.progress.get().or_else(|| first.clone()).map(|p| view! { <ProgressBar p/> })
+                                })}
                                 <ol class="log">
-                                    {job.lines.iter().map(|l| view! { <li><span class="at">{format!("{:.3}s", l.at_ms as f64 / 1000.0)}</span>{l.text.clone()}</li> }).collect_view()}
+                                    {job.lines.iter().map(|l| view! { <LogLine l=l.clone()/> }).collect_view()}
+                                    // Lines after those the page was read with, each added once.
+                                    <For
+                                        each=move || live.lines.get().into_iter().enumerate()
+                                        key=|(i, _)| *i
+                                        children=|(_, l)| view! { <LogLine l/> }
+                                    />
                                 </ol>
                                 {(job.status == JobStatus::Running).then(|| view! {
-                                    <button on:click=move |_| { cancel.dispatch(CancelJob { id }); }>"Cancel after this step"</button>
+                                    <ActionForm action=cancel>
+                                        <input type="hidden" name="id" value=id.to_string()/>
+                                        <button type="submit">"Cancel after this step"</button>
+                                    </ActionForm>
                                 })}
                                 {job.result.clone().map(|r| view! {
                                     <p class=if job.status == JobStatus::Succeeded { "notice" } else { "error" } role="status" data-testid="job-result">{r}</p>
@@ -104,6 +209,11 @@ pub fn JobPanel(job_res: JobResource) -> impl IntoView {
             })}
         </Transition>
     }
+}
+
+#[component]
+fn LogLine(l: JobLine) -> impl IntoView {
+    view! { <li><span class="at">{format!("{:.3}s", l.at_ms as f64 / 1000.0)}</span>{l.text}</li> }
 }
 
 /// Stage, objects done of the total, bytes and elapsed time, as a bar.

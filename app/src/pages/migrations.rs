@@ -14,6 +14,7 @@ pub fn MigrationsPage() -> impl IntoView {
     let JobWatch {
         id: job_id,
         res: job_res,
+        live,
     } = watch_job(move || {
         refresh.update(|r| *r += 1);
         if let Some(s) = schema_changed {
@@ -79,7 +80,7 @@ pub fn MigrationsPage() -> impl IntoView {
             <label>"Type the database name to confirm " <input prop:value=confirm on:input=move |ev| confirm.set(event_target_value(&ev)) aria-label="Confirm database name"/></label>
             {move || message.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
         </section>
-        <JobPanel job_res/>
+        <JobPanel job_res live/>
         <Transition fallback=|| view! { <p class="muted">"Reading schema_migrations…"</p> }>
             {move || Suspend::new(async move {
                 match view_res.await {

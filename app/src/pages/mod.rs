@@ -11,6 +11,7 @@ mod troubleshooting;
 pub use activity::ActivityPage;
 pub use backups::BackupsPage;
 pub use dashboard::DashboardPage;
+pub use job::JobPage;
 pub use login::LoginPage;
 pub use migrations::MigrationsPage;
 pub use settings::SettingsPage;

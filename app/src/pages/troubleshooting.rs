@@ -168,6 +168,7 @@ fn RepairWizard() -> impl IntoView {
     let JobWatch {
         id: job_id,
         res: job_res,
+        live,
     } = watch_job(move || {
         refresh.update(|r| *r += 1);
         if let Some(c) = changed {
@@ -199,7 +200,7 @@ fn RepairWizard() -> impl IntoView {
                 })}
             </Transition>
             {move || message.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
-            <JobPanel job_res/>
+            <JobPanel job_res live/>
         </section>
     }
 }

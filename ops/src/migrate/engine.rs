@@ -300,7 +300,9 @@ impl Migrator {
         let started = Instant::now();
         let outcome = match file {
             Some(f) if !f.body.trim().is_empty() => {
-                sqlx::Executor::execute(&mut *conn, f.body.as_str()).await.map(|_| ())
+                sqlx::Executor::execute(&mut *conn, f.body.as_str())
+                    .await
+                    .map(|_| ())
             }
             _ => Ok(()),
         };

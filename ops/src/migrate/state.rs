@@ -52,7 +52,7 @@ impl Table {
         );
         sqlx::Executor::execute(&mut *conn, create.as_str())
             .await
-        .map_err(MigrateError::db)?;
+            .map_err(MigrateError::db)?;
         Ok(())
     }
 

@@ -1,6 +1,7 @@
 //! The web console: axum router, the Leptos pages, and the auth layer in front of them.
 
 mod auth;
+mod events;
 mod files;
 
 use std::net::SocketAddr;
@@ -61,7 +62,7 @@ pub async fn serve() -> Result<(), String> {
             "HOLOMUSH_ADMIN_ADDR={addr} is not a loopback address and HOLOMUSH_ADMIN_PASSWORD is not set: set a password to listen beyond this machine, or use 127.0.0.1."
         ));
     }
-    let site_root = crate::site::find_root()?;
+    let site = crate::site::find()?;
     let (authenticator, token) = Authenticator::new(config.admin_password.as_ref());
     let sessions = SessionStore::open(&config.data_dir);
     let console = Arc::new(ops::Console::open_server(config).map_err(|e| e.to_string())?);
@@ -78,7 +79,7 @@ pub async fn serve() -> Result<(), String> {
         )
     })?;
     let bound = listener.local_addr().map_err(|e| e.to_string())?;
-    let router = router(web, site_root, bound);
+    let router = router(web, site, bound);
 
     let host = if bound.ip().is_unspecified() {
         format!("127.0.0.1:{}", bound.port())
@@ -111,18 +112,20 @@ pub async fn serve() -> Result<(), String> {
     Ok(())
 }
 
-pub fn router(web: Arc<Web>, site_root: std::path::PathBuf, addr: SocketAddr) -> Router {
+pub fn router(web: Arc<Web>, site: crate::site::Site, addr: SocketAddr) -> Router {
     let env = match std::env::var("LEPTOS_ENV").as_deref() {
         Ok("DEV") | Ok("dev") => Env::DEV,
         _ => Env::PROD,
     };
     let leptos_options = LeptosOptions::builder()
         .output_name("holomush-admin")
-        .site_root(site_root.display().to_string())
+        .site_root(site.root.display().to_string())
         .site_pkg_dir("pkg")
+        .hash_files(site.hashed)
         .site_addr(addr)
         .env(env)
         .build();
+    app::set_stylesheet(site.stylesheet.clone());
     let routes = generate_route_list(App);
     let state = AppState {
         leptos_options: leptos_options.clone(),
@@ -134,15 +137,9 @@ pub fn router(web: Arc<Web>, site_root: std::path::PathBuf, addr: SocketAddr) ->
         .route("/login", post(auth::login))
         .route("/login/link", get(auth::login_link))
         .route("/logout", post(auth::logout))
-        // The wasm and its JavaScript go out as the brotli or gzip copies `make build`
-        // writes beside them (scripts/precompress.sh), when the browser takes them.
-        .nest_service(
-            "/pkg",
-            tower_http::services::ServeDir::new(site_root.join("pkg"))
-                .precompressed_br()
-                .precompressed_gzip(),
-        )
+        .nest_service("/pkg", assets(&site))
         .route("/files/backups/{name}", get(files::download_backup))
+        .route("/jobs/{id}/events", get(events::job_events))
         // The handler enforces HOLOMUSH_UPLOAD_LIMIT_MB while streaming.
         .route(
             "/files/backups",
@@ -157,6 +154,26 @@ pub fn router(web: Arc<Web>, site_root: std::path::PathBuf, addr: SocketAddr) ->
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn_with_state(web, auth::guard))
         .with_state(state)
+}
+
+/// The wasm, its JavaScript and the stylesheet, sent as the brotli or gzip copies `make build`
+/// writes beside them (scripts/precompress.sh) when the browser takes them. Names that
+/// carry a content hash never change meaning, so the browser may keep them for a year.
+fn assets(site: &crate::site::Site) -> Router {
+    let files = tower_http::services::ServeDir::new(site.root.join("pkg"))
+        .precompressed_br()
+        .precompressed_gzip();
+    let cache = if site.hashed {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    Router::new().fallback_service(files).layer(
+        tower_http::set_header::SetResponseHeaderLayer::overriding(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static(cache),
+        ),
+    )
 }
 
 /// HoloMUSH migrates on start-up unless HOLOMUSH_DB_AUTO_MIGRATE=false; so does the
