@@ -4,6 +4,9 @@ SHELL := /bin/bash
 
 # The build cache lives outside the clone so that a fresh clone (and CI) starts warm.
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/holomush-admin/target
+# Incremental caches of every past build accumulate in the shared target (47 GB were found
+# there); a clean clone gains nothing from them.
+export CARGO_INCREMENTAL ?= 0
 # Where scripts/install-postgres.sh puts PostgreSQL 14, 16, 17 and 18 (scripts/pg-lib.sh).
 ifndef HOLOMUSH_PG_TOOLS
 HOLOMUSH_PG_TOOLS := $(shell bash -c '. scripts/pg-lib.sh && pg_tools_root')

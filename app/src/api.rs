@@ -365,47 +365,17 @@ pub async fn settings_view() -> Result<ops::model::SettingsView, AppError> {
 #[server(prefix = "/api", endpoint = "doctor", input = leptos::server_fn::codec::Json)]
 pub async fn run_doctor(url: Option<String>) -> Result<ops::model::DoctorReport, AppError> {
     let caller = guard::require_session()?;
-    let c = &caller.console;
-    let (text, target) = match url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
-        Some(typed) => (typed.to_string(), ops::config::mask_url(typed)),
-        None => (c.config.database_url.expose().to_string(), c.target()),
-    };
-    let report = ops::diagnose::doctor::run(&text).await;
-    let entry = ops::audit::Entry::new(caller.actor.clone(), "doctor", target);
-    c.record(if report.ok {
-        entry.detail("every step passed")
-    } else {
-        let failed: Vec<&str> = report
-            .steps
-            .iter()
-            .filter(|s| s.status == ops::model::StepStatus::Fail)
-            .map(|s| s.id.as_str())
-            .collect();
-        entry.failed(format!("failed: {}", failed.join(", ")))
-    });
-    Ok(report)
+    Ok(caller.console.doctor(url.as_deref(), &caller.actor).await)
 }
 
 #[server(prefix = "/api", endpoint = "pg_trgm_enable")]
 pub async fn enable_pg_trgm() -> Result<String, AppError> {
     let caller = guard::require_session()?;
-    let c = &caller.console;
-    let entry = ops::audit::Entry::new(caller.actor.clone(), "doctor.fix_pg_trgm", c.target());
-    let url = c.config.database_url.clone();
-    let result = ops::diagnose::doctor::enable_pg_trgm(&url)
+    caller
+        .console
+        .enable_pg_trgm(&caller.actor)
         .await
-        .map_err(|e| e.to_string());
-    c.status.invalidate().await;
-    match result {
-        Ok(m) => {
-            c.record(entry.detail(m.clone()));
-            Ok(m)
-        }
-        Err(e) => {
-            c.record(entry.failed(e.clone()));
-            Err(AppError::new(e))
-        }
-    }
+        .map_err(AppError::new)
 }
 
 /// The badges of the Troubleshooting page.

@@ -109,6 +109,38 @@ impl Console {
         }
     }
 
+    /// Receives an uploaded archive into the backup folder under the name it came with
+    /// (bare names only), with its audit record (`backup.upload`). See [`crate::backup::upload`].
+    pub async fn receive_upload<S, B, E>(
+        &self,
+        name: &str,
+        chunks: S,
+        actor: &str,
+    ) -> Result<String, String>
+    where
+        S: futures_util::Stream<Item = Result<B, E>> + Unpin,
+        B: AsRef<[u8]>,
+        E: std::fmt::Display,
+    {
+        let entry = Entry::new(actor, "backup.upload", name);
+        let result = match crate::backup::archive::resolve(&self.config.backup_dir, name) {
+            Ok(path) => {
+                crate::backup::upload::receive(chunks, &path, self.config.upload_limit_bytes).await
+            }
+            Err(e) => Err(e.to_string()),
+        };
+        match result {
+            Ok(size) => {
+                self.record(entry.detail(format!("{size} bytes")));
+                Ok(format!("Uploaded {name} ({size} bytes)."))
+            }
+            Err(e) => {
+                self.record(entry.failed(e.clone()));
+                Err(e)
+            }
+        }
+    }
+
     /// `migrate create` from the pages: see [`create_migration`].
     pub fn create_migration(&self, name: &str, actor: &str) -> Result<String, String> {
         create_migration(
@@ -117,6 +149,22 @@ impl Console {
             name,
             actor,
         )
+    }
+
+    /// The connection doctor on the console's database, or on a URL a person typed (used
+    /// for this run only), recorded as `doctor`.
+    pub async fn doctor(&self, typed: Option<&str>, actor: &str) -> crate::model::DoctorReport {
+        match typed.map(str::trim).filter(|u| !u.is_empty()) {
+            Some(url) => doctor(&self.audit, url, actor).await,
+            None => doctor(&self.audit, self.config.database_url.expose(), actor).await,
+        }
+    }
+
+    /// Installs pg_trgm on the console's database, recorded as `doctor.fix_pg_trgm`.
+    pub async fn enable_pg_trgm(&self, actor: &str) -> Result<String, String> {
+        let result = enable_pg_trgm(&self.audit, &self.config.database_url, actor).await;
+        self.status.invalidate().await;
+        result
     }
 
     /// The database as named in the audit log and on the pages (no password).
@@ -531,4 +579,56 @@ pub fn create_migration(
             Err(e.to_string())
         }
     }
+}
+
+/// How the audit log names a database URL a person gave: parsed and masked the one way, so
+/// the same URL reads the same from the pages and the CLI, even when it does not parse.
+fn named_target(url: &str) -> String {
+    match crate::config::DatabaseUrl::parse(url.trim()) {
+        Ok(parsed) => parsed.masked().to_string(),
+        Err(_) => crate::config::mask_url(url.trim()),
+    }
+}
+
+/// The connection doctor on `url`, with its audit record (`doctor`, the URL masked). Needs
+/// no Console: the CLI runs it when the configuration itself is what is broken.
+pub async fn doctor(audit: &AuditLog, url: &str, actor: &str) -> crate::model::DoctorReport {
+    let report = crate::diagnose::doctor::run(url).await;
+    let entry = Entry::new(actor, "doctor", named_target(url));
+    let entry = if report.ok {
+        entry.detail("every step passed")
+    } else {
+        let failed: Vec<&str> = report
+            .steps
+            .iter()
+            .filter(|s| s.status == crate::model::StepStatus::Fail)
+            .map(|s| s.id.as_str())
+            .collect();
+        entry.failed(format!("failed: {}", failed.join(", ")))
+    };
+    if let Err(e) = audit.record(entry) {
+        tracing::error!("{e}");
+    }
+    report
+}
+
+/// The doctor's one fix, `CREATE EXTENSION IF NOT EXISTS pg_trgm`, with its audit record
+/// (`doctor.fix_pg_trgm`).
+pub async fn enable_pg_trgm(
+    audit: &AuditLog,
+    url: &crate::config::DatabaseUrl,
+    actor: &str,
+) -> Result<String, String> {
+    let entry = Entry::new(actor, "doctor.fix_pg_trgm", url.masked().to_string());
+    let result = crate::diagnose::doctor::enable_pg_trgm(url)
+        .await
+        .map_err(|e| e.to_string());
+    let entry = match &result {
+        Ok(m) => entry.detail(m.clone()),
+        Err(e) => entry.failed(e.clone()),
+    };
+    if let Err(e) = audit.record(entry) {
+        tracing::error!("{e}");
+    }
+    result
 }

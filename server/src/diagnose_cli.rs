@@ -16,12 +16,10 @@ pub async fn doctor(url: Option<String>, json: bool, fix: Option<String>) -> Res
             ));
         }
         let parsed = ops::config::DatabaseUrl::parse(&text).map_err(|e| e.to_string())?;
-        let done = ops::diagnose::doctor::enable_pg_trgm(&parsed)
-            .await
-            .map_err(|e| e.to_string())?;
+        let done = ops::console::enable_pg_trgm(&audit()?, &parsed, "cli").await?;
         println!("{done}");
     }
-    let report = ops::diagnose::doctor::run(&text).await;
+    let report = ops::console::doctor(&audit()?, &text, "cli").await;
     if json {
         println!(
             "{}",
@@ -55,6 +53,13 @@ pub async fn doctor(url: Option<String>, json: bool, fix: Option<String>) -> Res
             failed.join(", ")
         ))
     }
+}
+
+/// The audit log of HOLOMUSH_ADMIN_DATA: the doctor needs no working DATABASE_URL (that
+/// may be what it is asked about), so it opens the log without a Console.
+fn audit() -> Result<ops::audit::AuditLog, String> {
+    ops::audit::AuditLog::open(&ops::config::LocalConfig::from_env().data_dir)
+        .map_err(|e| e.to_string())
 }
 
 /// `migrate repair [--json]` prints steps 1–3; `--apply VERSION` performs step 4.

@@ -7,6 +7,7 @@ pub mod header;
 pub mod restore;
 pub mod retention;
 pub mod tools;
+pub mod upload;
 pub mod verify;
 
 pub use crate::model::{BackupKind, Manifest, Progress};

@@ -59,7 +59,7 @@ pub async fn download_backup(
     };
     console.record(Entry::new(
         session.actor.clone(),
-        "backup download",
+        "backup.download",
         name.clone(),
     ));
     Response::builder()
@@ -107,59 +107,8 @@ pub async fn upload_backup(
         .next()
         .unwrap_or_default()
         .to_string();
-    let path = match ops::backup::archive::resolve(&console.config.backup_dir, &name) {
-        Ok(p) => p,
-        Err(e) => return back(&e.to_string(), false),
-    };
-    let result = receive(field, &path, console.config.upload_limit_bytes).await;
-    let entry = Entry::new(session.actor.clone(), "backup.upload", name.clone());
-    match result {
-        Ok(size) => {
-            console.record(entry.detail(format!("{size} bytes")));
-            back(&format!("Uploaded {name} ({size} bytes)."), true)
-        }
-        Err(e) => {
-            console.record(entry.failed(e.clone()));
-            back(&e, false)
-        }
+    match console.receive_upload(&name, field, &session.actor).await {
+        Ok(done) => back(&done, true),
+        Err(e) => back(&e, false),
     }
-}
-
-async fn receive(
-    mut field: axum::extract::multipart::Field<'_>,
-    path: &std::path::Path,
-    limit: u64,
-) -> Result<u64, String> {
-    let mut out = ops::backup::archive::Writer::create(path)
-        .await
-        .map_err(|e| e.to_string())?;
-    let mut head: Vec<u8> = Vec::with_capacity(5);
-    while let Some(chunk) = field
-        .chunk()
-        .await
-        .map_err(|e| format!("The upload was interrupted: {e}. Nothing was kept."))?
-    {
-        if head.len() < 5 {
-            head.extend(chunk.iter().take(5 - head.len()));
-            if head.len() == 5 && head != b"PGDMP" {
-                return Err("That file is not a pg_dump custom-format archive (it does not start with PGDMP): upload a file made with pg_dump -Fc.".to_string());
-            }
-        }
-        if out.size + chunk.len() as u64 > limit {
-            return Err(format!("The file is larger than the upload limit of {} MiB (HOLOMUSH_UPLOAD_LIMIT_MB). Nothing was kept.", limit / (1024 * 1024)));
-        }
-        out.write(&chunk).await.map_err(|e| e.to_string())?;
-    }
-    if head != b"PGDMP" {
-        return Err("That file is not a pg_dump custom-format archive (it does not start with PGDMP): upload a file made with pg_dump -Fc.".to_string());
-    }
-    let size = out.size;
-    out.finish().await.map_err(|e| e.to_string())?;
-    if let Err(e) = ops::backup::verify::toc(path).await {
-        let _ = tokio::fs::remove_file(path).await;
-        return Err(format!(
-            "The archive's table of contents does not read ({e}); nothing was kept."
-        ));
-    }
-    Ok(size)
 }

@@ -1,0 +1,293 @@
+//! One application layer: the same action from the web console (its server functions, as a
+//! page posts them) and from the CLI leaves the same audit record — the same action, target
+//! and outcome, and for a refusal the same sentence. Only the actor differs (`admin`, `cli`).
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use ops::model::{AuditRecord, Outcome};
+use ops::testing::TestDb;
+
+const EXE: &str = env!("CARGO_BIN_EXE_holomush-admin");
+
+struct Setup {
+    vars: Vec<(&'static str, String)>,
+    data: PathBuf,
+    base: String,
+    jar: PathBuf,
+    server: Child,
+}
+
+impl Drop for Setup {
+    fn drop(&mut self) {
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+        let _ = std::fs::remove_dir_all(&self.data);
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+impl Setup {
+    fn start(db: &TestDb) -> Self {
+        let data = std::env::temp_dir().join(format!("{}-parity", db.name));
+        let migrations = data.join("migrations");
+        std::fs::create_dir_all(&migrations).expect("migrations folder");
+        std::fs::write(
+            migrations.join("000001_parity.up.sql"),
+            "CREATE TABLE parity_one (id int);\n",
+        )
+        .expect("up file");
+        std::fs::write(
+            migrations.join("000001_parity.down.sql"),
+            "DROP TABLE parity_one;\n",
+        )
+        .expect("down file");
+        let port = free_port();
+        let vars = vec![
+            ("DATABASE_URL", db.url.clone()),
+            ("HOLOMUSH_ADMIN_DATA", data.display().to_string()),
+            (
+                "HOLOMUSH_BACKUP_DIR",
+                data.join("backups").display().to_string(),
+            ),
+            ("HOLOMUSH_MIGRATIONS_DIR", migrations.display().to_string()),
+            ("HOLOMUSH_DB_AUTO_MIGRATE", "false".to_string()),
+            ("HOLOMUSH_ADMIN_ADDR", format!("127.0.0.1:{port}")),
+            ("HOLOMUSH_ADMIN_PASSWORD", "parity-pw".to_string()),
+            ("DB_MIN_CONNS", "0".to_string()),
+        ];
+        let site = data.join("site");
+        std::fs::create_dir_all(site.join("pkg")).expect("site");
+        std::fs::write(site.join("pkg/holomush-admin.js"), "").expect("site marker");
+        let mut cmd = Command::new(EXE);
+        cmd.arg("serve")
+            .env("LEPTOS_SITE_ROOT", &site)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        for (k, v) in &vars {
+            cmd.env(k, v);
+        }
+        let server = cmd.spawn().expect("serve");
+        let base = format!("http://127.0.0.1:{port}");
+        let jar = data.join("cookies");
+        let setup = Setup {
+            vars,
+            data,
+            base,
+            jar,
+            server,
+        };
+        let t = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                t.elapsed() < Duration::from_secs(30),
+                "the server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        // Signed in as a page would: the form post, the password on curl's stdin.
+        let mut login = Command::new("curl")
+            .args(["-s", "-o", "/dev/null", "-c"])
+            .arg(&setup.jar)
+            .args(["--data-binary", "@-"])
+            .arg(format!("{}/login", setup.base))
+            .stdin(Stdio::piped())
+            .spawn()
+            .expect("curl");
+        login
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(b"password=parity-pw")
+            .expect("password");
+        assert!(login.wait().expect("curl").success());
+        setup
+    }
+
+    fn cli(&self, args: &[&str]) -> Output {
+        let mut cmd = Command::new(EXE);
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .args(args);
+        for (k, v) in &self.vars {
+            cmd.env(k, v);
+        }
+        cmd.output().expect("holomush-admin")
+    }
+
+    /// A server function posted as the page's form (or JSON where the page sends JSON).
+    fn web(&self, endpoint: &str, body: &str, json: bool) -> String {
+        let content_type = if json {
+            "Content-Type: application/json"
+        } else {
+            "Content-Type: application/x-www-form-urlencoded"
+        };
+        let o = Command::new("curl")
+            .args(["-s", "-b"])
+            .arg(&self.jar)
+            .args(["-H", content_type, "-H", "Accept: application/json"])
+            .args(["--data-binary", body])
+            .arg(format!("{}/api/{endpoint}", self.base))
+            .output()
+            .expect("curl");
+        String::from_utf8_lossy(&o.stdout).to_string()
+    }
+
+    /// Starts a job through the web and waits for its end.
+    fn web_job(&self, endpoint: &str, body: &str, json: bool) {
+        let id = self.web(endpoint, body, json);
+        let id: u64 = id
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("{endpoint}: {id}"));
+        let t = Instant::now();
+        loop {
+            let view = self.web("job", &format!("id={id}"), false);
+            if !view.contains("\"status\":\"Running\"") {
+                return;
+            }
+            assert!(
+                t.elapsed() < Duration::from_secs(60),
+                "job {id} never ended"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn records(&self) -> Vec<AuditRecord> {
+        std::fs::read_to_string(self.data.join("audit.log"))
+            .expect("audit log")
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+
+    fn backups(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.data.join("backups"))
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| n.ends_with(".dump"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+}
+
+/// The newest record of `action` by `actor`.
+fn last<'a>(records: &'a [AuditRecord], actor: &str, action: &str) -> &'a AuditRecord {
+    records
+        .iter()
+        .rev()
+        .find(|r| r.actor == actor && r.action == action)
+        .unwrap_or_else(|| panic!("no {action} record by {actor} in {records:#?}"))
+}
+
+/// Same action, target and outcome from both sides; `same_detail` for refusals and reports.
+fn alike(records: &[AuditRecord], action: &str, same_detail: bool) {
+    let web = last(records, "admin", action);
+    let cli = last(records, "cli", action);
+    assert_eq!(
+        (&web.action, &web.target, web.outcome),
+        (&cli.action, &cli.target, cli.outcome),
+        "{action}: web {web:?} / cli {cli:?}"
+    );
+    if same_detail {
+        assert_eq!(web.detail, cli.detail, "{action}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_action_leaves_the_same_audit_record_from_the_web_and_the_cli() {
+    let db = TestDb::create().await;
+    let s = Setup::start(&db);
+
+    // migrate.up (the web applies 000001; the CLI then finds nothing to do).
+    s.web_job("migrate", r#"{"op":{"Up":null},"confirm":""}"#, true);
+    let o = s.cli(&["migrate", "up"]);
+    assert!(o.status.success(), "{}", text(&o));
+    alike(&s.records(), "migrate.up", false);
+
+    // backup.full, then backup.verify of the same archive from both sides.
+    s.web_job("backup_start", "kind=full", false);
+    // Archive names count seconds (the seed's holomush_YYYYMMDD_HHMMSS.dump).
+    std::thread::sleep(Duration::from_millis(1100));
+    let o = s.cli(&["backup", "create"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let records = s.records();
+    alike(&records, "backup.full", false);
+    let archives = s.backups();
+    assert_eq!(archives.len(), 2, "{archives:?}");
+    let first = archives[0].clone();
+    s.web_job(
+        "backup_verify",
+        &format!("file={first}&restore_test=false"),
+        false,
+    );
+    let o = s.cli(&["backup", "verify", &first]);
+    assert!(o.status.success(), "{}", text(&o));
+    let records = s.records();
+    alike(&records, "backup.verify", true);
+    assert_eq!(last(&records, "cli", "backup.verify").target, first);
+
+    // backup.delete: a name that is not there is refused with the same sentence...
+    s.web("backup_delete", "file=missing.dump", false);
+    let o = s.cli(&["backup", "delete", "missing.dump", "--yes"]);
+    assert!(!o.status.success());
+    let records = s.records();
+    alike(&records, "backup.delete", true);
+    assert_eq!(
+        last(&records, "cli", "backup.delete").outcome,
+        Outcome::Failed
+    );
+    // ...and an archive is deleted the same way.
+    s.web("backup_delete", &format!("file={}", archives[0]), false);
+    let o = s.cli(&["backup", "delete", &archives[1], "--yes"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let records = s.records();
+    assert_eq!(last(&records, "admin", "backup.delete").target, archives[0]);
+    assert_eq!(last(&records, "cli", "backup.delete").target, archives[1]);
+    assert_eq!(
+        last(&records, "admin", "backup.delete").outcome,
+        last(&records, "cli", "backup.delete").outcome
+    );
+    assert!(s.backups().is_empty());
+
+    // migrate.create into the migrations folder.
+    s.web("migration_create", "name=from_web", false);
+    let o = s.cli(&["migrate", "create", "from_cli"]);
+    assert!(o.status.success(), "{}", text(&o));
+    alike(&s.records(), "migrate.create", false);
+
+    // doctor and its one fix.
+    // pg_trgm is not installed yet: both fail on that step, in the same words.
+    s.web("doctor", r#"{"url":null}"#, true);
+    let o = s.cli(&["doctor"]);
+    assert!(!o.status.success(), "{}", text(&o));
+    let records = s.records();
+    alike(&records, "doctor", true);
+    assert_eq!(last(&records, "cli", "doctor").detail, "failed: pg_trgm");
+    s.web("pg_trgm_enable", "", false);
+    let o = s.cli(&["doctor", "--fix", "pg_trgm"]);
+    assert!(o.status.success(), "{}", text(&o));
+    alike(&s.records(), "doctor.fix_pg_trgm", true);
+}
