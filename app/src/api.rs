@@ -311,7 +311,7 @@ pub async fn backup_contents(file: String) -> Result<ops::model::ArchiveContents
     let caller = guard::require_session()?;
     let path = ops::backup::archive::resolve(&caller.console.config.backup_dir, &file)
         .map_err(|e| AppError::new(e.to_string()))?;
-    let toc = ops::backup::verify::toc(&path)
+    let toc = ops::backup::contents::toc(&path)
         .await
         .map_err(|e| AppError::new(e.to_string()))?;
     Ok(ops::model::ArchiveContents {

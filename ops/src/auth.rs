@@ -214,25 +214,9 @@ impl SessionStore {
         if let Some(dir) = self.path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        let tmp = self.path.with_extension("json.tmp");
         let body = serde_json::to_vec(sessions).map_err(std::io::Error::other)?;
-        write_private(&tmp, &body)?;
-        std::fs::rename(&tmp, &self.path)
+        crate::files::write_atomic(&self.path, &body)
     }
-}
-
-/// Writes a file only its owner can read.
-pub fn write_private(path: &Path, body: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    #[cfg(unix)]
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    opts.mode(0o600);
-    let mut f = opts.open(path)?;
-    f.write_all(body)?;
-    f.sync_all()
 }
 
 #[cfg(test)]

@@ -63,3 +63,10 @@ pub fn describe_error(err: &sqlx::Error, url: &DatabaseUrl) -> String {
         other => format!("The database request failed: {}.", mask_url(&other.to_string())),
     }
 }
+
+/// An SQL identifier (a database, schema or table name) quoted for PostgreSQL: in double
+/// quotes, inner quotes doubled, cut at a NUL (which PostgreSQL cannot hold anyway).
+pub fn quote_ident(name: &str) -> String {
+    let name = name.split('\0').next().unwrap_or("");
+    format!("\"{}\"", name.replace('"', "\"\""))
+}

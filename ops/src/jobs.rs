@@ -19,6 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::audit::{AuditLog, Entry};
 use crate::model::{JobKind, JobLine, JobStatus, JobView, Progress, SqlFailure};
+use crate::process::Owner;
 
 /// Jobs kept for the pages to read after they end.
 const KEEP: usize = 50;
@@ -64,34 +65,6 @@ struct State {
 struct Record {
     job: JobView,
     owner: Owner,
-}
-
-/// A process, told apart from a later one that reuses its pid by its start time.
-#[derive(serde::Serialize, serde::Deserialize, PartialEq, Clone, Copy, Debug)]
-struct Owner {
-    pid: u32,
-    start: u64,
-}
-
-impl Owner {
-    fn of(pid: u32) -> Option<Self> {
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-        // Field 22 (starttime) counted after the ")" that ends the command name.
-        let rest = stat.rsplit_once(')')?.1;
-        let start = rest.split_whitespace().nth(19)?.parse().ok()?;
-        Some(Self { pid, start })
-    }
-
-    fn me() -> Self {
-        Self::of(std::process::id()).unwrap_or(Self {
-            pid: std::process::id(),
-            start: 0,
-        })
-    }
-
-    fn alive(&self) -> bool {
-        Self::of(self.pid) == Some(*self)
-    }
 }
 
 /// The sentence a job gets when the process running it died.
@@ -263,10 +236,7 @@ fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
 
 fn write_record(path: &Path, record: &Record) -> std::io::Result<()> {
     let body = serde_json::to_vec(record).map_err(std::io::Error::other)?;
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, body)?;
-    std::fs::File::open(&tmp)?.sync_all()?;
-    std::fs::rename(&tmp, path)
+    crate::files::write_atomic(path, &body)
 }
 
 /// Reads the records in `dir`; a job whose process is gone while it still says running is

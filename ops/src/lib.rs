@@ -23,14 +23,20 @@ pub mod db;
 #[cfg(feature = "engine")]
 pub mod diagnose;
 #[cfg(feature = "engine")]
+pub mod files;
+#[cfg(feature = "engine")]
 pub mod jobs;
 #[cfg(feature = "engine")]
 pub mod migrate;
 #[cfg(feature = "engine")]
 pub mod pgtools;
 #[cfg(feature = "engine")]
-pub mod status;
+pub mod process;
 #[cfg(feature = "engine")]
+pub mod status;
+// Test databases and fixtures: built for tests only (the `testing` feature is what the
+// integration tests and benches turn on), never shipped in the binary.
+#[cfg(all(feature = "engine", any(test, feature = "testing")))]
 pub mod testing;
 
 #[cfg(feature = "engine")]

@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 
-use ops::backup::{archive, catalog, dump, restore, tools, verify, BackupKind};
+use ops::backup::{archive, catalog, contents, dump, restore, tools, verify, BackupKind};
 use ops::migrate::{Migrator, Op, Source};
 use ops::testing::TestDb;
 use sqlx::{Connection, Executor, PgConnection};
@@ -427,7 +427,7 @@ async fn a_restore_test_compares_row_counts_and_drops_its_scratch_database() {
     let url = db.database_url();
     let full = backup(&db, &s.dir, BackupKind::Full).await;
     let path = s.dir.join(&full.file);
-    let held = verify::archived_row_counts(&path).await.expect("counts");
+    let held = contents::archived_row_counts(&path).await.expect("counts");
     assert_eq!(held.get("public.players"), Some(&300));
     assert_eq!(held.get("public.characters"), Some(&300));
 

@@ -4,7 +4,7 @@
 //! comes from 14 and the restore goes into 18; otherwise both are the server under test,
 //! through a URL of its own.
 
-use ops::backup::{restore, tools, verify};
+use ops::backup::{contents, restore, tools};
 use ops::model::{JobStatus, JobView};
 use ops::testing::{server_url, TestDb};
 use sqlx::{Connection, Executor, PgConnection};
@@ -78,7 +78,7 @@ async fn a_full_backup_moves_to_another_server_and_every_table_matches() {
     let console = ops::Console::open(source.config()).expect("open");
     let (_, file) = ops::testing::full_backup(&console).await;
     let archive = console.config.backup_dir.join(&file);
-    let held = verify::archived_row_counts(&archive)
+    let held = contents::archived_row_counts(&archive)
         .await
         .expect("archive counts");
 

@@ -295,16 +295,11 @@ pub async fn backup(cmd: BackupCommand) -> Result<(), String> {
                 let name = ops::backup::archive::locate(&console.config.backup_dir, given)
                     .map_err(|e| e.to_string())?
                     .name;
-                eprint!("Type the archive's name ({name}) to delete it: ");
-                let mut answer = String::new();
-                std::io::stdin()
-                    .read_line(&mut answer)
-                    .map_err(|e| format!("Could not read the answer: {e}"))?;
-                if answer.trim() != name {
-                    return Err(format!(
-                        "Not deleted: type \"{name}\" exactly, or pass --yes."
-                    ));
-                }
+                typed(
+                    &format!("Type the archive's name ({name}) to delete it: "),
+                    &name,
+                    "Not deleted",
+                )?;
             }
             let done = console.delete_backup(given, "cli")?;
             println!("{done}");
@@ -356,17 +351,14 @@ pub async fn restore(
         _ => {
             if !yes {
                 let name = console.config.database_url.database();
-                eprint!(
-                    "This replaces database \"{name}\" ({}) with {file}: a safety backup is taken first, other sessions are ended. Type the database name to go on: ",
-                    console.target()
-                );
-                let mut answer = String::new();
-                std::io::stdin()
-                    .read_line(&mut answer)
-                    .map_err(|e| format!("Could not read the answer: {e}"))?;
-                if answer.trim() != name {
-                    return Err(format!("Not confirmed: nothing was changed. Type \"{name}\" exactly, or pass --yes."));
-                }
+                typed(
+                    &format!(
+                        "This replaces database \"{name}\" ({}) with {file}: a safety backup is taken first, other sessions are ended. Type the database name to go on: ",
+                        console.target()
+                    ),
+                    name,
+                    "Not confirmed: nothing was changed",
+                )?;
             }
             console.start_restore_in_place(ArchiveRef::from_cli(&file), jobs, "cli")?
         }
@@ -435,14 +427,27 @@ async fn follow(job: &ops::jobs::Job) -> Result<ops::model::JobView, String> {
 
 fn confirm_database(console: &ops::Console) -> Result<(), String> {
     let name = console.config.database_url.database();
-    eprint!("This rolls back every migration of database \"{name}\" ({}). Type the database name to go on: ", console.target());
+    typed(
+        &format!(
+            "This rolls back every migration of database \"{name}\" ({}). Type the database name to go on: ",
+            console.target()
+        ),
+        name,
+        "Not confirmed: nothing was changed",
+    )
+}
+
+/// The one typed-name prompt: asks on stderr, reads a line, and goes on only when it is
+/// exactly `expected`; otherwise `refused`, then how to go on.
+fn typed(prompt: &str, expected: &str, refused: &str) -> Result<(), String> {
+    eprint!("{prompt}");
     let mut answer = String::new();
     std::io::stdin()
         .read_line(&mut answer)
         .map_err(|e| format!("Could not read the answer: {e}"))?;
-    if answer.trim() != name {
+    if answer.trim() != expected {
         return Err(format!(
-            "Not confirmed: nothing was changed. Type \"{name}\" exactly, or pass --yes."
+            "{refused}. Type \"{expected}\" exactly, or pass --yes."
         ));
     }
     Ok(())

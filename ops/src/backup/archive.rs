@@ -167,12 +167,9 @@ pub fn read_manifest(archive: &Path) -> Option<Manifest> {
 
 pub fn write_manifest(archive: &Path, m: &Manifest) -> Result<(), BackupError> {
     let path = manifest_path(archive);
-    let tmp = PathBuf::from(format!("{}{PARTIAL}", path.display()));
     let body = serde_json::to_vec_pretty(m)
         .map_err(|e| BackupError::Io(format!("Writing the manifest failed: {e}.")))?;
-    std::fs::write(&tmp, body)
-        .and_then(|_| std::fs::File::open(&tmp).and_then(|f| f.sync_all()))
-        .and_then(|_| std::fs::rename(&tmp, &path))
+    crate::files::write_atomic(&path, &body)
         .map_err(|e| BackupError::io(&format!("Writing {}", path.display()), e))
 }
 
@@ -224,7 +221,7 @@ pub fn sweep_partials(dir: &Path) -> Vec<String> {
             .rsplit_once('.')
             .and_then(|(_, p)| p.parse::<u32>().ok());
         let orphan = match pid {
-            Some(pid) => !Path::new(&format!("/proc/{pid}")).exists(),
+            Some(pid) => !crate::process::pid_alive(pid),
             None => false,
         };
         if orphan && std::fs::remove_file(entry.path()).is_ok() {

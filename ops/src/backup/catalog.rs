@@ -6,7 +6,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 
 use super::archive::{self, EXT};
-use super::{verify, BackupError, Manifest};
+use super::{contents, BackupError, Manifest};
 
 pub async fn list(dir: &Path) -> Result<Vec<Manifest>, BackupError> {
     let mut out = Vec::new();
@@ -42,7 +42,7 @@ pub async fn list(dir: &Path) -> Result<Vec<Manifest>, BackupError> {
             .modified()
             .map(DateTime::<Utc>::from)
             .unwrap_or_else(|_| Utc::now());
-        let described = verify::toc(&path).await;
+        let described = contents::toc(&path).await;
         let (kind, database, server_version, verification) = match described {
             Ok(toc) => (toc.kind(), toc.database, toc.server_version, String::new()),
             Err(e) => (

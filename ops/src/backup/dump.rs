@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::archive::{self, Writer};
 use super::tools;
 use super::{BackupError, BackupKind, Log, Manifest};
-use crate::config::DatabaseUrl;
+use crate::conninfo::DatabaseUrl;
 use crate::model::format_bytes;
 
 struct ServerFacts {
@@ -166,7 +166,7 @@ pub async fn dump(
                             ));
                         }
                         if l.contains("error") || l.contains("FATAL") || l.contains("warning") {
-                            tail.push(crate::config::mask_url(&l));
+                            tail.push(crate::conninfo::mask_text(&l));
                         }
                     }
                 }

@@ -59,9 +59,17 @@ impl Reader<'_> {
     }
 }
 
+/// What every pg_dump custom-format archive starts with.
+pub const MAGIC: &[u8; 5] = b"PGDMP";
+
+/// Whether these first bytes (at least five of them) start a custom-format archive.
+pub fn is_archive_start(head: &[u8]) -> bool {
+    head.starts_with(MAGIC)
+}
+
 /// Parses the header from the archive's first bytes; None when they are not one.
 pub fn parse(bytes: &[u8]) -> Option<Header> {
-    let rest = bytes.strip_prefix(b"PGDMP")?;
+    let rest = bytes.strip_prefix(MAGIC)?;
     let mut r = Reader {
         b: rest,
         at: 0,

@@ -2,6 +2,8 @@
 
 pub mod archive;
 pub mod catalog;
+pub mod contents;
+pub mod counts;
 pub mod dump;
 pub mod header;
 pub mod restore;

@@ -9,7 +9,8 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio_util::sync::CancellationToken;
 
 use super::{tools, BackupError, Log};
-use crate::config::DatabaseUrl;
+use crate::conninfo::DatabaseUrl;
+use crate::db::quote_ident;
 
 /// A name `createdb` would take without quoting: lowercase letters, digits and _, 63 at most.
 pub fn validate_name(name: &str) -> Result<(), BackupError> {
@@ -127,7 +128,7 @@ async fn run_pg_restore(
                         if newer_setting_refused(&l, pg_restore.major, server) {
                             ignored += 1;
                         } else {
-                            errors.push(crate::config::mask_url(l.trim_start_matches("pg_restore: error: ")));
+                            errors.push(crate::conninfo::mask_text(l.trim_start_matches("pg_restore: error: ")));
                         }
                     }
                 }
@@ -171,7 +172,7 @@ async fn connect(url: &DatabaseUrl, database: &str) -> Result<PgConnection, Back
 async fn drop_database(url: &DatabaseUrl, via: &str, name: &str) {
     if let Ok(mut c) = connect(url, via).await {
         let _ = c
-            .execute(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)").as_str())
+            .execute(format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(name)).as_str())
             .await;
     }
 }
@@ -187,8 +188,14 @@ async fn clear_sessions(
     database: &str,
     log: &Log,
 ) -> Result<(), sqlx::Error> {
-    c.execute(format!("ALTER DATABASE \"{database}\" WITH ALLOW_CONNECTIONS false").as_str())
-        .await?;
+    c.execute(
+        format!(
+            "ALTER DATABASE {} WITH ALLOW_CONNECTIONS false",
+            quote_ident(database)
+        )
+        .as_str(),
+    )
+    .await?;
     let others: Vec<(i32, String)> = sqlx::query_as(
         "SELECT pid, coalesce(nullif(application_name, ''), 'no application name') FROM pg_stat_activity
           WHERE datname = $1 AND pid <> pg_backend_pid()",
@@ -230,7 +237,7 @@ pub async fn in_place(
     log: &Log,
     cancel: &CancellationToken,
 ) -> Result<String, BackupError> {
-    let toc = super::verify::toc(archive).await?;
+    let toc = super::contents::toc(archive).await?;
     let current = url.database().to_string();
     log.line(format!("Taking a safety backup of \"{current}\" first"));
     let req = super::dump::Request {
@@ -246,7 +253,7 @@ pub async fn in_place(
     let fresh = format!("{stem}_restoring_{stamp}");
     let previous = format!("{stem}_before_restore_{stamp}");
     let mut conn = connect(url, &current).await?;
-    conn.execute(format!("CREATE DATABASE \"{fresh}\"").as_str())
+    conn.execute(format!("CREATE DATABASE {}", quote_ident(&fresh)).as_str())
         .await
         .map_err(|e| {
             BackupError::Tool(format!(
@@ -286,17 +293,36 @@ pub async fn in_place(
     let mut c = connect(url, &fresh).await?;
     let moved = async {
         clear_sessions(&mut c, &current, log).await?;
-        c.execute(format!("ALTER DATABASE \"{current}\" RENAME TO \"{previous}\"").as_str())
-            .await?;
+        c.execute(
+            format!(
+                "ALTER DATABASE {} RENAME TO {}",
+                quote_ident(&current),
+                quote_ident(&previous)
+            )
+            .as_str(),
+        )
+        .await?;
         // Nobody looks for the old database under its new name; we need to enter it next.
-        c.execute(format!("ALTER DATABASE \"{previous}\" WITH ALLOW_CONNECTIONS true").as_str())
-            .await?;
+        c.execute(
+            format!(
+                "ALTER DATABASE {} WITH ALLOW_CONNECTIONS true",
+                quote_ident(&previous)
+            )
+            .as_str(),
+        )
+        .await?;
         Ok::<_, sqlx::Error>(())
     }
     .await;
     if let Err(e) = moved {
         let _ = c
-            .execute(format!("ALTER DATABASE \"{current}\" WITH ALLOW_CONNECTIONS true").as_str())
+            .execute(
+                format!(
+                    "ALTER DATABASE {} WITH ALLOW_CONNECTIONS true",
+                    quote_ident(&current)
+                )
+                .as_str(),
+            )
             .await;
         c.close().await.ok();
         drop_database(url, &current, &fresh).await;
@@ -308,9 +334,16 @@ pub async fn in_place(
     // …then the fresh one from inside the previous one.
     let renamed = async {
         let mut c = connect(url, &previous).await.map_err(|e| e.to_string())?;
-        c.execute(format!("ALTER DATABASE \"{fresh}\" RENAME TO \"{current}\"").as_str())
-            .await
-            .map_err(|e| e.to_string())?;
+        c.execute(
+            format!(
+                "ALTER DATABASE {} RENAME TO {}",
+                quote_ident(&fresh),
+                quote_ident(&current)
+            )
+            .as_str(),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
         c.close().await.ok();
         Ok::<_, String>(())
     }
@@ -336,7 +369,7 @@ pub async fn into_new(
     cancel: &CancellationToken,
 ) -> Result<Outcome, BackupError> {
     validate_name(target)?;
-    let toc = super::verify::toc(archive).await?;
+    let toc = super::contents::toc(archive).await?;
     let mut conn = PgConnection::connect_with(&url.connect_options())
         .await
         .map_err(|e| BackupError::Tool(crate::db::describe_error(&e, url)))?;
@@ -351,7 +384,7 @@ pub async fn into_new(
             "Database \"{target}\" already exists: choose a new name (nothing was changed)."
         )));
     }
-    conn.execute(format!("CREATE DATABASE \"{target}\"").as_str())
+    conn.execute(format!("CREATE DATABASE {}", quote_ident(target)).as_str())
         .await
         .map_err(|e| BackupError::Tool(format!("Could not create database \"{target}\": {e}.")))?;
     conn.close().await.ok();
@@ -378,7 +411,7 @@ pub async fn into_new(
 /// saying why it cannot be used, its password masked.
 pub fn target_url(text: &str) -> Result<DatabaseUrl, BackupError> {
     DatabaseUrl::parse(text.trim()).map(|u| u.named("the target server URL")).map_err(|e| {
-        BackupError::Refused(crate::config::mask_url(&format!(
+        BackupError::Refused(crate::conninfo::mask_text(&format!(
             "The target server URL cannot be used: {e}; give the new server's postgres:// URL (nothing was created)."
         )))
     })
@@ -413,7 +446,7 @@ pub async fn to_server(
         target.clone()
     };
     let server = server_of(target);
-    let toc = super::verify::toc(archive).await?;
+    let toc = super::contents::toc(archive).await?;
     if toc.kind() == super::BackupKind::Data {
         return Err(BackupError::Refused(
             "A data-only archive cannot be restored on its own (it has no tables to load into): move with a full archive (holomush-admin backup create). Nothing was created.".to_string(),
@@ -424,7 +457,7 @@ pub async fn to_server(
         target.masked()
     ));
     log.line("Counting the rows the archive holds".to_string());
-    let expected = super::verify::archived_row_counts(archive).await?;
+    let expected = super::contents::archived_row_counts(archive).await?;
     let outcome = into_new(&via, archive, into, jobs, log, cancel).await?;
     if !outcome.errors.is_empty() {
         return Err(BackupError::Tool(format!(
@@ -432,7 +465,7 @@ pub async fn to_server(
             outcome.summary()
         )));
     }
-    let counted = super::verify::compare_counts(&via, into, &expected, log).await?;
+    let counted = super::counts::compare_counts(&via, into, &expected, log).await?;
     if !counted.differences.is_empty() {
         return Err(BackupError::Tool(format!(
             "Restored into \"{into}\" on {server} ({}), but {} of {} tables differ from the archive: {}. Database \"{into}\" was left for inspection.",

@@ -7,7 +7,7 @@ use sqlx::Connection;
 use tokio::process::Command;
 
 use super::{BackupError, Log};
-use crate::config::DatabaseUrl;
+use crate::conninfo::DatabaseUrl;
 use crate::pgtools::{self, Binary, Needs, Tool};
 
 /// A command for `binary` connected to `database` (or the URL's own) through libpq's

@@ -8,6 +8,7 @@ use std::path::Path;
 use futures_util::{Stream, StreamExt};
 
 use super::archive::Writer;
+use super::header::{is_archive_start, MAGIC};
 
 const NOT_AN_ARCHIVE: &str = "That file is not a pg_dump custom-format archive (it does not start with PGDMP): upload a file made with pg_dump -Fc.";
 
@@ -20,14 +21,14 @@ where
     E: Display,
 {
     let mut out = Writer::create(path).await.map_err(|e| e.to_string())?;
-    let mut head: Vec<u8> = Vec::with_capacity(5);
+    let mut head: Vec<u8> = Vec::with_capacity(MAGIC.len());
     while let Some(chunk) = chunks.next().await {
         let chunk =
             chunk.map_err(|e| format!("The upload was interrupted: {e}. Nothing was kept."))?;
         let chunk = chunk.as_ref();
-        if head.len() < 5 {
-            head.extend(chunk.iter().take(5 - head.len()));
-            if head.len() == 5 && head != b"PGDMP" {
+        if head.len() < MAGIC.len() {
+            head.extend(chunk.iter().take(MAGIC.len() - head.len()));
+            if head.len() == MAGIC.len() && !is_archive_start(&head) {
                 return Err(NOT_AN_ARCHIVE.to_string());
             }
         }
@@ -39,12 +40,12 @@ where
         }
         out.write(chunk).await.map_err(|e| e.to_string())?;
     }
-    if head != b"PGDMP" {
+    if !is_archive_start(&head) {
         return Err(NOT_AN_ARCHIVE.to_string());
     }
     let size = out.size;
     out.finish().await.map_err(|e| e.to_string())?;
-    if let Err(e) = super::verify::toc(path).await {
+    if let Err(e) = super::contents::toc(path).await {
         let _ = tokio::fs::remove_file(path).await;
         return Err(format!(
             "The archive's table of contents does not read ({e}); nothing was kept."

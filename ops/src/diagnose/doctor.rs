@@ -512,7 +512,7 @@ async fn privileges(conn: &mut PgConnection, url: &DatabaseUrl) -> Outcome {
     let schema: Option<String> = row.try_get("schema").unwrap_or(None);
     let role: String = row.try_get("role").unwrap_or_default();
     let db = url.database();
-    let ident = crate::migrate::state::quote_ident;
+    let ident = crate::db::quote_ident;
     let mut missing = Vec::new();
     let mut grants = Vec::new();
     if !get("can_connect") {

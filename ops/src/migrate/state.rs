@@ -9,10 +9,7 @@ pub const TABLE: &str = "schema_migrations";
 /// golang-migrate's NilVersion.
 pub const NIL: i64 = -1;
 
-pub fn quote_ident(name: &str) -> String {
-    let name = name.split('\0').next().unwrap_or("");
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
+use crate::db::quote_ident;
 
 pub struct Table {
     pub schema: String,
