@@ -68,9 +68,23 @@ impl Object {
     }
 }
 
-/// Statements without comments, split on `;` outside quotes and dollar quotes.
+/// A goose file's Up section: what `up` ran ends at `-- +goose Down`. Other files whole.
+fn up_section(sql: &str) -> &str {
+    let mut offset = 0;
+    for line in sql.split_inclusive('\n') {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if words == ["--", "+goose", "Down"] {
+            return &sql[..offset];
+        }
+        offset += line.len();
+    }
+    sql
+}
+
+/// Statements without comments, split on `;` outside quotes and dollar quotes; of a goose
+/// file, those of its Up section.
 pub fn statements(sql: &str) -> Vec<String> {
-    let chars: Vec<char> = sql.chars().collect();
+    let chars: Vec<char> = up_section(sql).chars().collect();
     let mut out = Vec::new();
     let mut cur = String::new();
     let mut i = 0;
@@ -304,6 +318,38 @@ pub fn objects(sql: &str) -> Vec<Object> {
     statements(sql).iter().flat_map(|s| recognise(s)).collect()
 }
 
+/// A `DO` block's body (PL/pgSQL between dollar quotes), read as statements: each one's
+/// first CREATE, ALTER TABLE or DROP is recognised, past the IF … THEN around it. What the
+/// body builds as a string for EXECUTE stays unseen, as any string does.
+fn do_block(stmt: &str) -> Vec<Object> {
+    let Some(open) = stmt.find('$') else {
+        return Vec::new();
+    };
+    let Some(len) = stmt[open + 1..].find('$') else {
+        return Vec::new();
+    };
+    let tag = &stmt[open..open + len + 2];
+    let body_start = open + tag.len();
+    let Some(body_len) = stmt[body_start..].find(tag) else {
+        return Vec::new();
+    };
+    statements(&stmt[body_start..body_start + body_len])
+        .iter()
+        .flat_map(|inner| {
+            let t = tokens(inner);
+            let at = t.iter().position(|w| {
+                ["CREATE", "ALTER", "DROP"]
+                    .iter()
+                    .any(|k| w.eq_ignore_ascii_case(k))
+            });
+            match at {
+                Some(i) => recognise(&t[i..].join(" ")),
+                None => Vec::new(),
+            }
+        })
+        .collect()
+}
+
 fn recognise(stmt: &str) -> Vec<Object> {
     let mut w = Words {
         t: tokens(stmt),
@@ -315,6 +361,8 @@ fn recognise(stmt: &str) -> Vec<Object> {
         alter_table(&mut w)
     } else if w.eat("DROP") {
         drop(&mut w)
+    } else if w.is("DO") {
+        do_block(stmt)
     } else {
         Vec::new()
     }
