@@ -132,17 +132,23 @@ pub async fn migration_sql(version: u64) -> Result<ops::model::MigrationSql, App
     })
 }
 
-/// Starts a migration job. Anything but `up` needs the database name typed as `confirm`.
-// JSON, not form encoding: `Up(None)` has no form representation.
-#[server(prefix = "/api", endpoint = "migrate", input = leptos::server_fn::codec::Json)]
-pub async fn start_migration(op: ops::model::MigrateOp, confirm: String) -> Result<u64, AppError> {
+/// Starts a migration job, as the page's form posts it (`action=goto&version=7&confirm=…`).
+/// Anything but `up` needs the database name typed as `confirm`.
+#[server(prefix = "/api", endpoint = "migrate")]
+pub async fn start_migration(
+    action: ops::model::MigrateAction,
+    #[server(default)] steps: Option<u64>,
+    #[server(default)] version: String,
+    #[server(default)] confirm: String,
+) -> Result<u64, AppError> {
     let caller = guard::require_session()?;
     let c = &caller.console;
+    let op = action.op(steps, &version).map_err(AppError::new)?;
     if op.is_destructive() {
         guard::require_typed_name(c, &confirm, &format!("run {op} on"))?;
     }
     c.start_migration(op, &caller.actor)
-        .map(|job| job.id)
+        .map(|job| guard::started(job.id))
         .map_err(AppError::new)
 }
 

@@ -37,4 +37,14 @@ test('with JavaScript off: sign in, read the dashboard, take a full backup and f
   await row.getByRole('button', { name: 'Verify' }).click();
   await expect(page).toHaveURL(/\/jobs\/\d+$/);
   await expect(page.getByTestId('job-result')).toContainText('every data block intact', { timeout: 30_000 });
+
+  // Migrations: the actions form posts too; a refusal comes back with its sentence.
+  await page.goto('/migrations');
+  await page.getByLabel('Version', { exact: true }).fill('1');
+  await page.getByRole('button', { name: 'Force version' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'Not confirmed' })).toContainText(`type the database name "${database}"`);
+  await page.getByRole('button', { name: 'Apply all pending' }).click();
+  await expect(page).toHaveURL(/\/jobs\/\d+$/);
+  await expect(page.getByTestId('job-result')).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByTestId('job')).toContainText('migrate.up');
 });

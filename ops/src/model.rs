@@ -411,6 +411,45 @@ pub enum MigrateOp {
     Force(i64),
 }
 
+/// The Migrations page's buttons, as its form posts them (`action=goto&version=7`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MigrateAction {
+    Up,
+    Down,
+    DownAll,
+    Goto,
+    Force,
+}
+
+impl MigrateAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MigrateAction::Up => "up",
+            MigrateAction::Down => "down",
+            MigrateAction::DownAll => "down_all",
+            MigrateAction::Goto => "goto",
+            MigrateAction::Force => "force",
+        }
+    }
+
+    /// The operation, with `steps` (up or down N) and the typed `version` (goto, force).
+    pub fn op(self, steps: Option<u64>, version: &str) -> Result<MigrateOp, String> {
+        let version = version.trim();
+        Ok(match self {
+            MigrateAction::Up => MigrateOp::Up(steps),
+            MigrateAction::Down => MigrateOp::Down(steps),
+            MigrateAction::DownAll => MigrateOp::DownAll,
+            MigrateAction::Goto => MigrateOp::Goto(version.parse().map_err(|_| {
+                "Type the version to go to (a number from the list), then press Go to version.".to_string()
+            })?),
+            MigrateAction::Force => MigrateOp::Force(version.parse().map_err(|_| {
+                "Type the version to force (a number, or -1 for no version), then press Force version.".to_string()
+            })?),
+        })
+    }
+}
+
 impl MigrateOp {
     /// Operations that can lose data or hide a failure: they need the database name typed.
     pub fn is_destructive(self) -> bool {

@@ -42,8 +42,8 @@ pub enum Command {
         #[arg(long)]
         json: bool,
         /// Fix what the doctor can: `pg_trgm` (CREATE EXTENSION IF NOT EXISTS pg_trgm).
-        #[arg(long, value_name = "WHAT")]
-        fix: Option<String>,
+        #[arg(long, value_enum, value_name = "WHAT")]
+        fix: Option<Fix>,
     },
     /// Restore an archive of HOLOMUSH_BACKUP_DIR into a new database, or in place.
     Restore {
@@ -78,12 +78,37 @@ pub enum Command {
     },
 }
 
+/// `backup create --kind`: the seed's three kinds of archive.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum Kind {
+    Full,
+    Schema,
+    Data,
+}
+
+impl From<Kind> for ops::model::BackupKind {
+    fn from(k: Kind) -> Self {
+        match k {
+            Kind::Full => Self::Full,
+            Kind::Schema => Self::Schema,
+            Kind::Data => Self::Data,
+        }
+    }
+}
+
+/// `doctor --fix`: what the doctor can fix by itself.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum Fix {
+    #[value(name = "pg_trgm")]
+    PgTrgm,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum BackupCommand {
     /// Dump the database: full (pg_dump -Fc), schema (--schema-only) or data (--data-only).
     Create {
-        #[arg(long, default_value = "full", value_parser = ["full", "schema", "data"])]
-        kind: String,
+        #[arg(long, value_enum, default_value_t = Kind::Full)]
+        kind: Kind,
         /// Print the manifest as JSON.
         #[arg(long)]
         json: bool,
@@ -265,9 +290,7 @@ pub async fn backup(cmd: BackupCommand) -> Result<(), String> {
             return Ok(());
         }
         BackupCommand::Create { kind, json } => {
-            let kind =
-                ops::model::BackupKind::parse(&kind).ok_or("--kind is full, schema or data")?;
-            let job = console.start_backup(kind, "cli")?;
+            let job = console.start_backup(kind.into(), "cli")?;
             let view = follow(&job).await?;
             if json {
                 let file = view

@@ -4,17 +4,16 @@
 use ops::model::{RepairAction, RepairConclusion, RepairReport, StepStatus};
 
 /// `doctor [--url URL|-] [--json] [--fix pg_trgm]`. Exit status non-zero when a step fails.
-pub async fn doctor(url: Option<String>, json: bool, fix: Option<String>) -> Result<(), String> {
+pub async fn doctor(
+    url: Option<String>,
+    json: bool,
+    fix: Option<crate::cli::Fix>,
+) -> Result<(), String> {
     let text = match url.as_deref() {
         Some(arg) => crate::cli::url_argument(arg)?,
         None => std::env::var("DATABASE_URL").unwrap_or_default(),
     };
-    if let Some(what) = fix {
-        if what != "pg_trgm" {
-            return Err(format!(
-                "--fix {what}: the doctor can fix pg_trgm only (--fix pg_trgm)."
-            ));
-        }
+    if let Some(crate::cli::Fix::PgTrgm) = fix {
         let parsed = ops::config::DatabaseUrl::parse(&text).map_err(|e| e.to_string())?;
         let done = ops::console::enable_pg_trgm(&audit()?, &parsed, "cli").await?;
         println!("{done}");

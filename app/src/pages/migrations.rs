@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use ops::model::{MigrateOp, MigrationEntry, MigrationState, MigrationsView};
+use ops::model::{MigrateAction, MigrationEntry, MigrationState, MigrationsView};
 
 use super::job::{watch_job, FailedSql, JobPanel, JobWatch};
 use crate::api::{migration_sql, migrations_view, CreateMigration, RunBootstrap, StartMigration};
@@ -23,25 +23,11 @@ pub fn MigrationsPage() -> impl IntoView {
     });
 
     let start = ServerAction::<StartMigration>::new();
-    let message = RwSignal::new(None::<String>);
-    Effect::new(move |_| match start.value().get() {
-        Some(Ok(id)) => {
-            message.set(None);
+    Effect::new(move |_| {
+        if let Some(Ok(id)) = start.value().get() {
             job_id.set(Some(id));
         }
-        Some(Err(e)) => message.set(Some(e.message)),
-        None => {}
     });
-    let confirm = RwSignal::new(String::new());
-    let version_input = RwSignal::new(String::new());
-    let run = move |op: MigrateOp| {
-        start.dispatch(StartMigration {
-            op,
-            confirm: confirm.get_untracked(),
-        });
-    };
-    let typed_version =
-        move || -> Option<i64> { version_input.get_untracked().trim().parse().ok() };
     let shown_sql = RwSignal::new(None::<u64>);
     // Owned here, not by the form: the form is redrawn when the list is read again.
     let create = ServerAction::<CreateMigration>::new();
@@ -59,26 +45,22 @@ pub fn MigrationsPage() -> impl IntoView {
         </header>
         <section class="card actions" aria-label="Actions">
             <h2>"Actions"</h2>
-            <div class="row">
-                <button class="primary" on:click=move |_| run(MigrateOp::Up(None))>"Apply all pending"</button>
-                <button on:click=move |_| run(MigrateOp::Down(None))>"Roll back last"</button>
-                <button class="danger" on:click=move |_| run(MigrateOp::DownAll)>"Roll back all"</button>
-                <label>"Version " <input class="narrow" placeholder="e.g. 7" prop:value=version_input on:input=move |ev| version_input.set(event_target_value(&ev)) aria-label="Version"/></label>
-                <button on:click=move |_| match typed_version() {
-                    Some(v) if v >= 0 => run(MigrateOp::Goto(v as u64)),
-                    _ => message.set(Some("Type the version to go to (a number from the list), then press Go to version.".into())),
-                }>"Go to version"</button>
-                <button class="danger" on:click=move |_| match typed_version() {
-                    Some(v) => run(MigrateOp::Force(v)),
-                    None => message.set(Some("Type the version to force (a number, or -1 for no version), then press Force version.".into())),
-                }>"Force version"</button>
-            </div>
-            <p class="muted small">
-                "Roll back, go to and force change the database named below: type its name to confirm. "
-                "Force sets the version and clears the dirty flag without running any SQL."
-            </p>
-            <label>"Type the database name to confirm " <input prop:value=confirm on:input=move |ev| confirm.set(event_target_value(&ev)) aria-label="Confirm database name"/></label>
-            {move || message.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
+            <ActionForm action=start>
+                <div class="row">
+                    <button type="submit" name="action" value=MigrateAction::Up.as_str() class="primary">"Apply all pending"</button>
+                    <button type="submit" name="action" value=MigrateAction::Down.as_str()>"Roll back last"</button>
+                    <button type="submit" name="action" value=MigrateAction::DownAll.as_str() class="danger">"Roll back all"</button>
+                    <label>"Version " <input name="version" class="narrow" placeholder="e.g. 7" aria-label="Version"/></label>
+                    <button type="submit" name="action" value=MigrateAction::Goto.as_str()>"Go to version"</button>
+                    <button type="submit" name="action" value=MigrateAction::Force.as_str() class="danger">"Force version"</button>
+                </div>
+                <p class="muted small">
+                    "Roll back, go to and force change the database named below: type its name to confirm. "
+                    "Force sets the version and clears the dirty flag without running any SQL."
+                </p>
+                <label>"Type the database name to confirm " <input name="confirm" aria-label="Confirm database name"/></label>
+            </ActionForm>
+            {move || start.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{e.message}</p> })}
         </section>
         <JobPanel job_res live/>
         <Transition fallback=|| view! { <p class="muted">"Reading schema_migrations…"</p> }>
@@ -91,12 +73,12 @@ pub fn MigrationsPage() -> impl IntoView {
                                 job_id.set(Some(id));
                             }
                         }
-                        view! { <Overview v=v shown_sql run create/> }.into_any()
+                        view! { <Overview v=v shown_sql start create/> }.into_any()
                     }
                 }
             })}
         </Transition>
-        <BootstrapForm confirm refresh/>
+        <BootstrapForm refresh/>
     }
 }
 
@@ -104,7 +86,7 @@ pub fn MigrationsPage() -> impl IntoView {
 fn Overview(
     v: MigrationsView,
     shown_sql: RwSignal<Option<u64>>,
-    run: impl Fn(MigrateOp) + Copy + Send + Sync + 'static,
+    start: ServerAction<StartMigration>,
     create: ServerAction<CreateMigration>,
 ) -> impl IntoView {
     let can_create = v.can_create;
@@ -150,7 +132,7 @@ fn Overview(
                     v.status.migrations.into_iter().map(|m| {
                         // "Apply up to this one" is `migrate up N`: never a step down, so no confirmation.
                         let steps = (m.state == MigrationState::Pending).then(|| { pending_so_far += 1; pending_so_far });
-                        view! { <Row m steps shown_sql run/> }
+                        view! { <Row m steps shown_sql start/> }
                     }).collect_view()
                 }
             </tbody>
@@ -166,7 +148,7 @@ fn Row(
     m: MigrationEntry,
     steps: Option<u64>,
     shown_sql: RwSignal<Option<u64>>,
-    run: impl Fn(MigrateOp) + Copy + Send + Sync + 'static,
+    start: ServerAction<StartMigration>,
 ) -> impl IntoView {
     let version = m.version;
     let state = m.state.as_str();
@@ -180,7 +162,13 @@ fn Row(
             <td>{m.applied_by.clone().unwrap_or_default()}</td>
             <td class="row-actions">
                 <button class="link" on:click=move |_| shown_sql.update(|s| *s = if *s == Some(version) { None } else { Some(version) })>"SQL"</button>
-                {steps.map(|n| view! { <button class="link" on:click=move |_| run(MigrateOp::Up(Some(n)))>"Apply up to this one"</button> })}
+                {steps.map(|n| view! {
+                    <ActionForm action=start attr:class="inline">
+                        <input type="hidden" name="action" value=MigrateAction::Up.as_str()/>
+                        <input type="hidden" name="steps" value=n.to_string()/>
+                        <button type="submit" class="link">"Apply up to this one"</button>
+                    </ActionForm>
+                })}
             </td>
         </tr>
     }
@@ -275,17 +263,16 @@ fn Timeline(entries: Vec<MigrationEntry>) -> impl IntoView {
 
 #[component]
 fn CreateForm(can_create: bool, create: ServerAction<CreateMigration>) -> impl IntoView {
-    let name = RwSignal::new(String::new());
     view! {
         <Show when=move || can_create fallback=|| view! {
             <p class="muted small">"New migrations are written into a folder: set HOLOMUSH_MIGRATIONS_DIR to create them here (the embedded set is read-only)."</p>
         }>
             <section class="card">
                 <h2>"Create a migration"</h2>
-                <div class="row">
-                    <input placeholder="descriptive_name" prop:value=name on:input=move |ev| name.set(event_target_value(&ev)) aria-label="Migration name"/>
-                    <button on:click=move |_| { create.dispatch(CreateMigration { name: name.get_untracked() }); }>"Create"</button>
-                </div>
+                <ActionForm action=create attr:class="row">
+                    <input name="name" placeholder="descriptive_name" aria-label="Migration name"/>
+                    <button type="submit">"Create"</button>
+                </ActionForm>
                 {move || create.value().get().map(|r| match r {
                     Ok(m) => view! { <p class="notice" role="status">{m}</p> }.into_any(),
                     Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
@@ -297,7 +284,7 @@ fn CreateForm(can_create: bool, create: ServerAction<CreateMigration>) -> impl I
 
 /// The seed's bootstrap of an existing database, with the objects it checked.
 #[component]
-fn BootstrapForm(confirm: RwSignal<String>, refresh: RwSignal<u64>) -> impl IntoView {
+fn BootstrapForm(refresh: RwSignal<u64>) -> impl IntoView {
     let boot = ServerAction::<RunBootstrap>::new();
     let schema_changed = use_context::<SchemaChanged>();
     Effect::new(move |_| {
@@ -315,9 +302,12 @@ fn BootstrapForm(confirm: RwSignal<String>, refresh: RwSignal<u64>) -> impl Into
                 "For a database built by an older HoloMUSH without migrations: checks that every object of the embedded migrations exists, "
                 "then marks the latest version applied without running any. Same as "
                 <code>"psql -d holomush -f scripts/bootstrap-migrations.sql"</code>
-                ". Type the database name above to confirm."
+                "."
             </p>
-            <button on:click=move |_| { boot.dispatch(RunBootstrap { confirm: confirm.get_untracked() }); }>"Check and bootstrap"</button>
+            <ActionForm action=boot attr:class="row">
+                <label>"Type the database name to confirm " <input name="confirm" aria-label="Database name for bootstrap"/></label>
+                <button type="submit">"Check and bootstrap"</button>
+            </ActionForm>
             {move || boot.value().get().map(|r| match r {
                 Ok(b) => view! {
                     <div data-testid="bootstrap-result">

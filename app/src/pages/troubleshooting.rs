@@ -144,7 +144,9 @@ fn Badges(
                 <p><span class=badge(trgm_ok, !trgm_ok) data-testid="badge-pg_trgm">{trgm_text}</span></p>
                 {(!trgm_ok).then(|| view! {
                     <p class="small">"HoloMUSH's name searches need it. The fix: " <code>"CREATE EXTENSION IF NOT EXISTS pg_trgm;"</code></p>
-                    <button class="primary" on:click=move |_| { enable.dispatch(EnablePgTrgm {}); }>"Enable pg_trgm"</button>
+                    <ActionForm action=enable>
+                        <button type="submit" class="primary">"Enable pg_trgm"</button>
+                    </ActionForm>
                 })}
                 {enable_msg}
             </section>
