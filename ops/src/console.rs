@@ -9,7 +9,7 @@ use crate::backup::archive::{ArchiveRef, Located};
 use crate::config::Config;
 use crate::jobs::{Job, JobFailure, Jobs};
 use crate::migrate::{MigrateError, Migrator, Op, Source};
-use crate::model::{JobKind, SqlFailure};
+use crate::model::{JobKind, SqlFailure, Verification};
 use crate::status::StatusCache;
 
 /// How a bootstrap job's log names each object it found.
@@ -269,12 +269,11 @@ impl Console {
                 };
                 if let Some(mut m) = manifest {
                     m.verification = match &result {
-                        Ok(summary) if restore_test => format!(
-                            "verified, {}",
-                            summary.split("; ").last().unwrap_or_default()
+                        Ok(summary) if restore_test => Verification::RestoreTested(
+                            summary.split("; ").last().unwrap_or_default().to_string(),
                         ),
-                        Ok(_) => "verified".to_string(),
-                        Err(e) => format!("failed: {e}"),
+                        Ok(_) => Verification::Verified,
+                        Err(e) => Verification::Failed(e.to_string()),
                     };
                     if let Err(e) = crate::backup::archive::write_manifest(&path, &m) {
                         job.log(format!(

@@ -26,13 +26,77 @@ pub struct LastBackup {
     pub file: String,
     pub kind: BackupKind,
     pub started_at: DateTime<Utc>,
-    /// "verified", "verified, restore test passed: …", "failed: …", or empty (never verified).
-    pub verification: String,
+    pub verification: Verification,
 }
 
 impl LastBackup {
     pub fn verified(&self) -> bool {
-        self.verification.starts_with("verified")
+        self.verification.is_verified()
+    }
+}
+
+/// What the last check of an archive found. Kept in the manifest as the sentence it has
+/// always been ("verified", "verified, restore test passed: …", "failed: …", or empty), so
+/// manifests written before this type still read.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub enum Verification {
+    #[default]
+    Never,
+    /// The table of contents and every data block read.
+    Verified,
+    /// Also restored into a scratch database with every table's rows matching; the summary.
+    RestoreTested(String),
+    /// Why the last check failed.
+    Failed(String),
+}
+
+impl Verification {
+    pub fn is_verified(&self) -> bool {
+        matches!(self, Verification::Verified | Verification::RestoreTested(_))
+    }
+
+    /// A word or two for a table cell.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Verification::Never => "not verified",
+            Verification::Verified => "verified",
+            Verification::RestoreTested(_) => "verified, restore-tested",
+            Verification::Failed(_) => "failed",
+        }
+    }
+}
+
+impl From<String> for Verification {
+    fn from(s: String) -> Self {
+        if s.is_empty() {
+            Verification::Never
+        } else if s == "verified" {
+            Verification::Verified
+        } else if let Some(rest) = s.strip_prefix("verified, ") {
+            Verification::RestoreTested(rest.to_string())
+        } else if let Some(rest) = s.strip_prefix("failed: ") {
+            Verification::Failed(rest.to_string())
+        } else {
+            Verification::Failed(s)
+        }
+    }
+}
+
+impl From<Verification> for String {
+    fn from(v: Verification) -> Self {
+        v.to_string()
+    }
+}
+
+impl std::fmt::Display for Verification {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Verification::Never => Ok(()),
+            Verification::Verified => f.write_str("verified"),
+            Verification::RestoreTested(summary) => write!(f, "verified, {summary}"),
+            Verification::Failed(why) => write!(f, "failed: {why}"),
+        }
     }
 }
 
@@ -355,9 +419,8 @@ pub struct Manifest {
     pub duration_ms: u64,
     #[serde(default)]
     pub by: String,
-    /// "verified", "failed: …", or empty when never verified.
     #[serde(default)]
-    pub verification: String,
+    pub verification: Verification,
     /// Taken automatically before a restore in place.
     #[serde(default)]
     pub safety: bool,
@@ -886,6 +949,31 @@ mod tests {
     fn bytes_read_like_a_person_writes_them() {
         assert_eq!(format_bytes(512), "512 B");
         assert_eq!(format_bytes(7_969_177), "7.6 MiB");
+    }
+
+    #[test]
+    fn verification_reads_and_writes_the_manifest_sentences_it_always_had() {
+        for (text, v) in [
+            ("", Verification::Never),
+            ("verified", Verification::Verified),
+            (
+                "verified, restore test passed: 8 tables, 611 rows match the archive",
+                Verification::RestoreTested(
+                    "restore test passed: 8 tables, 611 rows match the archive".into(),
+                ),
+            ),
+            (
+                "failed: x.dump is damaged",
+                Verification::Failed("x.dump is damaged".into()),
+            ),
+        ] {
+            let json = serde_json::to_string(text).expect("json");
+            let read: Verification = serde_json::from_str(&json).expect("reads");
+            assert_eq!(read, v);
+            assert_eq!(serde_json::to_string(&read).expect("writes"), json);
+        }
+        assert!(Verification::RestoreTested(String::new()).is_verified());
+        assert!(!Verification::Failed(String::new()).is_verified());
     }
 
     #[test]

@@ -279,10 +279,9 @@ pub async fn backup(cmd: BackupCommand) -> Result<(), String> {
                         m.started_at.format("%Y-%m-%d %H:%M:%S"),
                         m.migration_version
                             .map_or("-".to_string(), |v| v.to_string()),
-                        if m.verification.is_empty() {
-                            "not verified"
-                        } else {
-                            m.verification.as_str()
+                        match &m.verification {
+                            ops::model::Verification::Never => "not verified".to_string(),
+                            v => v.to_string(),
                         }
                     );
                 }

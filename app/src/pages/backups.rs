@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
-use ops::model::{format_bytes, BackupKind, BackupsView, Manifest};
+use ops::model::{format_bytes, BackupKind, BackupsView, Manifest, Verification};
 
 use super::job::{watch_job, JobPanel, JobWatch};
 use crate::api::{
@@ -220,17 +220,15 @@ fn ArchiveRow(m: Manifest, verify: ServerAction<VerifyBackup>) -> impl IntoView 
     let verify_file = file.clone();
     let contents_href = format!("/backups?contents={}", query_value(&file));
     let restore_href = format!("/backups?restore={}", query_value(&file));
-    let verification = if m.verification.is_empty() {
-        "not verified".to_string()
-    } else {
-        m.verification.clone()
+    // The whole sentence on hover; a word or two in the cell.
+    let verification = match &m.verification {
+        Verification::Never => "not verified".to_string(),
+        v => v.to_string(),
     };
-    let verified_class = if m.verification.starts_with("verified") {
-        "badge applied"
-    } else if m.verification.starts_with("failed") {
-        "badge bad"
-    } else {
-        "badge"
+    let verified_class = match m.verification {
+        Verification::Verified | Verification::RestoreTested(_) => "badge applied",
+        Verification::Failed(_) => "badge bad",
+        Verification::Never => "badge",
     };
     view! {
         <tr data-file=file.clone()>
@@ -246,13 +244,7 @@ fn ArchiveRow(m: Manifest, verify: ServerAction<VerifyBackup>) -> impl IntoView 
                 (None, _) => "—".to_string(),
             }}</td>
             <td><code title=m.sha256.clone() data-testid="sha256">{m.sha256.get(..12).unwrap_or("").to_string()}</code></td>
-            <td><span class=verified_class title=verification.clone()>{if m.verification.starts_with("failed") {
-                "failed".to_string()
-            } else if m.verification.starts_with("verified, restore test passed") {
-                "verified, restore-tested".to_string()
-            } else {
-                verification.clone()
-            }}</span></td>
+            <td><span class=verified_class title=verification>{m.verification.label()}</span></td>
             <td class="row-actions">
                 <ActionForm action=verify attr:class="inline">
                     <input type="hidden" name="file" value=verify_file/>

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::archive::{self, EXT};
 use super::{contents, BackupError, Manifest};
+use crate::model::Verification;
 
 pub async fn list(dir: &Path) -> Result<Vec<Manifest>, BackupError> {
     let mut out = Vec::new();
@@ -44,12 +45,17 @@ pub async fn list(dir: &Path) -> Result<Vec<Manifest>, BackupError> {
             .unwrap_or_else(|_| Utc::now());
         let described = contents::toc(&path).await;
         let (kind, database, server_version, verification) = match described {
-            Ok(toc) => (toc.kind(), toc.database, toc.server_version, String::new()),
+            Ok(toc) => (
+                toc.kind(),
+                toc.database,
+                toc.server_version,
+                Verification::Never,
+            ),
             Err(e) => (
                 super::BackupKind::Full,
                 String::new(),
                 String::new(),
-                format!("failed: {e}"),
+                Verification::Failed(e.to_string()),
             ),
         };
         out.push(Manifest {

@@ -204,7 +204,7 @@ pub async fn dump(
         started_at,
         duration_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         by: req.by.to_string(),
-        verification: String::new(),
+        verification: crate::model::Verification::Never,
         safety: req.safety,
         by_console: true,
     };

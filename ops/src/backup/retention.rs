@@ -43,7 +43,7 @@ pub fn plan(archives: &[Manifest], policy: Policy, now: DateTime<Utc>) -> Vec<St
     mine.sort_by_key(|m| std::cmp::Reverse(m.started_at));
     let newest_verified = mine
         .iter()
-        .find(|m| m.verification.starts_with("verified"))
+        .find(|m| m.verification.is_verified())
         .map(|m| m.file.clone());
     let age = |m: &Manifest| {
         now.signed_duration_since(m.started_at)
@@ -89,9 +89,9 @@ mod tests {
             duration_ms: 0,
             by: "admin".into(),
             verification: if verified {
-                "verified".into()
+                crate::model::Verification::Verified
             } else {
-                String::new()
+                crate::model::Verification::Never
             },
             safety,
             by_console: true,
