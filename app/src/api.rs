@@ -196,20 +196,12 @@ pub async fn run_bootstrap(confirm: String) -> Result<ops::model::BootstrapView,
     guard::require_typed_name(c, &confirm, "bootstrap")?;
     let job = c.start_bootstrap(&caller.actor).map_err(AppError::new)?;
     let view = job.follow(|_| {}).await;
-    let result = view.result.unwrap_or_default();
-    if view.status != ops::model::JobStatus::Succeeded {
-        return Err(AppError::new(result));
+    match view.output {
+        Some(ops::model::JobOutput::Bootstrap(b)) => Ok(b),
+        _ => Err(AppError::new(view.result.unwrap_or_else(|| {
+            "The bootstrap did not finish: see Activity.".to_string()
+        }))),
     }
-    let checked = view
-        .lines
-        .iter()
-        .filter_map(|l| {
-            l.text
-                .strip_prefix(ops::console::CHECKED)
-                .map(str::to_string)
-        })
-        .collect();
-    Ok(ops::model::BootstrapView { result, checked })
 }
 
 #[server(prefix = "/api", endpoint = "backups")]

@@ -9,11 +9,8 @@ use crate::backup::archive::{ArchiveRef, Located};
 use crate::config::Config;
 use crate::jobs::{Job, JobFailure, Jobs};
 use crate::migrate::{MigrateError, Migrator, Op, Source};
-use crate::model::{JobKind, SqlFailure, Verification};
+use crate::model::{JobKind, JobOutput, SqlFailure, Verification};
 use crate::status::StatusCache;
-
-/// How a bootstrap job's log names each object it found.
-pub const CHECKED: &str = "Checked ";
 
 pub struct Console {
     pub config: Config,
@@ -217,10 +214,9 @@ impl Console {
                         }
                     }
                 }
-                Ok(format!(
-                    "{} ({} bytes, sha256 {})",
-                    m.file, m.size, m.sha256
-                ))
+                let summary = format!("{} ({} bytes, sha256 {})", m.file, m.size, m.sha256);
+                job.set_output(JobOutput::Manifest(m));
+                Ok(summary)
             },
         )
     }
@@ -262,19 +258,21 @@ impl Console {
                         .map(|tested| format!("{read}; {tested}"));
                     }
                 }
+                let found = match &result {
+                    Ok(summary) if restore_test => Verification::RestoreTested(
+                        summary.split("; ").last().unwrap_or_default().to_string(),
+                    ),
+                    Ok(_) => Verification::Verified,
+                    Err(e) => Verification::Failed(e.to_string()),
+                };
+                job.set_output(JobOutput::Verification(found.clone()));
                 let manifest = if inside {
                     crate::backup::archive::read_manifest(&path)
                 } else {
                     None
                 };
                 if let Some(mut m) = manifest {
-                    m.verification = match &result {
-                        Ok(summary) if restore_test => Verification::RestoreTested(
-                            summary.split("; ").last().unwrap_or_default().to_string(),
-                        ),
-                        Ok(_) => Verification::Verified,
-                        Err(e) => Verification::Failed(e.to_string()),
-                    };
+                    m.verification = found.clone();
                     if let Err(e) = crate::backup::archive::write_manifest(&path, &m) {
                         job.log(format!(
                             "Warning: the result was not saved in the manifest: {e}"
@@ -481,7 +479,7 @@ impl Console {
         })
     }
 
-    /// Starts a bootstrap job: each object checked is a log line `Checked <kind> <name>`.
+    /// Starts a bootstrap job; its output names each object checked.
     pub fn start_bootstrap(&self, actor: &str) -> Result<Arc<Job>, String> {
         let migrator = self.migrator(actor).map_err(|e| e.to_string())?;
         let status = self.status.clone();
@@ -491,9 +489,14 @@ impl Console {
             status.invalidate().await;
             let report = result.map_err(|e| JobFailure::new(e.to_string()))?;
             for o in &report.checked {
-                job.log(format!("{CHECKED}{o}"));
+                job.log(format!("Checked {o}"));
             }
-            Ok(format!("Marked version {} as applied (clean) without running any migration.", report.version))
+            let result = format!("Marked version {} as applied (clean) without running any migration.", report.version);
+            job.set_output(JobOutput::Bootstrap(crate::model::BootstrapView {
+                result: result.clone(),
+                checked: report.checked.iter().map(|o| o.to_string()).collect(),
+            }));
+            Ok(result)
         })
     }
 
@@ -514,6 +517,11 @@ impl Console {
                 match result {
                     Ok(report) => {
                         job.log(report.summary());
+                        job.set_output(JobOutput::Migration {
+                            from: report.from,
+                            to: report.to,
+                            ran: report.steps.iter().map(|s| s.version).collect(),
+                        });
                         Ok(report.summary())
                     }
                     Err(e) => {

@@ -18,7 +18,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::audit::{AuditLog, Entry};
-use crate::model::{JobKind, JobLine, JobStatus, JobView, Progress, SqlFailure};
+use crate::model::{JobKind, JobLine, JobOutput, JobStatus, JobView, Progress, SqlFailure};
 use crate::process::Owner;
 
 /// Jobs kept for the pages to read after they end.
@@ -58,6 +58,7 @@ struct State {
     result: Option<String>,
     failure: Option<SqlFailure>,
     progress: Option<Progress>,
+    output: Option<JobOutput>,
 }
 
 /// What the data folder keeps of a job: its view, and which process ran it.
@@ -77,6 +78,11 @@ impl Job {
         let at_ms = u64::try_from(self.t0.elapsed().as_millis()).unwrap_or(u64::MAX);
         self.lock().lines.push(JobLine { at_ms, text });
         self.changed.send_modify(|n| *n += 1);
+    }
+
+    /// What the job produced, for callers that need more than its result sentence.
+    pub fn set_output(&self, output: JobOutput) {
+        self.lock().output = Some(output);
     }
 
     /// Replaces the job's progress; pages and the CLI draw it as a bar.
@@ -107,6 +113,7 @@ impl Job {
             result: s.result.clone(),
             failure: s.failure.clone(),
             progress: s.progress.clone(),
+            output: s.output.clone(),
         }
     }
 
@@ -218,6 +225,7 @@ impl Job {
                 result: view.result,
                 failure: view.failure,
                 progress: view.progress,
+                output: view.output,
             }),
             changed,
             record: None,
@@ -412,6 +420,7 @@ impl Jobs {
                 result: None,
                 failure: None,
                 progress: None,
+                output: None,
             }),
             changed,
             record: self
@@ -491,6 +500,7 @@ mod tests {
             result: None,
             failure: None,
             progress: None,
+            output: None,
         }
     }
 

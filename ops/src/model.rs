@@ -53,7 +53,10 @@ pub enum Verification {
 
 impl Verification {
     pub fn is_verified(&self) -> bool {
-        matches!(self, Verification::Verified | Verification::RestoreTested(_))
+        matches!(
+            self,
+            Verification::Verified | Verification::RestoreTested(_)
+        )
     }
 
     /// A word or two for a table cell.
@@ -689,6 +692,22 @@ pub struct JobView {
     /// The latest progress event of a dump or restore.
     #[serde(default)]
     pub progress: Option<Progress>,
+    /// What a successful job produced, typed, for callers that need more than its sentence.
+    #[serde(default)]
+    pub output: Option<JobOutput>,
+}
+
+/// A finished job's product.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum JobOutput {
+    /// A backup: the new archive's manifest.
+    Manifest(Manifest),
+    /// A verify: what it found (also kept in the archive's manifest).
+    Verification(Verification),
+    /// A migration run: the version before and after (-1: no version), and the versions run.
+    Migration { from: i64, to: i64, ran: Vec<u64> },
+    /// A bootstrap: the version marked and the objects checked.
+    Bootstrap(BootstrapView),
 }
 
 /// Where a long tool run stands, read from its `--verbose` lines.

@@ -292,15 +292,9 @@ pub async fn backup(cmd: BackupCommand) -> Result<(), String> {
             let job = console.start_backup(kind.into(), "cli")?;
             let view = follow(&job).await?;
             if json {
-                let file = view
-                    .result
-                    .as_deref()
-                    .and_then(|r| r.split_whitespace().next())
-                    .unwrap_or_default();
-                let path = ops::backup::archive::resolve(&console.config.backup_dir, file)
-                    .map_err(|e| e.to_string())?;
-                let manifest = ops::backup::archive::read_manifest(&path)
-                    .ok_or("The manifest was not found.")?;
+                let Some(ops::model::JobOutput::Manifest(manifest)) = view.output else {
+                    return Err("The backup finished without a manifest.".to_string());
+                };
                 println!(
                     "{}",
                     serde_json::to_string_pretty(&manifest).map_err(|e| e.to_string())?
