@@ -12,6 +12,30 @@ use crate::migrate::{MigrateError, Migrator, Op, Source};
 use crate::model::{JobKind, JobOutput, SqlFailure, Verification};
 use crate::status::StatusCache;
 
+/// Why a Console action did not happen (or did not finish), as one sentence each; the web
+/// and the CLI show the sentence, and may tell the kinds apart.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsoleError {
+    /// Another job holds the database.
+    #[error(transparent)]
+    Busy(#[from] crate::jobs::Busy),
+    /// The request cannot be done as asked (a name, a path, a confirmation); nothing changed.
+    #[error("{0}")]
+    Refused(String),
+    /// The migrations could not be read or the engine refused.
+    #[error(transparent)]
+    Migrate(#[from] MigrateError),
+    /// The work itself failed (a tool, the database, the disk).
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl From<ConsoleError> for String {
+    fn from(e: ConsoleError) -> Self {
+        e.to_string()
+    }
+}
+
 pub struct Console {
     pub config: Config,
     pub pool: PgPool,
@@ -63,8 +87,9 @@ impl Console {
 
     /// The archive a person named (a bare name, or on the CLI a path), or the sentence
     /// saying why it cannot be used.
-    fn archive(&self, given: ArchiveRef<'_>) -> Result<Located, String> {
-        crate::backup::archive::locate(&self.config.backup_dir, given).map_err(|e| e.to_string())
+    fn archive(&self, given: ArchiveRef<'_>) -> Result<Located, ConsoleError> {
+        crate::backup::archive::locate(&self.config.backup_dir, given)
+            .map_err(|e| ConsoleError::Refused(e.to_string()))
     }
 
     /// The line a job's log starts with for an archive outside the backup folder.
@@ -84,7 +109,7 @@ impl Console {
         &self,
         archive: impl Into<ArchiveRef<'a>>,
         actor: &str,
-    ) -> Result<String, String> {
+    ) -> Result<String, ConsoleError> {
         let given = archive.into();
         let name = match given {
             ArchiveRef::Name(n) => n.to_string(),
@@ -101,7 +126,7 @@ impl Console {
             }
             Err(e) => {
                 self.record(entry.failed(e.to_string()));
-                Err(e.to_string())
+                Err(ConsoleError::Refused(e.to_string()))
             }
         }
     }
@@ -113,7 +138,7 @@ impl Console {
         name: &str,
         chunks: S,
         actor: &str,
-    ) -> Result<String, String>
+    ) -> Result<String, ConsoleError>
     where
         S: futures_util::Stream<Item = Result<B, E>> + Unpin,
         B: AsRef<[u8]>,
@@ -133,13 +158,13 @@ impl Console {
             }
             Err(e) => {
                 self.record(entry.failed(e.clone()));
-                Err(e)
+                Err(ConsoleError::Refused(e))
             }
         }
     }
 
     /// `migrate create` from the pages: see [`create_migration`].
-    pub fn create_migration(&self, name: &str, actor: &str) -> Result<String, String> {
+    pub fn create_migration(&self, name: &str, actor: &str) -> Result<String, ConsoleError> {
         create_migration(
             &self.audit,
             self.config.migrations_dir.as_deref(),
@@ -158,7 +183,7 @@ impl Console {
     }
 
     /// Installs pg_trgm on the console's database, recorded as `doctor.fix_pg_trgm`.
-    pub async fn enable_pg_trgm(&self, actor: &str) -> Result<String, String> {
+    pub async fn enable_pg_trgm(&self, actor: &str) -> Result<String, ConsoleError> {
         let result = enable_pg_trgm(&self.audit, &self.config.database_url, actor).await;
         self.status.invalidate().await;
         result
@@ -183,12 +208,12 @@ impl Console {
         &self,
         kind: crate::model::BackupKind,
         actor: &str,
-    ) -> Result<Arc<Job>, String> {
+    ) -> Result<Arc<Job>, ConsoleError> {
         let url = self.config.database_url.clone();
         let dir = self.config.backup_dir.clone();
         let by = actor.to_string();
         let retention = self.config.retention;
-        self.jobs.start(
+        Ok(self.jobs.start(
             JobKind::backup(kind),
             actor,
             &self.target(),
@@ -218,7 +243,7 @@ impl Console {
                 job.set_output(JobOutput::Manifest(m));
                 Ok(summary)
             },
-        )
+        )?)
     }
 
     /// Starts a verification job (and, on request, a test restore into a scratch database);
@@ -228,7 +253,7 @@ impl Console {
         archive: impl Into<ArchiveRef<'a>>,
         restore_test: bool,
         actor: &str,
-    ) -> Result<Arc<Job>, String> {
+    ) -> Result<Arc<Job>, ConsoleError> {
         let located = self.archive(archive.into())?;
         let note = self.in_place_note(&located);
         let (path, name, inside) = (located.path, located.name.as_str(), located.inside);
@@ -238,7 +263,8 @@ impl Console {
         } else {
             JobKind::BackupVerify
         };
-        self.jobs
+        Ok(self
+            .jobs
             .start_noted(kind, actor, name, note, move |job| async move {
                 job.log(format!(
                     "Reading the table of contents and every data block of {}",
@@ -280,7 +306,7 @@ impl Console {
                     }
                 }
                 result.map_err(|e| JobFailure::new(e.to_string()))
-            })
+            })?)
     }
 
     /// Starts a restore into a new database; the current database is never touched.
@@ -290,14 +316,15 @@ impl Console {
         target: &str,
         jobs: u32,
         actor: &str,
-    ) -> Result<Arc<Job>, String> {
+    ) -> Result<Arc<Job>, ConsoleError> {
         let located = self.archive(archive.into())?;
         let note = self.in_place_note(&located);
         let (path, name) = (located.path, located.name.as_str());
-        crate::backup::restore::validate_name(target).map_err(|e| e.to_string())?;
+        crate::backup::restore::validate_name(target)
+            .map_err(|e| ConsoleError::Refused(e.to_string()))?;
         let url = self.config.database_url.clone();
         let target = target.to_string();
-        self.jobs.start_noted(
+        Ok(self.jobs.start_noted(
             JobKind::RestoreNew,
             actor,
             &format!("{name} into {target}"),
@@ -320,7 +347,7 @@ impl Console {
                     Err(JobFailure::new(outcome.summary()))
                 }
             },
-        )
+        )?)
     }
 
     /// Starts a restore into a new database on another server (moving to a new PostgreSQL):
@@ -339,13 +366,14 @@ impl Console {
         target: crate::config::DatabaseUrl,
         jobs: u32,
         actor: &str,
-    ) -> Result<Arc<Job>, String> {
+    ) -> Result<Arc<Job>, ConsoleError> {
         let located = self.archive(archive.into())?;
         let note = self.in_place_note(&located);
         let (path, name) = (located.path, located.name.as_str());
-        crate::backup::restore::validate_name(into).map_err(|e| e.to_string())?;
+        crate::backup::restore::validate_name(into)
+            .map_err(|e| ConsoleError::Refused(e.to_string()))?;
         let into = into.to_string();
-        self.jobs.start_noted(
+        Ok(self.jobs.start_noted(
             JobKind::RestoreToServer,
             actor,
             &format!("{name} into {into} on {}", target.masked()),
@@ -363,7 +391,7 @@ impl Console {
                 .await
                 .map_err(|e| JobFailure::new(e.to_string()))
             },
-        )
+        )?)
     }
 
     /// Starts a restore in place: safety backup, restore into a fresh database, swap by rename.
@@ -372,7 +400,7 @@ impl Console {
         archive: impl Into<ArchiveRef<'a>>,
         jobs: u32,
         actor: &str,
-    ) -> Result<Arc<Job>, String> {
+    ) -> Result<Arc<Job>, ConsoleError> {
         let located = self.archive(archive.into())?;
         let note = self.in_place_note(&located);
         let (path, name) = (located.path, located.name.as_str());
@@ -380,7 +408,7 @@ impl Console {
         let dir = self.config.backup_dir.clone();
         let by = actor.to_string();
         let status = self.status.clone();
-        self.jobs.start_noted(
+        Ok(self.jobs.start_noted(
             JobKind::RestoreInPlace,
             actor,
             &format!("{name} over {}", self.target()),
@@ -400,7 +428,7 @@ impl Console {
                 status.invalidate().await;
                 result.map_err(|e| JobFailure::new(e.to_string()))
             },
-        )
+        )?)
     }
 
     /// The guided repair's last step as one job: refuse while a migration holds the lock or
@@ -412,17 +440,17 @@ impl Console {
         version: i64,
         safety_backup: bool,
         actor: &str,
-    ) -> Result<Arc<Job>, String> {
+    ) -> Result<Arc<Job>, ConsoleError> {
         use crate::model::RepairAction;
         if !matches!(action, RepairAction::Force | RepairAction::RunDownThenForce) {
-            return Err("Only force and run-down-then-force are done here: restore an archive from Backups (restore in place).".to_string());
+            return Err(ConsoleError::Refused("Only force and run-down-then-force are done here: restore an archive from Backups (restore in place).".to_string()));
         }
-        let migrator = self.migrator(actor).map_err(|e| e.to_string())?;
+        let migrator = self.migrator(actor)?;
         let status = self.status.clone();
         let url = self.config.database_url.clone();
         let dir = self.config.backup_dir.clone();
         let by = actor.to_string();
-        self.jobs.start(JobKind::MigrateRepair, actor, &self.target(), move |job| async move {
+        Ok(self.jobs.start(JobKind::MigrateRepair, actor, &self.target(), move |job| async move {
             let report = crate::diagnose::dirty::analyze(&migrator)
                 .await
                 .map_err(|e| JobFailure::new(e.to_string()))?;
@@ -476,14 +504,14 @@ impl Console {
             Ok(format!(
                 "Forced version {version}: schema_migrations is clean at {version}. Migrations run again."
             ))
-        })
+        })?)
     }
 
     /// Starts a bootstrap job; its output names each object checked.
-    pub fn start_bootstrap(&self, actor: &str) -> Result<Arc<Job>, String> {
-        let migrator = self.migrator(actor).map_err(|e| e.to_string())?;
+    pub fn start_bootstrap(&self, actor: &str) -> Result<Arc<Job>, ConsoleError> {
+        let migrator = self.migrator(actor)?;
         let status = self.status.clone();
-        self.jobs.start(JobKind::MigrateBootstrap, actor, &self.target(), move |job| async move {
+        Ok(self.jobs.start(JobKind::MigrateBootstrap, actor, &self.target(), move |job| async move {
             job.log("Checking the objects of the embedded migrations (scripts/bootstrap-migrations.sql)");
             let result = crate::migrate::bootstrap::bootstrap(&migrator).await;
             status.invalidate().await;
@@ -497,14 +525,14 @@ impl Console {
                 checked: report.checked.iter().map(|o| o.to_string()).collect(),
             }));
             Ok(result)
-        })
+        })?)
     }
 
     /// Starts a migration job; its log, cancel and audit record come from the job runner.
-    pub fn start_migration(&self, op: Op, actor: &str) -> Result<Arc<Job>, String> {
-        let migrator = self.migrator(actor).map_err(|e| e.to_string())?;
+    pub fn start_migration(&self, op: Op, actor: &str) -> Result<Arc<Job>, ConsoleError> {
+        let migrator = self.migrator(actor)?;
         let status = self.status.clone();
-        self.jobs.start(
+        Ok(self.jobs.start(
             JobKind::migrate(op),
             actor,
             &self.target(),
@@ -554,7 +582,7 @@ impl Console {
                     }
                 }
             },
-        )
+        )?)
     }
 }
 
@@ -566,9 +594,9 @@ pub fn create_migration(
     migrations_dir: Option<&std::path::Path>,
     name: &str,
     actor: &str,
-) -> Result<String, String> {
+) -> Result<String, ConsoleError> {
     let dir = migrations_dir.ok_or_else(|| {
-        "The migrations are the set embedded in holomush-admin: set HOLOMUSH_MIGRATIONS_DIR (or --migrations-dir) to the folder to create them in.".to_string()
+        ConsoleError::Refused("The migrations are the set embedded in holomush-admin: set HOLOMUSH_MIGRATIONS_DIR (or --migrations-dir) to the folder to create them in.".to_string())
     })?;
     let entry = Entry::new(actor, "migrate.create", dir.display().to_string());
     let recorded = |entry: Entry| {
@@ -583,7 +611,7 @@ pub fn create_migration(
         }
         Err(e) => {
             recorded(entry.failed(e.to_string()));
-            Err(e.to_string())
+            Err(ConsoleError::Refused(e.to_string()))
         }
     }
 }
@@ -625,7 +653,7 @@ pub async fn enable_pg_trgm(
     audit: &AuditLog,
     url: &crate::config::DatabaseUrl,
     actor: &str,
-) -> Result<String, String> {
+) -> Result<String, ConsoleError> {
     let entry = Entry::new(actor, "doctor.fix_pg_trgm", url.masked().to_string());
     let result = crate::diagnose::doctor::enable_pg_trgm(url)
         .await
@@ -637,5 +665,5 @@ pub async fn enable_pg_trgm(
     if let Err(e) = audit.record(entry) {
         tracing::error!("{e}");
     }
-    result
+    result.map_err(ConsoleError::Failed)
 }

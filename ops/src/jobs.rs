@@ -68,6 +68,11 @@ struct Record {
     owner: Owner,
 }
 
+/// Another job holds the database; the sentence names it.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Busy(pub String);
+
 /// The sentence a job gets when the process running it died.
 pub const DIED: &str = "The console stopped (restart or crash) while this job was running, so it did not finish; nothing it was writing was kept.";
 
@@ -369,7 +374,7 @@ impl Jobs {
         actor: &str,
         target: &str,
         work: F,
-    ) -> Result<Arc<Job>, String>
+    ) -> Result<Arc<Job>, Busy>
     where
         F: FnOnce(Arc<Job>) -> Fut + Send + 'static,
         Fut: Future<Output = Result<String, JobFailure>> + Send + 'static,
@@ -386,18 +391,18 @@ impl Jobs {
         target: &str,
         note: Option<String>,
         work: F,
-    ) -> Result<Arc<Job>, String>
+    ) -> Result<Arc<Job>, Busy>
     where
         F: FnOnce(Arc<Job>) -> Fut + Send + 'static,
         Fut: Future<Output = Result<String, JobFailure>> + Send + 'static,
     {
-        let guard = self.busy.clone().try_lock_owned().map_err(|_| match self.running() {
+        let guard = self.busy.clone().try_lock_owned().map_err(|_| Busy(match self.running() {
             Some(j) => format!(
                 "Another job is running on this database ({} #{}, started by {}): wait for it to finish or cancel it, then try again.",
                 j.kind, j.id, j.actor
             ),
             None => "Another job is running on this database: wait for it to finish, then try again.".to_string(),
-        })?;
+        }))?;
         let (changed, _) = watch::channel(0);
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         let job = Arc::new(Job {

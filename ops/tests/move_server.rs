@@ -198,7 +198,10 @@ async fn an_existing_target_database_and_an_unusable_url_are_refused() {
         .start_restore_to_server(&file, "Bad-Name", target, 1, "test")
         .err()
         .expect("refused");
-    assert!(e.contains("is not a usable database name"), "{e}");
+    assert!(
+        matches!(e, ops::console::ConsoleError::Refused(ref why) if why.contains("is not a usable database name")),
+        "{e}"
+    );
 
     // A server that does not answer: the sentence names the URL the user typed, not
     // DATABASE_URL, and its password shows nowhere.

@@ -109,6 +109,6 @@ pub async fn upload_backup(
         .to_string();
     match console.receive_upload(&name, field, &session.actor).await {
         Ok(done) => back(&done, true),
-        Err(e) => back(&e, false),
+        Err(e) => back(&e.to_string(), false),
     }
 }
