@@ -743,10 +743,64 @@ pub enum StepStatus {
     Skip,
 }
 
+/// The doctor's steps, in the order they run; their names are the seed's and the JSON's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepId {
+    Parse,
+    Dns,
+    Tcp,
+    Tls,
+    Auth,
+    Select1,
+    ServerVersion,
+    Privileges,
+    PgTrgm,
+    Migrations,
+    ClientTools,
+}
+
+impl StepId {
+    pub const ALL: [StepId; 11] = [
+        StepId::Parse,
+        StepId::Dns,
+        StepId::Tcp,
+        StepId::Tls,
+        StepId::Auth,
+        StepId::Select1,
+        StepId::ServerVersion,
+        StepId::Privileges,
+        StepId::PgTrgm,
+        StepId::Migrations,
+        StepId::ClientTools,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StepId::Parse => "parse",
+            StepId::Dns => "dns",
+            StepId::Tcp => "tcp",
+            StepId::Tls => "tls",
+            StepId::Auth => "auth",
+            StepId::Select1 => "select1",
+            StepId::ServerVersion => "server_version",
+            StepId::Privileges => "privileges",
+            StepId::PgTrgm => "pg_trgm",
+            StepId::Migrations => "migrations",
+            StepId::ClientTools => "client_tools",
+        }
+    }
+}
+
+impl std::fmt::Display for StepId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DoctorStep {
-    /// parse, dns, tcp, tls, auth, select1, server_version, privileges, pg_trgm, migrations, client_tools.
-    pub id: String,
+    pub id: StepId,
     pub status: StepStatus,
     /// One sentence: what the step found.
     pub message: String,
@@ -880,10 +934,41 @@ pub struct Recommendation {
     pub why: String,
 }
 
+/// Which way a migration file runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Up,
+    Down,
+}
+
+impl Direction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Up => "up",
+            Direction::Down => "down",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "up" => Some(Direction::Up),
+            "down" => Some(Direction::Down),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Direction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The newest history record of the dirty version, when the console ran it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HistoryNote {
-    pub direction: String,
+    pub direction: Direction,
     pub started_at: DateTime<Utc>,
     pub actor: String,
     pub success: bool,

@@ -55,8 +55,8 @@ pub fn Steps(report: DoctorReport) -> impl IntoView {
                         StepStatus::Skip => ("skip", "badge"),
                     };
                     view! {
-                        <tr data-step=s.id.clone() data-status=label>
-                            <td><code>{s.id.clone()}</code></td>
+                        <tr data-step=s.id.as_str() data-status=label>
+                            <td><code>{s.id.as_str()}</code></td>
                             <td><span class=class>{label}</span></td>
                             <td>{s.message.clone()}</td>
                             <td class="small">{s.fix.clone().unwrap_or_default()}</td>

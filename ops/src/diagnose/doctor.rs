@@ -13,22 +13,10 @@ use super::target::{effective_ssl_mode, is_loopback, ssl_mode_may_be_plain};
 use super::DiagnoseError;
 use crate::config::DatabaseUrl;
 use crate::db::describe_error;
-use crate::model::{DoctorReport, DoctorStep, StepStatus, MIN_SERVER_MAJOR};
+use crate::model::{DoctorReport, DoctorStep, StepId, StepStatus, MIN_SERVER_MAJOR};
 
 /// Every step, in the order it runs.
-pub const STEPS: [&str; 11] = [
-    "parse",
-    "dns",
-    "tcp",
-    "tls",
-    "auth",
-    "select1",
-    "server_version",
-    "privileges",
-    "pg_trgm",
-    "migrations",
-    "client_tools",
-];
+pub const STEPS: [StepId; 11] = StepId::ALL;
 
 const DNS_TIMEOUT: Duration = Duration::from_secs(5);
 const TCP_TIMEOUT: Duration = Duration::from_secs(3);
@@ -76,15 +64,15 @@ fn skip(message: impl Into<String>) -> Outcome {
 /// Collects the steps; after a hard failure the rest are skipped with the reason.
 struct Recorder {
     steps: Vec<DoctorStep>,
-    stopped_by: Option<&'static str>,
+    stopped_by: Option<StepId>,
 }
 
 impl Recorder {
     /// Records a step; false when it was a hard failure and nothing further can run.
-    fn record(&mut self, id: &'static str, started: Instant, o: Outcome, hard: bool) -> bool {
+    fn record(&mut self, id: StepId, started: Instant, o: Outcome, hard: bool) -> bool {
         let failed = o.status == StepStatus::Fail;
         self.steps.push(DoctorStep {
-            id: id.to_string(),
+            id,
             status: o.status,
             message: o.message,
             fix: o.fix,
@@ -104,7 +92,7 @@ impl Recorder {
             };
             let o = skip(why);
             self.steps.push(DoctorStep {
-                id: id.to_string(),
+                id: *id,
                 status: o.status,
                 message: o.message,
                 fix: None,
@@ -137,7 +125,7 @@ pub async fn run(url_text: &str) -> DoctorReport {
         Ok(u) => u,
         Err(e) => {
             rec.record(
-                "parse",
+                StepId::Parse,
                 t,
                 fail(
                     format!(
@@ -152,7 +140,7 @@ pub async fn run(url_text: &str) -> DoctorReport {
         }
     };
     rec.record(
-        "parse",
+        StepId::Parse,
         t,
         pass(format!("DATABASE_URL parses: {}.", url.masked())),
         true,
@@ -177,7 +165,7 @@ async fn network_steps(rec: &mut Recorder, url: &DatabaseUrl) -> Option<PgConnec
         let why = format!(
             "DATABASE_URL connects through the Unix socket in {dir}: no network step applies."
         );
-        for id in ["dns", "tcp", "tls"] {
+        for id in [StepId::Dns, StepId::Tcp, StepId::Tls] {
             rec.record(id, Instant::now(), skip(why.clone()), true);
         }
     } else {
@@ -190,7 +178,7 @@ async fn network_steps(rec: &mut Recorder, url: &DatabaseUrl) -> Option<PgConnec
         {
             Ok(Ok(a)) => a.collect::<Vec<SocketAddr>>(),
             Ok(Err(e)) => {
-                rec.record("dns", t, fail(
+                rec.record(StepId::Dns, t, fail(
                     format!("The host name \"{host}\" does not resolve ({e})."),
                     "Correct the host in DATABASE_URL, or check this machine's DNS (/etc/resolv.conf, /etc/hosts).",
                 ), true);
@@ -199,7 +187,7 @@ async fn network_steps(rec: &mut Recorder, url: &DatabaseUrl) -> Option<PgConnec
             Err(_) => Vec::new(),
         };
         if addrs.is_empty() {
-            rec.record("dns", t, fail(
+            rec.record(StepId::Dns, t, fail(
                 format!("The host name \"{host}\" gave no address within {} seconds.", DNS_TIMEOUT.as_secs()),
                 "Correct the host in DATABASE_URL, or check this machine's DNS (/etc/resolv.conf, /etc/hosts).",
             ), true);
@@ -207,7 +195,7 @@ async fn network_steps(rec: &mut Recorder, url: &DatabaseUrl) -> Option<PgConnec
         }
         let shown: Vec<String> = addrs.iter().map(|a| a.ip().to_string()).collect();
         rec.record(
-            "dns",
+            StepId::Dns,
             t,
             pass(format!("{host} resolves to {}.", shown.join(", "))),
             true,
@@ -221,12 +209,12 @@ async fn network_steps(rec: &mut Recorder, url: &DatabaseUrl) -> Option<PgConnec
                     message: o.message.replace("{hostport}", &hostport),
                     ..o
                 };
-                rec.record("tcp", t, o, true);
+                rec.record(StepId::Tcp, t, o, true);
                 return None;
             }
         };
         rec.record(
-            "tcp",
+            StepId::Tcp,
             t,
             pass(if addr.ip().to_string() == host {
                 format!("{hostport} accepts TCP connections.")
@@ -243,7 +231,7 @@ async fn network_steps(rec: &mut Recorder, url: &DatabaseUrl) -> Option<PgConnec
     let mode = effective_ssl_mode(url);
     if socket.is_none() {
         let tls = tls_outcome(&mode, &host, &hostport, server_offers_tls, &login);
-        if !rec.record("tls", t, tls, true) {
+        if !rec.record(StepId::Tls, t, tls, true) {
             return None;
         }
     }
@@ -251,11 +239,11 @@ async fn network_steps(rec: &mut Recorder, url: &DatabaseUrl) -> Option<PgConnec
     let mut conn = match login {
         Ok(Ok(c)) => c,
         Ok(Err(e)) => {
-            rec.record("auth", t, auth_failure(&e, url), true);
+            rec.record(StepId::Auth, t, auth_failure(&e, url), true);
             return None;
         }
         Err(_) => {
-            rec.record("auth", t, fail(
+            rec.record(StepId::Auth, t, fail(
                 format!("{hostport} accepted the connection but did not complete the login within {} seconds.", LOGIN_TIMEOUT.as_secs()),
                 "Check the server's log: it may be overloaded, out of connection slots, or waiting on a slow authentication method.",
             ), true);
@@ -263,7 +251,7 @@ async fn network_steps(rec: &mut Recorder, url: &DatabaseUrl) -> Option<PgConnec
         }
     };
     rec.record(
-        "auth",
+        StepId::Auth,
         t,
         pass(format!(
             "PostgreSQL accepted user \"{}\" for database \"{}\".",
@@ -280,7 +268,7 @@ async fn network_steps(rec: &mut Recorder, url: &DatabaseUrl) -> Option<PgConnec
     let elapsed = t.elapsed();
     let ok = match select {
         Ok(_) => rec.record(
-            "select1",
+            StepId::Select1,
             t,
             pass(format!(
                 "SELECT 1 answered in {:.2} ms.",
@@ -289,7 +277,7 @@ async fn network_steps(rec: &mut Recorder, url: &DatabaseUrl) -> Option<PgConnec
             true,
         ),
         Err(e) => rec.record(
-            "select1",
+            StepId::Select1,
             t,
             fail(
                 describe_error(&e, url),
@@ -443,20 +431,20 @@ fn auth_failure(e: &sqlx::Error, url: &DatabaseUrl) -> Outcome {
 async fn database_steps(rec: &mut Recorder, url: &DatabaseUrl, mut conn: PgConnection) {
     let t = Instant::now();
     let (o, server_major) = server_version(&mut conn, url).await;
-    rec.record("server_version", t, o, false);
+    rec.record(StepId::ServerVersion, t, o, false);
     let t = Instant::now();
     let o = privileges(&mut conn, url).await;
-    rec.record("privileges", t, o, false);
+    rec.record(StepId::Privileges, t, o, false);
     let t = Instant::now();
     let o = pg_trgm(&mut conn, url).await;
-    rec.record("pg_trgm", t, o, false);
+    rec.record(StepId::PgTrgm, t, o, false);
     let t = Instant::now();
     let o = migrations(&mut conn, url).await;
-    rec.record("migrations", t, o, false);
+    rec.record(StepId::Migrations, t, o, false);
     conn.close().await.ok();
     let t = Instant::now();
     let o = client_tools(server_major).await;
-    rec.record("client_tools", t, o, false);
+    rec.record(StepId::ClientTools, t, o, false);
 }
 
 async fn server_version(conn: &mut PgConnection, url: &DatabaseUrl) -> (Outcome, Option<u32>) {

@@ -310,7 +310,7 @@ impl Migrator {
         let mut record = Record {
             version: m.version as i64,
             name: m.name.clone(),
-            direction: direction.as_str().to_string(),
+            direction,
             started_at,
             duration_ms: i64::try_from(duration.as_millis()).unwrap_or(i64::MAX),
             success: outcome.is_ok(),

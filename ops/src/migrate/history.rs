@@ -8,6 +8,7 @@ use sqlx::Row;
 
 use super::state::literal;
 use super::MigrateError;
+use crate::model::Direction;
 
 const ENSURE: &str = "CREATE SCHEMA IF NOT EXISTS holomush_admin;
 CREATE TABLE IF NOT EXISTS holomush_admin.migration_history (
@@ -28,7 +29,7 @@ CREATE TABLE IF NOT EXISTS holomush_admin.migration_history (
 pub struct Record {
     pub version: i64,
     pub name: String,
-    pub direction: String,
+    pub direction: Direction,
     pub started_at: DateTime<Utc>,
     pub duration_ms: i64,
     pub success: bool,
@@ -63,7 +64,7 @@ pub fn insert_sql(r: &Record) -> String {
          VALUES ({}, {}, {}, {}::timestamptz, {}, {}, {}, {}, {}, {});",
         r.version,
         literal(&r.name),
-        literal(&r.direction),
+        literal(r.direction.as_str()),
         literal(&r.started_at.to_rfc3339()),
         r.duration_ms,
         r.success,
@@ -82,7 +83,7 @@ pub async fn append(conn: &mut PgConnection, r: &Record) -> Result<(), MigrateEr
     )
     .bind(r.version)
     .bind(&r.name)
-    .bind(&r.direction)
+    .bind(r.direction.as_str())
     .bind(r.started_at)
     .bind(r.duration_ms)
     .bind(r.success)
@@ -118,7 +119,10 @@ pub async fn all(conn: &mut PgConnection) -> Result<Vec<Record>, MigrateError> {
             Ok(Record {
                 version: row.try_get("version")?,
                 name: row.try_get("name")?,
-                direction: row.try_get("direction")?,
+                // The table's CHECK allows only these two.
+                direction: Direction::parse(&row.try_get::<String, _>("direction")?).ok_or_else(
+                    || sqlx::Error::Decode("direction is neither up nor down".into()),
+                )?,
                 started_at: row.try_get("started_at")?,
                 duration_ms: row.try_get("duration_ms")?,
                 success: row.try_get("success")?,

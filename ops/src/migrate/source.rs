@@ -42,20 +42,7 @@ pub struct Migration {
     pub down: Option<MigrationFile>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Direction {
-    Up,
-    Down,
-}
-
-impl Direction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Direction::Up => "up",
-            Direction::Down => "down",
-        }
-    }
-}
+pub use crate::model::Direction;
 
 #[derive(Clone, Debug)]
 pub struct Source {

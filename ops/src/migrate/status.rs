@@ -1,7 +1,7 @@
 //! `migrate status`: the database version, and every migration's state joined with
 //! the console's history (applied at, duration, by whom, drift).
 
-use crate::model::SqlFailure;
+use crate::model::{Direction, SqlFailure};
 
 pub use crate::model::{
     MigrationEntry as Entry, MigrationState as State, MigrationStatus as Status,
@@ -16,7 +16,11 @@ use super::MigrateError;
 fn last_applied(history: &[Record], version: i64) -> Option<&Record> {
     let mut applied = None;
     for r in history.iter().filter(|r| r.version == version && r.success) {
-        applied = if r.direction == "up" { Some(r) } else { None };
+        applied = if r.direction == Direction::Up {
+            Some(r)
+        } else {
+            None
+        };
     }
     applied
 }
@@ -24,7 +28,7 @@ fn last_applied(history: &[Record], version: i64) -> Option<&Record> {
 /// A file the console stepped over: some recorded up jumped from below it to above it.
 fn stepped_over(history: &[Record], version: i64) -> bool {
     history.iter().any(|r| {
-        r.success && r.direction == "up" && r.from_version < version && r.version > version
+        r.success && r.direction == Direction::Up && r.from_version < version && r.version > version
     })
 }
 
@@ -98,8 +102,8 @@ pub async fn status(migrator: &Migrator) -> Result<Status, MigrateError> {
 /// or a failed down of the version after it.
 fn dirty_failure(migrator: &Migrator, history: &[Record], version: i64) -> Option<SqlFailure> {
     let r = history.iter().rev().find(|r| !r.success)?;
-    let explains = (r.direction == "up" && r.version == version)
-        || (r.direction == "down"
+    let explains = (r.direction == Direction::Up && r.version == version)
+        || (r.direction == Direction::Down
             && migrator
                 .source
                 .prev(u64::try_from(r.version).ok()?)
@@ -109,7 +113,7 @@ fn dirty_failure(migrator: &Migrator, history: &[Record], version: i64) -> Optio
         return None;
     }
     let m = migrator.source.get(u64::try_from(r.version).ok()?)?;
-    let file = if r.direction == "up" {
+    let file = if r.direction == Direction::Up {
         m.up.as_ref()?
     } else {
         m.down.as_ref()?
