@@ -419,15 +419,20 @@ pub async fn repair_view() -> Result<ops::model::RepairView, AppError> {
 }
 
 /// Step 4: the dirty version typed to confirm, then the repair as a job.
-#[server(prefix = "/api", endpoint = "repair_start", input = leptos::server_fn::codec::Json)]
+#[server(prefix = "/api", endpoint = "repair_start")]
 pub async fn start_repair(
-    action: ops::model::RepairAction,
-    version: i64,
-    confirm: String,
-    safety_backup: bool,
+    // The option picked, as the form's radio button posts it: `force:7`.
+    choice: String,
+    #[server(default)] confirm: String,
+    // A checkbox: present ("on") when ticked.
+    #[server(default)] safety_backup: Option<String>,
 ) -> Result<u64, AppError> {
     let caller = guard::require_session()?;
     let c = &caller.console;
+    let (action, version) = ops::model::RepairAction::parse_choice(&choice).ok_or_else(|| {
+        AppError::new("Pick one of the options in step 3, then press Repair. Nothing was changed.")
+    })?;
+    let safety_backup = safety_backup.is_some();
     let snapshot = c.status.get().await;
     if let ops::model::Connection::Down(why) = &snapshot.connection {
         return Err(AppError::new(why.clone()));

@@ -12,7 +12,7 @@ test('a dirty database is repaired through the wizard and the badges clear', asy
   await expect(page.getByTestId('badge-dirty')).toHaveText(`dirty at version ${bad}`);
   await expect(page.getByTestId('badge-connection')).toHaveText('connected');
   await expect(page.getByTestId('badge-tools')).toHaveText('ready');
-  await page.getByRole('button', { name: 'Repair the dirty state' }).click();
+  await page.getByRole('link', { name: 'Repair the dirty state' }).click();
   const wizard = page.getByTestId('repair-wizard');
   await expect(wizard.getByTestId('step-happened')).toContainText(`is dirty at version ${bad}`);
   await expect(wizard.getByTestId('history-error')).toContainText('no_such_table');

@@ -925,6 +925,34 @@ pub enum RepairAction {
     None,
 }
 
+impl RepairAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RepairAction::Force => "force",
+            RepairAction::RunDownThenForce => "run_down_then_force",
+            RepairAction::Restore => "restore",
+            RepairAction::None => "none",
+        }
+    }
+
+    /// A repair option as a form posts it, `ACTION:VERSION` (e.g. `force:7`).
+    pub fn choice(self, version: i64) -> String {
+        format!("{}:{version}", self.as_str())
+    }
+
+    pub fn parse_choice(text: &str) -> Option<(RepairAction, i64)> {
+        let (action, version) = text.trim().split_once(':')?;
+        let action = match action {
+            "force" => RepairAction::Force,
+            "run_down_then_force" => RepairAction::RunDownThenForce,
+            "restore" => RepairAction::Restore,
+            "none" => RepairAction::None,
+            _ => return None,
+        };
+        Some((action, version.parse().ok()?))
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Recommendation {
     pub action: RepairAction,

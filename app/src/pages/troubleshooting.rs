@@ -35,7 +35,14 @@ pub fn TroubleshootingPage() -> impl IntoView {
         move || (tick.get(), changed.map(|c| c.get())),
         |_| troubleshooting_view(),
     );
-    let open = RwSignal::new(None::<Wizard>);
+    // A wizard opens from a link (?wizard=dirty), so it opens without JavaScript too and a
+    // form posted from it comes back to it.
+    let query = leptos_router::hooks::use_query_map();
+    let open = Memo::new(move |_| match query.read().get("wizard").as_deref() {
+        Some("dirty") => Some(Wizard::Dirty),
+        Some("connection") => Some(Wizard::Connection),
+        _ => None,
+    });
     let enable = ServerAction::<EnablePgTrgm>::new();
     Effect::new(move |_| {
         if let Some(Ok(_)) = enable.value().get() {
@@ -52,7 +59,7 @@ pub fn TroubleshootingPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match badges.await {
                     Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
-                    Ok(t) => view! { <Badges t open enable/> }.into_any(),
+                    Ok(t) => view! { <Badges t enable/> }.into_any(),
                 }
             })}
         </Transition>
@@ -81,11 +88,7 @@ fn badge(ok: bool, bad: bool) -> &'static str {
 }
 
 #[component]
-fn Badges(
-    t: TroubleView,
-    open: RwSignal<Option<Wizard>>,
-    enable: ServerAction<EnablePgTrgm>,
-) -> impl IntoView {
+fn Badges(t: TroubleView, enable: ServerAction<EnablePgTrgm>) -> impl IntoView {
     let (up, down_why) = match &t.status.connection {
         Connection::Up(_) => (true, None),
         Connection::Down(why) => (false, Some(why.clone())),
@@ -128,7 +131,7 @@ fn Badges(
                 {match dirty {
                     Some(v) => view! {
                         <p>{format!("Version {v} failed part-way. Migrations are refused until the state is repaired.")}</p>
-                        <button class="primary" on:click=move |_| open.set(Some(Wizard::Dirty))>"Repair the dirty state"</button>
+                        <a class="button primary" href="/troubleshooting?wizard=dirty">"Repair the dirty state"</a>
                     }.into_any(),
                     None => view! { <p class="muted small">"golang-migrate marks a version dirty when its file fails; nothing to repair now."</p> }.into_any(),
                 }}
@@ -137,7 +140,7 @@ fn Badges(
                 <h2>"Connection"</h2>
                 <p><span class=badge(up, !up) data-testid="badge-connection">{if up { "connected" } else { "not connected" }}</span></p>
                 {down_why.map(|w| view! { <p class="error small">{w}</p> })}
-                <button on:click=move |_| open.set(Some(Wizard::Connection))>"Run the connection doctor"</button>
+                <a class="button" href="/troubleshooting?wizard=connection">"Run the connection doctor"</a>
             </section>
             <section class="card" data-testid="wizard-pg_trgm">
                 <h2>"pg_trgm extension"</h2>
@@ -189,7 +192,6 @@ fn RepairWizard() -> impl IntoView {
     });
     let choice = RwSignal::new(0usize);
     let safety = RwSignal::new(true);
-    let confirm = RwSignal::new(String::new());
     view! {
         <section class="card wizard" data-testid="repair-wizard">
             <h2>"Repair the dirty migration state"</h2>
@@ -197,11 +199,12 @@ fn RepairWizard() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match report.await {
                         Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
-                        Ok(v) => view! { <RepairSteps v choice safety confirm start/> }.into_any(),
+                        Ok(v) => view! { <RepairSteps v choice safety start/> }.into_any(),
                     }
                 })}
             </Transition>
-            {move || message.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
+            // An error of a post made before the page was hydrated comes back in the address.
+            {move || message.get().or_else(|| start.value().get().and_then(|r| r.err()).map(|e| e.message)).map(|m| view! { <p class="error" role="alert">{m}</p> })}
             <JobPanel job_res live/>
         </section>
     }
@@ -212,7 +215,6 @@ fn RepairSteps(
     v: RepairView,
     choice: RwSignal<usize>,
     safety: RwSignal<bool>,
-    confirm: RwSignal<String>,
     start: ServerAction<StartRepair>,
 ) -> impl IntoView {
     let r = v.report;
@@ -247,6 +249,9 @@ fn RepairSteps(
     let down_sql = r.down_sql.clone();
     let newest_backup = v.newest_backup.clone();
     view! {
+        // One form: the option picked, the safety backup and the typed version post together
+        // (in the background once the page is hydrated).
+        <ActionForm action=start>
         <ol class="steps">
             <li data-testid="step-happened">
                 <h3>"1. What happened"</h3>
@@ -297,7 +302,7 @@ fn RepairSteps(
                     let label = describe(o.action, o.version);
                     view! {
                         <label class="option">
-                            <input type="radio" name="repair-choice" prop:checked=move || choice.get() == i on:change=move |_| choice.set(i)/>
+                            <input type="radio" name="choice" value=o.action.choice(o.version.unwrap_or(version)) checked=i == 0 prop:checked=move || choice.get() == i on:change=move |_| choice.set(i)/>
                             <strong>{label}</strong>{(i == 0).then(|| view! { <span class="badge applied">"recommended"</span> })}
                             <br/><span class="small muted">{o.why.clone()}</span>
                         </label>
@@ -321,27 +326,16 @@ fn RepairSteps(
             </li>
             <li data-testid="step-do">
                 <h3>"4. Do it"</h3>
-                <p><label><input type="checkbox" prop:checked=safety on:change=move |ev| safety.set(event_target_checked(&ev))/>" Take a safety backup first (a full pg_dump, kept and labelled safety)"</label></p>
-                <p><label>{format!("Type the dirty version ({version}) to confirm ")}<input prop:value=confirm on:input=move |ev| confirm.set(event_target_value(&ev)) aria-label="Confirm version"/></label></p>
+                <p><label><input type="checkbox" name="safety_backup" checked=true prop:checked=safety on:change=move |ev| safety.set(event_target_checked(&ev))/>" Take a safety backup first (a full pg_dump, kept and labelled safety)"</label></p>
+                <p><label>{format!("Type the dirty version ({version}) to confirm ")}<input name="confirm" aria-label="Confirm version"/></label></p>
                 {move || {
                     let restore = options.get_value().get(choice.get()).is_some_and(|o| o.action == RepairAction::Restore);
                     restore.then(|| view! { <p class="small">"A restore is done from the Backups page (restore in place), which takes its own safety backup."</p> })
                 }}
-                <button class="danger" disabled=move || locked || options.get_value().get(choice.get()).is_some_and(|o| matches!(o.action, RepairAction::Restore | RepairAction::None)) on:click=move |_| {
-                    if let Some(o) = options.get_value().get(choice.get_untracked()).cloned() {
-                        if o.action == RepairAction::Restore || o.action == RepairAction::None {
-                            return;
-                        }
-                        start.dispatch(StartRepair {
-                            action: o.action,
-                            version: o.version.unwrap_or(version),
-                            confirm: confirm.get_untracked(),
-                            safety_backup: safety.get_untracked(),
-                        });
-                    }
-                }>"Repair"</button>
+                <button type="submit" class="danger" disabled=move || locked || options.get_value().get(choice.get()).is_some_and(|o| matches!(o.action, RepairAction::Restore | RepairAction::None))>"Repair"</button>
             </li>
         </ol>
+        </ActionForm>
     }
     .into_any()
 }

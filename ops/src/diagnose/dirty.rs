@@ -81,7 +81,11 @@ async fn analyze_on(
     // A failed down leaves the version at the target below the file that failed, so the
     // objects of V say little; the newest record tells.
     if let Some(r) = records.last() {
-        if dirty && !r.success && r.direction == crate::model::Direction::Down && r.version != version {
+        if dirty
+            && !r.success
+            && r.direction == crate::model::Direction::Down
+            && r.version != version
+        {
             notes.push(format!(
                 "The last run was a failed down of version {} (to {version}): what is left half-done is {}'s down file, not {version}'s up file.",
                 r.version, r.version
