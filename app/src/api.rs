@@ -38,25 +38,86 @@ pub mod guard {
         })
     }
 
-    /// A job just started. A plain form post (the page's wasm not loaded, or JavaScript off)
-    /// is sent on to the job's own page, which shows its log; a hydrated page stays put
-    /// and follows the job itself.
-    pub fn started(id: u64) -> u64 {
-        let plain_post = use_context::<http::request::Parts>().is_some_and(|p| {
-            p.headers
-                .get(http::header::ACCEPT)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|v| v.contains("text/html"))
-        });
-        if plain_post {
-            if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
-                res.set_status(http::StatusCode::SEE_OTHER);
-                if let Ok(to) = http::HeaderValue::from_str(&format!("/jobs/{id}")) {
-                    res.insert_header(http::header::LOCATION, to);
+    /// Whether this request is a plain form post (a browser, not the server-function client).
+    fn plain_post(p: &http::request::Parts) -> bool {
+        p.headers
+            .get(http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"))
+    }
+
+    /// `value` as one query-string value.
+    pub fn query_value(value: &str) -> String {
+        value
+            .bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                    (b as char).to_string()
                 }
-            }
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    }
+
+    /// Sends a plain form post back to the page it came from, with `key=value` in its address
+    /// in place of the messages an earlier post left there.
+    fn back_with(key: &str, value: &str) {
+        let Some(parts) = use_context::<http::request::Parts>() else {
+            return;
+        };
+        if !plain_post(&parts) {
+            return;
         }
-        id
+        let referer = parts
+            .headers
+            .get(http::header::REFERER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("/");
+        // Only the path and query of our own page: never another origin.
+        let local = referer
+            .split_once("://")
+            .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
+            .unwrap_or(referer);
+        let local = if local.starts_with('/') { local } else { "/" };
+        let (path, query) = local.split_once('?').unwrap_or((local, ""));
+        let mut pairs: Vec<String> = query
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .filter(|p| {
+                let k = p.split('=').next().unwrap_or("");
+                !["job", "notice", "__err", "__path"].contains(&k)
+            })
+            .map(str::to_string)
+            .collect();
+        pairs.push(format!("{key}={}", query_value(value)));
+        let to = format!("{path}?{}", pairs.join("&"));
+        if let (Some(res), Ok(to)) = (
+            use_context::<leptos_axum::ResponseOptions>(),
+            http::HeaderValue::from_str(&to),
+        ) {
+            res.set_status(http::StatusCode::SEE_OTHER);
+            res.insert_header(http::header::LOCATION, to);
+        }
+    }
+
+    /// A job just started. A plain form post goes back to its page with `?job=N`, where the
+    /// job's panel follows it (and reloads the page when it ends).
+    /// A quick job (most migrations, a force) ends within the wait, so the page it lands on
+    /// shows it ended along with everything it changed.
+    pub async fn started(job: std::sync::Arc<ops::jobs::Job>) -> u64 {
+        let plain = use_context::<http::request::Parts>().is_some_and(|p| plain_post(&p));
+        if plain {
+            let _ =
+                tokio::time::timeout(std::time::Duration::from_secs(2), job.follow(|_| {})).await;
+            back_with("job", &job.id.to_string());
+        }
+        job.id
+    }
+
+    /// An action done at once (delete, create…): a plain post goes back with its sentence.
+    pub fn done(message: String) -> String {
+        back_with("notice", &message);
+        message
     }
 
     /// Destructive actions go ahead only when the exact database name was typed.
@@ -147,9 +208,10 @@ pub async fn start_migration(
     if op.is_destructive() {
         guard::require_typed_name(c, &confirm, &format!("run {op} on"))?;
     }
-    c.start_migration(op, &caller.actor)
-        .map(|job| guard::started(job.id))
-        .map_err(AppError::new)
+    let job = c
+        .start_migration(op, &caller.actor)
+        .map_err(AppError::new)?;
+    Ok(guard::started(job).await)
 }
 
 #[server(prefix = "/api", endpoint = "job")]
@@ -185,6 +247,7 @@ pub async fn create_migration(name: String) -> Result<String, AppError> {
     caller
         .console
         .create_migration(&name, &caller.actor)
+        .map(guard::done)
         .map_err(AppError::new)
 }
 
@@ -197,7 +260,10 @@ pub async fn run_bootstrap(confirm: String) -> Result<ops::model::BootstrapView,
     let job = c.start_bootstrap(&caller.actor).map_err(AppError::new)?;
     let view = job.follow(|_| {}).await;
     match view.output {
-        Some(ops::model::JobOutput::Bootstrap(b)) => Ok(b),
+        Some(ops::model::JobOutput::Bootstrap(b)) => {
+            guard::done(format!("{} Checked: {}.", b.result, b.checked.join(", ")));
+            Ok(b)
+        }
         _ => Err(AppError::new(view.result.unwrap_or_else(|| {
             "The bootstrap did not finish: see Activity.".to_string()
         }))),
@@ -242,21 +308,21 @@ pub async fn backups_view() -> Result<ops::model::BackupsView, AppError> {
 #[server(prefix = "/api", endpoint = "backup_start")]
 pub async fn start_backup(kind: ops::model::BackupKind) -> Result<u64, AppError> {
     let caller = guard::require_session()?;
-    caller
+    let job = caller
         .console
         .start_backup(kind, &caller.actor)
-        .map(|j| guard::started(j.id))
-        .map_err(AppError::new)
+        .map_err(AppError::new)?;
+    Ok(guard::started(job).await)
 }
 
 #[server(prefix = "/api", endpoint = "backup_verify")]
 pub async fn verify_backup(file: String, restore_test: bool) -> Result<u64, AppError> {
     let caller = guard::require_session()?;
-    caller
+    let job = caller
         .console
         .start_verify(&file, restore_test, &caller.actor)
-        .map(|j| guard::started(j.id))
-        .map_err(AppError::new)
+        .map_err(AppError::new)?;
+    Ok(guard::started(job).await)
 }
 
 /// Restores into a new database only: the current one is never touched.
@@ -267,7 +333,7 @@ pub async fn restore_backup(
     #[server(default)] jobs: Option<u32>,
 ) -> Result<u64, AppError> {
     let caller = guard::require_session()?;
-    caller
+    let job = caller
         .console
         .start_restore_into(
             &file,
@@ -275,8 +341,8 @@ pub async fn restore_backup(
             jobs.unwrap_or(1).clamp(1, 32),
             &caller.actor,
         )
-        .map(|j| guard::started(j.id))
-        .map_err(AppError::new)
+        .map_err(AppError::new)?;
+    Ok(guard::started(job).await)
 }
 
 /// Restores into a new database on another server (moving to a new PostgreSQL): the typed
@@ -291,7 +357,7 @@ pub async fn restore_to_server(
     let caller = guard::require_session()?;
     let target =
         ops::backup::restore::target_url(&target_url).map_err(|e| AppError::new(e.to_string()))?;
-    caller
+    let job = caller
         .console
         .start_restore_to_server(
             &file,
@@ -300,8 +366,8 @@ pub async fn restore_to_server(
             jobs.unwrap_or(1).clamp(1, 32),
             &caller.actor,
         )
-        .map(|j| guard::started(j.id))
-        .map_err(AppError::new)
+        .map_err(AppError::new)?;
+    Ok(guard::started(job).await)
 }
 
 #[server(prefix = "/api", endpoint = "backup_contents")]
@@ -332,7 +398,9 @@ pub async fn delete_backup(
             "Not deleted: type the archive's name ({file}) to confirm."
         )));
     }
-    c.delete_backup(&file, &caller.actor).map_err(AppError::new)
+    c.delete_backup(&file, &caller.actor)
+        .map(guard::done)
+        .map_err(AppError::new)
 }
 
 /// Replaces the current database with an archive; needs the database name typed.
@@ -345,9 +413,10 @@ pub async fn restore_in_place(
     let caller = guard::require_session()?;
     let c = &caller.console;
     guard::require_typed_name(c, &confirm, &format!("restore {file} over"))?;
-    c.start_restore_in_place(&file, jobs.unwrap_or(1).clamp(1, 32), &caller.actor)
-        .map(|j| guard::started(j.id))
-        .map_err(AppError::new)
+    let job = c
+        .start_restore_in_place(&file, jobs.unwrap_or(1).clamp(1, 32), &caller.actor)
+        .map_err(AppError::new)?;
+    Ok(guard::started(job).await)
 }
 
 /// The effective configuration, where each value came from, the live pool and warnings.
@@ -373,6 +442,7 @@ pub async fn enable_pg_trgm() -> Result<String, AppError> {
         .console
         .enable_pg_trgm(&caller.actor)
         .await
+        .map(guard::done)
         .map_err(AppError::new)
 }
 
@@ -448,7 +518,8 @@ pub async fn start_repair(
             "Not confirmed: type the dirty version ({dirty}) to repair. Nothing was changed."
         )));
     }
-    c.start_repair(action, version, safety_backup, &caller.actor)
-        .map(|j| guard::started(j.id))
-        .map_err(AppError::new)
+    let job = c
+        .start_repair(action, version, safety_backup, &caller.actor)
+        .map_err(AppError::new)?;
+    Ok(guard::started(job).await)
 }

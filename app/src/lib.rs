@@ -40,7 +40,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="icon" href="data:,"/>
                 <link rel="stylesheet" href=stylesheet/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <HydrationScripts options islands=true/>
                 <MetaTags/>
             </head>
             <body>
@@ -98,6 +98,18 @@ fn DirtyBanner() -> impl IntoView {
     }
 }
 
+/// What an action done by a plain form post said (`?notice=…`, see `guard::done`).
+#[component]
+fn Notice() -> impl IntoView {
+    let query = leptos_router::hooks::use_query_map();
+    move || {
+        query
+            .read()
+            .get("notice")
+            .map(|n| view! { <p class="notice banner" role="status" data-testid="notice">{n}</p> })
+    }
+}
+
 /// The shell around every signed-in page: navigation, sign-out, the page itself.
 #[component]
 fn Layout() -> impl IntoView {
@@ -126,6 +138,7 @@ fn Layout() -> impl IntoView {
             </nav>
             <main class="content">
                 <DirtyBanner/>
+                <Notice/>
                 <Outlet/>
             </main>
         </div>

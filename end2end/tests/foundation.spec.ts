@@ -118,3 +118,33 @@ test('the wasm and its JavaScript arrive compressed under hashed names cached fo
   // Issue 10's budget is 300 KB: printed here until islands bring it within.
   console.log(`first load (sign-in and dashboard, cold cache): ${(wire / 1024).toFixed(0)} KiB on the wire`);
 });
+
+test('every page\'s first load, cache empty, moves at most 300 KB over the wire', async ({ browser }) => {
+  const budget = 300_000;
+  // One sign-in for the cookie; each page is then loaded in a fresh context (empty cache).
+  const first = await browser.newContext();
+  const p0 = await first.newPage();
+  await p0.goto('/login');
+  await p0.getByLabel('Password').fill(password);
+  await p0.getByRole('button', { name: 'Sign in' }).click();
+  await expect(p0.getByRole('heading', { name: 'Dashboard' })).toBeVisible();
+  const state = await first.storageState();
+  await first.close();
+  const sizes: string[] = [];
+  for (const path of ['/login', '/', '/migrations', '/backups', '/settings', '/troubleshooting', '/activity']) {
+    const context = await browser.newContext({ storageState: path === '/login' ? undefined : state });
+    const page = await context.newPage();
+    let wire = 0;
+    page.on('requestfinished', async (req) => {
+      const s = await req.sizes();
+      wire += s.responseBodySize + s.responseHeadersSize;
+    });
+    await page.goto(path);
+    await page.waitForSelector('html[data-hydrated]');
+    await page.waitForLoadState('networkidle');
+    sizes.push(`${path} ${(wire / 1000).toFixed(1)} KB`);
+    expect(wire, `${path}: ${wire} bytes`).toBeLessThanOrEqual(budget);
+    await context.close();
+  }
+  console.log(`first loads (budget 300 KB): ${sizes.join(', ')}`);
+});

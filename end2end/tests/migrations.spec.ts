@@ -14,7 +14,7 @@ test('apply pending migrations from the page, see the failure, the dirty banner,
   await expect(table.locator('tbody tr .badge.pending')).toHaveCount(Number(bad));
 
   // The SQL of a migration on demand.
-  await table.locator('tr[data-version="1"]').getByRole('button', { name: 'SQL' }).click();
+  await table.locator('tr[data-version="1"]').getByRole('link', { name: 'SQL' }).click();
   await expect(page.getByTestId('sql')).toContainText('pg_trgm');
 
   // Apply up to the first one only.
@@ -54,13 +54,16 @@ test('apply pending migrations from the page, see the failure, the dirty banner,
   await expect(page.getByRole('alert').filter({ hasText: 'Not confirmed' })).toContainText(`type the database name "${database}"`);
   await expect(page.getByTestId('schema-version')).toHaveText(`${bad} (dirty)`);
 
+  // The refused post came back as a fresh page: the form is empty again.
+  await page.getByLabel('Version', { exact: true }).fill(good);
   await page.getByLabel('Confirm database name').fill(database);
   await page.getByRole('button', { name: 'Force version' }).click();
   await expect(page.getByTestId('job-result')).toContainText(`${bad} → ${good}`);
   await expect(page.getByTestId('schema-version')).toHaveText(good);
   await expect(page.getByTestId('dirty-banner')).toHaveCount(0);
 
-  // Roll back the last one.
+  // Roll back the last one (each post is a fresh page: the name is typed again).
+  await page.getByLabel('Confirm database name').fill(database);
   await page.getByRole('button', { name: 'Roll back last' }).click();
   await expect(page.getByTestId('job-result')).toContainText(`${good} → `);
   await expect(table.locator(`tr[data-version="${good}"] .badge`)).toHaveText('pending');

@@ -17,8 +17,8 @@ test('with JavaScript off: sign in, read the dashboard, take a full backup and f
 
   await page.goto('/backups');
   await page.getByRole('button', { name: 'Full backup' }).click();
-  // The post lands on the job's page, which reloads itself until the job ends.
-  await expect(page).toHaveURL(/\/jobs\/\d+$/);
+  // The post comes back to the page with the job (?job=N), which reloads itself until the job ends.
+  await expect(page).toHaveURL(/[?&]job=\d+$/);
   await expect(page.getByTestId('job-result')).toContainText(`${database}_`, { timeout: 30_000 });
   const result = (await page.getByTestId('job-result').textContent()) ?? '';
   const file = result.match(/[A-Za-z0-9_]+\.dump/)?.[0] ?? '';
@@ -35,7 +35,7 @@ test('with JavaScript off: sign in, read the dashboard, take a full backup and f
   await expect(page.getByTestId('restore')).toBeVisible();
 
   await row.getByRole('button', { name: 'Verify' }).click();
-  await expect(page).toHaveURL(/\/jobs\/\d+$/);
+  await expect(page).toHaveURL(/[?&]job=\d+$/);
   await expect(page.getByTestId('job-result')).toContainText('every data block intact', { timeout: 30_000 });
 
   // Migrations: the actions form posts too; a refusal comes back with its sentence.
@@ -44,7 +44,7 @@ test('with JavaScript off: sign in, read the dashboard, take a full backup and f
   await page.getByRole('button', { name: 'Force version' }).click();
   await expect(page.getByRole('alert').filter({ hasText: 'Not confirmed' })).toContainText(`type the database name "${database}"`);
   await page.getByRole('button', { name: 'Apply all pending' }).click();
-  await expect(page).toHaveURL(/\/jobs\/\d+$/);
+  await expect(page).toHaveURL(/[?&]job=\d+$/);
   await expect(page.getByTestId('job-result')).toBeVisible({ timeout: 30_000 });
   await expect(page.getByTestId('job')).toContainText('migrate.up');
 });

@@ -53,6 +53,8 @@ test('the doctor shows a failing auth step for a wrong password typed on Setting
   await expect(tools.locator('tr[data-tool="pg_dump"]')).toContainText('/postgresql/18/bin/pg_dump');
   await expect(tools.locator('tr[data-tool="pg_dump"]')).toContainText('the newest of those found');
   await expect(tools.locator('tr[data-tool="pg_restore"]')).toContainText('18.6');
+  // The doctor is an island: it answers once the page is hydrated.
+  await page.waitForSelector('html[data-hydrated]');
   await page.getByLabel('Connection URL to test').fill(url);
   await page.getByTestId('test-connection').getByRole('button', { name: 'Run the doctor' }).click();
   const auth = page.locator('tr[data-step="auth"]');

@@ -1,9 +1,12 @@
-//! The browser half: hydrates the server-rendered pages.
+//! The browser half: hydrates the islands of the server-rendered pages.
+
+// Linked for its islands: each is a wasm-bindgen export the hydration script calls by name.
+extern crate app;
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(app::App);
+    leptos::mount::hydrate_islands();
     mark_hydrated();
 }
 

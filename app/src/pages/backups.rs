@@ -3,7 +3,7 @@ use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use ops::model::{format_bytes, BackupKind, BackupsView, Manifest, Verification};
 
-use super::job::{watch_job, JobPanel, JobWatch};
+use super::job::JobIsland;
 use crate::api::{
     backup_contents, backups_view, DeleteBackup, RestoreBackup, RestoreInPlace, RestoreToServer,
     StartBackup, VerifyBackup,
@@ -13,11 +13,6 @@ use crate::api::{
 pub fn BackupsPage() -> impl IntoView {
     let refresh = RwSignal::new(0u64);
     let view_res = Resource::new(move || refresh.get(), |_| backups_view());
-    let JobWatch {
-        id: job_id,
-        res: job_res,
-        live,
-    } = watch_job(move || refresh.update(|r| *r += 1));
     let start = ServerAction::<StartBackup>::new();
     let verify = ServerAction::<VerifyBackup>::new();
     let restore = ServerAction::<RestoreBackup>::new();
@@ -41,18 +36,8 @@ pub fn BackupsPage() -> impl IntoView {
             .find_map(|v| v.get().and_then(|r| r.err()))
             .map(|e| e.message)
     };
-    for value in values {
-        Effect::new(move |_| match value.get() {
-            Some(Ok(id)) => {
-                message.set(None);
-                job_id.set(Some(id));
-            }
-            Some(Err(e)) => message.set(Some(e.message)),
-            None => {}
-        });
-    }
-    // The panels open from links (?restore=FILE, ?contents=FILE), so they open without
-    // JavaScript too, and a form posted from one comes back to it.
+    // The panels open from links (?restore=FILE, ?contents=FILE), and a form posted from
+    // one comes back to it; a job started here comes back as ?job=N.
     let query = leptos_router::hooks::use_query_map();
     let restore_file = Memo::new(move |_| query.read().get("restore"));
     let contents_file = Memo::new(move |_| query.read().get("contents"));
@@ -81,24 +66,28 @@ pub fn BackupsPage() -> impl IntoView {
             </ActionForm>
             {move || message.get().or_else(first_error).map(|m| view! { <p class="error" role="alert">{m}</p> })}
         </section>
-        <JobPanel job_res live/>
         <Transition fallback=|| view! { <p class="muted">"Reading the backup folder…"</p> }>
             {move || Suspend::new(async move {
                 match view_res.await {
                     Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
                     Ok(v) => {
-                        if job_id.get_untracked().is_none() {
-                            if let Some(id) = v.running_job {
-                                job_id.set(Some(id));
-                            }
-                        }
+                        let job = query
+                            .read_untracked()
+                            .get("job")
+                            .and_then(|j| j.parse::<u64>().ok())
+                            .or(v.running_job);
                         target.set(format!("{} ({})", v.database, v.target));
                         if restore_into.get_untracked().is_empty() {
                             restore_into.set(format!("{}_restored", v.database));
                         }
                         let limit = v.upload_limit_mb;
                         let recent = v.recent_jobs.clone();
-                        view! { <Catalog v verify/> <RecentJobs jobs=recent/> <Upload limit/> }.into_any()
+                        let uploaded = query.read_untracked().get("uploaded");
+                        let upload_error = query.read_untracked().get("upload_error");
+                        view! {
+                            {job.map(|id| view! { <JobIsland id/> })}
+                            <Catalog v verify/> <RecentJobs jobs=recent/> <Upload limit uploaded upload_error/>
+                        }.into_any()
                     }
                 }
             })}
@@ -352,9 +341,8 @@ fn query_value(value: &str) -> String {
 }
 
 /// A plain form post: the browser streams the file, the server streams it to disk.
-#[component]
-fn Upload(limit: u64) -> impl IntoView {
-    let query = leptos_router::hooks::use_query_map();
+#[island]
+fn Upload(limit: u64, uploaded: Option<String>, upload_error: Option<String>) -> impl IntoView {
     // (sent, total) while an upload runs; without JavaScript the form posts as usual.
     let sent = RwSignal::new(None::<(f64, f64)>);
     let error = RwSignal::new(None::<String>);
@@ -385,8 +373,8 @@ fn Upload(limit: u64) -> impl IntoView {
                 }
             })}
             <p class="muted small">{format!("A pg_dump -Fc archive (.dump), at most {limit} MiB (HOLOMUSH_UPLOAD_LIMIT_MB). It keeps its file name; an existing name is refused.")}</p>
-            {move || query.read().get("uploaded").map(|m| view! { <p class="notice" role="status">{m}</p> })}
-            {move || query.read().get("upload_error").map(|m| view! { <p class="error" role="alert">{m}</p> })}
+            {uploaded.map(|m| view! { <p class="notice" role="status">{m}</p> })}
+            {upload_error.map(|m| view! { <p class="error" role="alert">{m}</p> })}
             {move || error.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
         </section>
     }

@@ -13,6 +13,18 @@ const REFRESH: Duration = Duration::from_secs(3);
 
 #[component]
 pub fn DashboardPage() -> impl IntoView {
+    view! {
+        <Title text="Dashboard"/>
+        <header class="page-head">
+            <h1>"Dashboard"</h1>
+            <p class="muted">"Live from PostgreSQL, refreshed every few seconds."</p>
+        </header>
+        <LiveStatus/>
+    }
+}
+
+#[island]
+fn LiveStatus() -> impl IntoView {
     let (tick, set_tick) = signal(0u64);
     // Effects run only in the browser: the server renders the first reading, the
     // browser then polls; the server reads Postgres at most once a second whatever the poll rate.
@@ -24,11 +36,6 @@ pub fn DashboardPage() -> impl IntoView {
     });
     let status = Resource::new(move || tick.get(), |_| get_status());
     view! {
-        <Title text="Dashboard"/>
-        <header class="page-head">
-            <h1>"Dashboard"</h1>
-            <p class="muted">"Live from PostgreSQL, refreshed every few seconds."</p>
-        </header>
         <Transition fallback=|| view! { <p class="muted">"Reading the database…"</p> }>
             {move || Suspend::new(async move {
                 match status.await {

@@ -7,7 +7,7 @@ use crate::api::RunDoctor;
 
 /// Runs the doctor on the console's own connection, or (with `allow_url`) on a URL typed
 /// here: it is sent once, never saved or logged, and the field is cleared afterwards.
-#[component]
+#[island]
 pub fn DoctorPanel(allow_url: bool) -> impl IntoView {
     let run = ServerAction::<RunDoctor>::new();
     let url = RwSignal::new(String::new());

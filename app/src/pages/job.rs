@@ -16,52 +16,30 @@ pub struct Live {
 }
 
 pub struct JobWatch {
-    /// Set it to follow a job.
-    pub id: RwSignal<Option<u64>>,
     pub res: JobResource,
     pub live: Live,
 }
 
-/// Follows the job in `id` while it runs; calls `on_done` once when it ends.
-pub fn watch_job(on_done: impl Fn() + Send + Sync + 'static) -> JobWatch {
-    watch_job_at(None, on_done)
-}
-
-/// As [`watch_job`], following `first` from the start. The job is read once (the server
-/// renders it into the page); while it runs, its new lines arrive as server-sent events
-/// (`/jobs/{id}/events`) and are appended, and it is read once more when it ends.
-pub fn watch_job_at(first: Option<u64>, on_done: impl Fn() + Send + Sync + 'static) -> JobWatch {
-    let job_id = RwSignal::new(first);
-    let tick = RwSignal::new(0u64);
-    let job_res = Resource::new(
-        move || (job_id.get(), tick.get()),
-        |(id, _)| async move {
-            match id {
-                Some(id) => job_status(id).await.map(Some),
-                None => Ok(None),
-            }
-        },
+/// Follows one job. The server reads it into the page; in the browser, while it runs, its
+/// new lines arrive as server-sent events (`/jobs/{id}/events`) and are appended, and when
+/// it ends the page is loaded again, so everything on it (the list, the version, the
+/// badges) shows what the job did.
+pub fn watch_job_reloading(id: u64) -> JobWatch {
+    let res = Resource::new(
+        || (),
+        move |_| async move { job_status(id).await.map(Some) },
     );
     let live = Live {
         lines: RwSignal::new(Vec::new()),
         progress: RwSignal::new(None),
     };
     #[cfg(feature = "hydrate")]
-    stream::follow(job_res, live, move || tick.update(|t| *t += 1));
-    let finished = StoredValue::new(None::<u64>);
-    Effect::new(move |_| {
-        if let Some(Ok(Some(job))) = job_res.get() {
-            if job.status != JobStatus::Running && finished.get_value() != Some(job.id) {
-                finished.set_value(Some(job.id));
-                on_done();
-            }
+    stream::follow(res, live, || {
+        if let Some(w) = web_sys::window() {
+            let _ = w.location().reload();
         }
     });
-    JobWatch {
-        id: job_id,
-        res: job_res,
-        live,
-    }
+    JobWatch { res, live }
 }
 
 #[cfg(feature = "hydrate")]
@@ -140,8 +118,7 @@ mod stream {
 pub fn JobPage() -> impl IntoView {
     let params = leptos_router::hooks::use_params_map();
     let wanted = move || params.with(|p| p.get("id").and_then(|v| v.parse::<u64>().ok()));
-    let JobWatch { id, res, live } = watch_job_at(wanted(), || {});
-    Effect::new(move |_| id.set(wanted()));
+    let id = wanted();
     view! {
         <leptos_meta::Title text="Job"/>
         <header class="page-head">
@@ -149,6 +126,15 @@ pub fn JobPage() -> impl IntoView {
             <p class="muted">"The job's log as it runs. " <a href="/backups">"Backups"</a> " · " <a href="/migrations">"Migrations"</a> " · " <a href="/activity">"Activity"</a></p>
         </header>
         {move || wanted().is_none().then(|| view! { <p class="error" role="alert">"This is not a job's address: job pages are /jobs/<number>."</p> })}
+        {id.map(|id| view! { <JobIsland id/> })}
+    }
+}
+
+/// A job's panel, live: its log streams in while it runs.
+#[island]
+pub fn JobIsland(id: u64) -> impl IntoView {
+    let JobWatch { res, live, .. } = watch_job_reloading(id);
+    view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
                 let running = matches!(res.await, Ok(Some(ref j)) if j.status == JobStatus::Running);

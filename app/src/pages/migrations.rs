@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use ops::model::{MigrateAction, MigrationEntry, MigrationState, MigrationsView};
 
-use super::job::{watch_job, FailedSql, JobPanel, JobWatch};
+use super::job::{FailedSql, JobIsland};
 use crate::api::{migration_sql, migrations_view, CreateMigration, RunBootstrap, StartMigration};
 use crate::SchemaChanged;
 
@@ -10,25 +10,10 @@ use crate::SchemaChanged;
 pub fn MigrationsPage() -> impl IntoView {
     let refresh = RwSignal::new(0u64);
     let view_res = Resource::new(move || refresh.get(), |_| migrations_view());
-    let schema_changed = use_context::<SchemaChanged>();
-    let JobWatch {
-        id: job_id,
-        res: job_res,
-        live,
-    } = watch_job(move || {
-        refresh.update(|r| *r += 1);
-        if let Some(s) = schema_changed {
-            s.0.update(|n| *n += 1);
-        }
-    });
-
+    let query = leptos_router::hooks::use_query_map();
     let start = ServerAction::<StartMigration>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(id)) = start.value().get() {
-            job_id.set(Some(id));
-        }
-    });
-    let shown_sql = RwSignal::new(None::<u64>);
+    // A migration's SQL opens from its link (?sql=N), rendered by the server.
+    let shown_sql = Memo::new(move |_| query.read().get("sql").and_then(|v| v.parse::<u64>().ok()));
     // Owned here, not by the form: the form is redrawn when the list is read again.
     let create = ServerAction::<CreateMigration>::new();
     Effect::new(move |_| {
@@ -62,18 +47,20 @@ pub fn MigrationsPage() -> impl IntoView {
             </ActionForm>
             {move || start.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{e.message}</p> })}
         </section>
-        <JobPanel job_res live/>
         <Transition fallback=|| view! { <p class="muted">"Reading schema_migrations…"</p> }>
             {move || Suspend::new(async move {
                 match view_res.await {
                     Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
                     Ok(v) => {
-                        if job_id.get_untracked().is_none() {
-                            if let Some(id) = v.running_job {
-                                job_id.set(Some(id));
-                            }
-                        }
-                        view! { <Overview v=v shown_sql start create/> }.into_any()
+                        let job = query
+                            .read_untracked()
+                            .get("job")
+                            .and_then(|j| j.parse::<u64>().ok())
+                            .or(v.running_job);
+                        view! {
+                            {job.map(|id| view! { <JobIsland id/> })}
+                            <Overview v=v shown_sql start create/>
+                        }.into_any()
                     }
                 }
             })}
@@ -85,7 +72,7 @@ pub fn MigrationsPage() -> impl IntoView {
 #[component]
 fn Overview(
     v: MigrationsView,
-    shown_sql: RwSignal<Option<u64>>,
+    shown_sql: Memo<Option<u64>>,
     start: ServerAction<StartMigration>,
     create: ServerAction<CreateMigration>,
 ) -> impl IntoView {
@@ -147,7 +134,7 @@ fn Overview(
 fn Row(
     m: MigrationEntry,
     steps: Option<u64>,
-    shown_sql: RwSignal<Option<u64>>,
+    shown_sql: Memo<Option<u64>>,
     start: ServerAction<StartMigration>,
 ) -> impl IntoView {
     let version = m.version;
@@ -161,7 +148,7 @@ fn Row(
             <td>{m.duration_ms.map(|d| format!("{d} ms")).unwrap_or_default()}</td>
             <td>{m.applied_by.clone().unwrap_or_default()}</td>
             <td class="row-actions">
-                <button class="link" on:click=move |_| shown_sql.update(|s| *s = if *s == Some(version) { None } else { Some(version) })>"SQL"</button>
+                <a class="link" href=move || if shown_sql.get() == Some(version) { "/migrations".to_string() } else { format!("/migrations?sql={version}") }>"SQL"</a>
                 {steps.map(|n| view! {
                     <ActionForm action=start attr:class="inline">
                         <input type="hidden" name="action" value=MigrateAction::Up.as_str()/>
@@ -175,7 +162,7 @@ fn Row(
 }
 
 #[component]
-fn SqlPanel(shown_sql: RwSignal<Option<u64>>) -> impl IntoView {
+fn SqlPanel(shown_sql: Memo<Option<u64>>) -> impl IntoView {
     let sql = Resource::new(
         move || shown_sql.get(),
         |v| async move {

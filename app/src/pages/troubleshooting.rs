@@ -10,7 +10,7 @@ use ops::model::{
 };
 
 use super::doctor::DoctorPanel;
-use super::job::{watch_job, JobPanel, JobWatch};
+use super::job::JobIsland;
 use crate::api::{repair_view, troubleshooting_view, EnablePgTrgm, StartRepair};
 use crate::SchemaChanged;
 
@@ -167,29 +167,14 @@ fn Badges(t: TroubleView, enable: ServerAction<EnablePgTrgm>) -> impl IntoView {
 /// The four steps: what happened, what took effect, what to do, do it.
 #[component]
 fn RepairWizard() -> impl IntoView {
-    let refresh = RwSignal::new(0u64);
-    let report = Resource::new(move || refresh.get(), |_| repair_view());
-    let changed = use_context::<SchemaChanged>().map(|s| s.0);
-    let JobWatch {
-        id: job_id,
-        res: job_res,
-        live,
-    } = watch_job(move || {
-        refresh.update(|r| *r += 1);
-        if let Some(c) = changed {
-            c.update(|n| *n += 1);
-        }
-    });
+    let report = Resource::new(|| (), |_| repair_view());
     let start = ServerAction::<StartRepair>::new();
-    let message = RwSignal::new(None::<String>);
-    Effect::new(move |_| match start.value().get() {
-        Some(Ok(id)) => {
-            message.set(None);
-            job_id.set(Some(id));
-        }
-        Some(Err(e)) => message.set(Some(e.message)),
-        None => {}
-    });
+    // The repair started from this wizard comes back as ?job=N.
+    let query = leptos_router::hooks::use_query_map();
+    let job = query
+        .read_untracked()
+        .get("job")
+        .and_then(|j| j.parse::<u64>().ok());
     let choice = RwSignal::new(0usize);
     let safety = RwSignal::new(true);
     view! {
@@ -204,8 +189,8 @@ fn RepairWizard() -> impl IntoView {
                 })}
             </Transition>
             // An error of a post made before the page was hydrated comes back in the address.
-            {move || message.get().or_else(|| start.value().get().and_then(|r| r.err()).map(|e| e.message)).map(|m| view! { <p class="error" role="alert">{m}</p> })}
-            <JobPanel job_res live/>
+            {move || start.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{e.message}</p> })}
+            {job.map(|id| view! { <JobIsland id/> })}
         </section>
     }
 }
