@@ -46,19 +46,6 @@ pub mod guard {
             .is_some_and(|v| v.contains("text/html"))
     }
 
-    /// `value` as one query-string value.
-    pub fn query_value(value: &str) -> String {
-        value
-            .bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                    (b as char).to_string()
-                }
-                _ => format!("%{b:02X}"),
-            })
-            .collect()
-    }
-
     /// Sends a plain form post back to the page it came from, with `key=value` in its address
     /// in place of the messages an earlier post left there.
     fn back_with(key: &str, value: &str) {
@@ -89,7 +76,7 @@ pub mod guard {
             })
             .map(str::to_string)
             .collect();
-        pairs.push(format!("{key}={}", query_value(value)));
+        pairs.push(format!("{key}={}", crate::query_value(value)));
         let to = format!("{path}?{}", pairs.join("&"));
         if let (Some(res), Ok(to)) = (
             use_context::<leptos_axum::ResponseOptions>(),

@@ -74,6 +74,19 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// `value` as one query-string value (for links and redirects that carry a name).
+pub fn query_value(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// Bumped when a page changes the schema version, so the dirty banner reads it again.
 #[derive(Clone, Copy)]
 pub struct SchemaChanged(pub RwSignal<u64>);

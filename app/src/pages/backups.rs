@@ -207,8 +207,8 @@ fn Catalog(v: BackupsView, verify: ServerAction<VerifyBackup>) -> impl IntoView 
 fn ArchiveRow(m: Manifest, verify: ServerAction<VerifyBackup>) -> impl IntoView {
     let file = m.file.clone();
     let verify_file = file.clone();
-    let contents_href = format!("/backups?contents={}", query_value(&file));
-    let restore_href = format!("/backups?restore={}", query_value(&file));
+    let contents_href = format!("/backups?contents={}", crate::query_value(&file));
+    let restore_href = format!("/backups?restore={}", crate::query_value(&file));
     // The whole sentence on hover; a word or two in the cell.
     let verification = match &m.verification {
         Verification::Never => "not verified".to_string(),
@@ -325,19 +325,6 @@ fn DeleteForm(delete: ServerAction<DeleteBackup>) -> impl IntoView {
             })}
         </section>
     }
-}
-
-/// `value` as one query-string value.
-fn query_value(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// A plain form post: the browser streams the file, the server streams it to disk.
