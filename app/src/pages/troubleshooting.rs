@@ -1,7 +1,5 @@
-//! The Troubleshooting page: a live badge per wizard (dirty state, connection, pg_trgm,
+//! The Troubleshooting page: a badge per wizard (dirty state, connection, pg_trgm,
 //! client tools), and the guided repair of a dirty migration version.
-
-use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -12,9 +10,6 @@ use ops::model::{
 use super::doctor::DoctorPanel;
 use super::job::JobIsland;
 use crate::api::{repair_view, troubleshooting_view, EnablePgTrgm, StartRepair};
-use crate::SchemaChanged;
-
-const REFRESH: Duration = Duration::from_secs(5);
 
 #[derive(Clone, Copy, PartialEq)]
 enum Wizard {
@@ -24,17 +19,8 @@ enum Wizard {
 
 #[component]
 pub fn TroubleshootingPage() -> impl IntoView {
-    let tick = RwSignal::new(0u64);
-    Effect::new(move |_| {
-        if let Ok(h) = set_interval_with_handle(move || tick.update(|t| *t += 1), REFRESH) {
-            on_cleanup(move || h.clear());
-        }
-    });
-    let changed = use_context::<SchemaChanged>().map(|s| s.0);
-    let badges = Resource::new(
-        move || (tick.get(), changed.map(|c| c.get())),
-        |_| troubleshooting_view(),
-    );
+    // Read as the page is rendered; every action on it loads the page again.
+    let badges = Resource::new(|| (), |_| troubleshooting_view());
     // A wizard opens from a link (?wizard=dirty), so it opens without JavaScript too and a
     // form posted from it comes back to it.
     let query = leptos_router::hooks::use_query_map();
@@ -44,16 +30,11 @@ pub fn TroubleshootingPage() -> impl IntoView {
         _ => None,
     });
     let enable = ServerAction::<EnablePgTrgm>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = enable.value().get() {
-            tick.update(|t| *t += 1);
-        }
-    });
     view! {
         <Title text="Troubleshooting"/>
         <header class="page-head">
             <h1>"Troubleshooting"</h1>
-            <p class="muted">"Each check is live. Open a wizard to see what is wrong, why, and how to fix it."</p>
+            <p class="muted">"Each check is read as the page loads. Open a wizard to see what is wrong, why, and how to fix it."</p>
         </header>
         <Transition fallback=|| view! { <p class="muted">"Checking…"</p> }>
             {move || Suspend::new(async move {
