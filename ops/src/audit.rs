@@ -87,13 +87,15 @@ impl AuditLog {
             path: path.clone(),
             source,
         };
-        std::fs::create_dir_all(data_dir).map_err(open_err)?;
-        let mut file = OpenOptions::new()
-            .create(true)
-            .read(true)
-            .append(true)
-            .open(&path)
-            .map_err(open_err)?;
+        crate::files::create_private_dir(data_dir).map_err(open_err)?;
+        let mut opts = OpenOptions::new();
+        opts.create(true).read(true).append(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+        }
+        let mut file = opts.open(&path).map_err(open_err)?;
         let mut next_id = 1;
         let mut ends_with_newline = true;
         {

@@ -212,7 +212,7 @@ impl SessionStore {
 
     fn save(&self, sessions: &HashMap<String, Session>) -> std::io::Result<()> {
         if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir)?;
+            crate::files::create_private_dir(dir)?;
         }
         let body = serde_json::to_vec(sessions).map_err(std::io::Error::other)?;
         crate::files::write_atomic(&self.path, &body)

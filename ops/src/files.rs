@@ -31,6 +31,29 @@ pub fn write_atomic(path: &Path, body: &[u8]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Creates `dir` and any missing parents with mode 0700 (folders that already exist keep
+/// theirs): archives, the audit log and job records are for the console's user alone.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
+
+/// Files the process creates are its user's alone, whatever the umask it was started with:
+/// the archives pg_dump writes, the audit log, job records. Called once at start-up.
+pub fn private_umask() {
+    #[cfg(unix)]
+    // SAFETY: umask only sets the process's file-mode creation mask; it cannot fail.
+    unsafe {
+        libc::umask(0o077);
+    }
+}
+
 /// A new file only its owner can read; refuses an existing name or a symlink in its place.
 fn create_private(path: &Path) -> std::io::Result<std::fs::File> {
     let mut opts = std::fs::OpenOptions::new();

@@ -319,7 +319,7 @@ impl Jobs {
 
     /// Jobs recorded in `dir` (the server): earlier jobs are loaded, ids continue after them.
     pub fn recorded(audit: Arc<AuditLog>, dir: PathBuf) -> Self {
-        if let Err(e) = std::fs::create_dir_all(&dir) {
+        if let Err(e) = crate::files::create_private_dir(&dir) {
             tracing::warn!("Job records cannot be kept in {}: {e}", dir.display());
         }
         let past = load_records(&dir, &audit);

@@ -13,6 +13,8 @@ use cli::{Cli, Command};
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Archives, the audit log and job records are the console user's alone.
+    ops::files::private_umask();
     let cli = Cli::parse();
     if let Some(dir) = &cli.migrations_dir {
         // The flag wins over the variable; configuration is read from the environment once, below.

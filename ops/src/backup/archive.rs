@@ -243,8 +243,7 @@ pub struct Writer {
 impl Writer {
     pub async fn create(final_path: &Path) -> Result<Self, BackupError> {
         if let Some(dir) = final_path.parent() {
-            tokio::fs::create_dir_all(dir)
-                .await
+            crate::files::create_private_dir(dir)
                 .map_err(|e| BackupError::io(&format!("Creating {}", dir.display()), e))?;
         }
         if final_path.exists() {
@@ -259,9 +258,21 @@ impl Writer {
             final_path.display(),
             std::process::id()
         ));
-        let file = tokio::fs::File::create(&tmp)
-            .await
-            .map_err(|e| BackupError::io(&format!("Creating {}", tmp.display()), e))?;
+        // Only ours: never an existing file (a second writer of the same name), never a link.
+        let mut opts = tokio::fs::OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        opts.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+        let file = opts.open(&tmp).await.map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                BackupError::Refused(format!(
+                    "{} is already being written (another backup or upload of that name is in progress): nothing was overwritten.",
+                    final_path.display()
+                ))
+            } else {
+                BackupError::io(&format!("Creating {}", tmp.display()), e)
+            }
+        })?;
         Ok(Self {
             final_path: final_path.to_path_buf(),
             tmp,
