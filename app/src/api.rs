@@ -360,8 +360,13 @@ pub async fn restore_to_server(
 #[server(prefix = "/api", endpoint = "backup_contents")]
 pub async fn backup_contents(file: String) -> Result<ops::model::ArchiveContents, AppError> {
     let caller = guard::require_session()?;
-    let path = ops::backup::archive::resolve(&caller.console.config.backup_dir, &file)
-        .map_err(|e| AppError::new(e.to_string()))?;
+    // locate refuses a link or anything but a regular file of the backup folder.
+    let path = ops::backup::archive::locate(
+        &caller.console.config.backup_dir,
+        ops::backup::archive::ArchiveRef::Name(&file),
+    )
+    .map_err(|e| AppError::new(e.to_string()))?
+    .path;
     let toc = ops::backup::contents::toc(&path)
         .await
         .map_err(|e| AppError::new(e.to_string()))?;

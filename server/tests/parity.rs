@@ -1,6 +1,7 @@
 //! One application layer: the same action from the web console (its server functions, as a
 //! page posts them) and from the CLI leaves the same audit record — the same action, target
 //! and outcome, and for a refusal the same sentence. Only the actor differs (`admin`, `cli`).
+//! With the same running server: a link in the backup folder is refused by the web's routes.
 
 use std::io::Write;
 use std::net::TcpListener;
@@ -290,4 +291,33 @@ async fn each_action_leaves_the_same_audit_record_from_the_web_and_the_cli() {
     let o = s.cli(&["doctor", "--fix", "pg_trgm"]);
     assert!(o.status.success(), "{}", text(&o));
     alike(&s.records(), "doctor.fix_pg_trgm", true);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_in_the_backup_folder_is_neither_sent_nor_read() {
+    let db = TestDb::create().await;
+    let s = Setup::start(&db);
+    let backups = s.data.join("backups");
+    std::fs::create_dir_all(&backups).expect("backups");
+    let secret = s.data.join("outside.txt");
+    std::fs::write(&secret, "PGDMP not for download").expect("outside");
+    std::os::unix::fs::symlink(&secret, backups.join("evil.dump")).expect("link");
+
+    let o = Command::new("curl")
+        .args(["-s", "-w", "\n%{http_code}", "-b"])
+        .arg(&s.jar)
+        .arg(format!("{}/files/backups/evil.dump", s.base))
+        .output()
+        .expect("curl");
+    let body = String::from_utf8_lossy(&o.stdout).to_string();
+    assert_eq!(
+        body,
+        "evil.dump in the backup folder is not a regular file (a symbolic link or a folder): the console sends only the archives it holds itself.\n400"
+    );
+    let contents = s.web("backup_contents", "file=evil.dump", false);
+    assert!(
+        contents.contains("is a symbolic link: the console reads only regular files of the backup folder (links are not followed)."),
+        "{contents}"
+    );
+    assert!(!contents.contains("not for download"), "{contents}");
 }

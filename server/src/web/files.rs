@@ -33,7 +33,18 @@ pub async fn download_backup(
         Ok(p) => p,
         Err(e) => return refuse(StatusCode::BAD_REQUEST, e.to_string()),
     };
-    let file = match tokio::fs::File::open(&path).await {
+    // Only a regular file of the backup folder: a link planted there (to a file elsewhere)
+    // is refused, not followed.
+    if std::fs::symlink_metadata(&path).is_ok_and(|m| !m.is_file()) {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            format!("{name} in the backup folder is not a regular file (a symbolic link or a folder): the console sends only the archives it holds itself."),
+        );
+    }
+    let mut open = tokio::fs::OpenOptions::new();
+    // O_NOFOLLOW: the file opened is the one checked, not a link swapped in since.
+    open.read(true).custom_flags(libc::O_NOFOLLOW);
+    let file = match open.open(&path).await {
         Ok(f) => f,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return refuse(
