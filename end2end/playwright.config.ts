@@ -4,7 +4,9 @@ import { defineConfig } from '@playwright/test';
 // download its own browsers here, so it drives Debian's Chromium.
 export default defineConfig({
   testDir: './tests',
-  timeout: 30_000,
+  // A journey test runs several real jobs (dumps, restores with safety backups) one after
+  // another; 30 s covered them on an idle machine but not on a loaded CI run.
+  timeout: 120_000,
   expect: { timeout: 10_000 },
   workers: 1,
   retries: 0,

@@ -66,7 +66,7 @@ test('back up now, download the archive, verify it and restore it into a new dat
   await expect(page.getByRole('alert').filter({ hasText: 'Not confirmed' })).toBeVisible();
   await restore.getByLabel('Confirm database name').fill(database);
   await restore.getByRole('button', { name: 'Restore in place' }).click();
-  await expect(page.getByTestId('job-result')).toContainText(`Restored ${file0} into "${database}".`, { timeout: 30_000 });
+  await expect(page.getByTestId('job-result')).toContainText(`Restored ${file0} into "${database}".`, { timeout: 60_000 });
   await expect(page.getByTestId('archives')).toContainText(`${database}_safety_`);
   await page.getByRole('navigation').getByRole('link', { name: 'Dashboard' }).click();
   await expect(page.getByTestId('connection')).toContainText('Connected');
