@@ -197,6 +197,7 @@ pub async fn start_migration(
     }
     let job = c
         .start_migration(op, &caller.actor)
+        .await
         .map_err(AppError::new)?;
     Ok(guard::started(job).await)
 }
@@ -244,7 +245,10 @@ pub async fn run_bootstrap(confirm: String) -> Result<ops::model::BootstrapView,
     let caller = guard::require_session()?;
     let c = &caller.console;
     guard::require_typed_name(c, &confirm, "bootstrap")?;
-    let job = c.start_bootstrap(&caller.actor).map_err(AppError::new)?;
+    let job = c
+        .start_bootstrap(&caller.actor)
+        .await
+        .map_err(AppError::new)?;
     let view = job.follow(|_| {}).await;
     match view.output {
         Some(ops::model::JobOutput::Bootstrap(b)) => {
@@ -298,6 +302,7 @@ pub async fn start_backup(kind: ops::model::BackupKind) -> Result<u64, AppError>
     let job = caller
         .console
         .start_backup(kind, &caller.actor)
+        .await
         .map_err(AppError::new)?;
     Ok(guard::started(job).await)
 }
@@ -308,6 +313,7 @@ pub async fn verify_backup(file: String, restore_test: bool) -> Result<u64, AppE
     let job = caller
         .console
         .start_verify(&file, restore_test, &caller.actor)
+        .await
         .map_err(AppError::new)?;
     Ok(guard::started(job).await)
 }
@@ -328,6 +334,7 @@ pub async fn restore_backup(
             jobs.unwrap_or(1).clamp(1, 32),
             &caller.actor,
         )
+        .await
         .map_err(AppError::new)?;
     Ok(guard::started(job).await)
 }
@@ -353,6 +360,7 @@ pub async fn restore_to_server(
             jobs.unwrap_or(1).clamp(1, 32),
             &caller.actor,
         )
+        .await
         .map_err(AppError::new)?;
     Ok(guard::started(job).await)
 }
@@ -407,6 +415,7 @@ pub async fn restore_in_place(
     guard::require_typed_name(c, &confirm, &format!("restore {file} over"))?;
     let job = c
         .start_restore_in_place(&file, jobs.unwrap_or(1).clamp(1, 32), &caller.actor)
+        .await
         .map_err(AppError::new)?;
     Ok(guard::started(job).await)
 }
@@ -512,6 +521,7 @@ pub async fn start_repair(
     }
     let job = c
         .start_repair(action, version, safety_backup, &caller.actor)
+        .await
         .map_err(AppError::new)?;
     Ok(guard::started(job).await)
 }

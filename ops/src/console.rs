@@ -64,11 +64,18 @@ impl Console {
         let pool = crate::db::pool(&config);
         let audit = Arc::new(AuditLog::open(&config.data_dir)?);
         let status = Arc::new(StatusCache::new(pool.clone(), config.clone()));
-        let jobs = if recorded {
-            Jobs::recorded(audit.clone(), config.data_dir.join("jobs"))
+        let (jobs, role) = if recorded {
+            (
+                Jobs::recorded(audit.clone(), config.data_dir.join("jobs")),
+                crate::joblock::Role::Serve,
+            )
         } else {
-            Jobs::new(audit.clone())
+            (Jobs::new(audit.clone()), crate::joblock::Role::Cli)
         };
+        let jobs = jobs.with_db_lock(crate::joblock::JobLock::new(
+            config.database_url.clone(),
+            role,
+        ));
         Ok(Self {
             config,
             pool,
@@ -204,7 +211,7 @@ impl Console {
     }
 
     /// Starts a pg_dump job of the given kind into HOLOMUSH_BACKUP_DIR.
-    pub fn start_backup(
+    pub async fn start_backup(
         &self,
         kind: crate::model::BackupKind,
         actor: &str,
@@ -213,42 +220,48 @@ impl Console {
         let dir = self.config.backup_dir.clone();
         let by = actor.to_string();
         let retention = self.config.retention;
-        Ok(self.jobs.start(
-            JobKind::backup(kind),
-            actor,
-            &self.target(),
-            move |job| async move {
-                let log: &crate::backup::Log = &*job;
-                let req = crate::backup::dump::Request {
-                    url: &url,
-                    dir: &dir,
-                    kind,
-                    by: &by,
-                    safety: false,
-                };
-                let m = crate::backup::dump::dump(req, log, job.cancel_token())
-                    .await
-                    .map_err(|e| JobFailure::new(e.to_string()))?;
-                // Retention runs only after a backup succeeded.
-                if let Ok(all) = crate::backup::catalog::list(&dir).await {
-                    for file in crate::backup::retention::plan(&all, retention, chrono::Utc::now())
-                    {
-                        match crate::backup::archive::delete(&dir, &file) {
-                            Ok(()) => job.log(format!("Retention: deleted {file}")),
-                            Err(e) => job.log(format!("Retention: could not delete {file}: {e}")),
+        Ok(self
+            .jobs
+            .start(
+                JobKind::backup(kind),
+                actor,
+                &self.target(),
+                move |job| async move {
+                    let log: &crate::backup::Log = &*job;
+                    let req = crate::backup::dump::Request {
+                        url: &url,
+                        dir: &dir,
+                        kind,
+                        by: &by,
+                        safety: false,
+                    };
+                    let m = crate::backup::dump::dump(req, log, job.cancel_token())
+                        .await
+                        .map_err(|e| JobFailure::new(e.to_string()))?;
+                    // Retention runs only after a backup succeeded.
+                    if let Ok(all) = crate::backup::catalog::list(&dir).await {
+                        for file in
+                            crate::backup::retention::plan(&all, retention, chrono::Utc::now())
+                        {
+                            match crate::backup::archive::delete(&dir, &file) {
+                                Ok(()) => job.log(format!("Retention: deleted {file}")),
+                                Err(e) => {
+                                    job.log(format!("Retention: could not delete {file}: {e}"))
+                                }
+                            }
                         }
                     }
-                }
-                let summary = format!("{} ({} bytes, sha256 {})", m.file, m.size, m.sha256);
-                job.set_output(JobOutput::Manifest(m));
-                Ok(summary)
-            },
-        )?)
+                    let summary = format!("{} ({} bytes, sha256 {})", m.file, m.size, m.sha256);
+                    job.set_output(JobOutput::Manifest(m));
+                    Ok(summary)
+                },
+            )
+            .await?)
     }
 
     /// Starts a verification job (and, on request, a test restore into a scratch database);
     /// the result is kept in the archive's manifest.
-    pub fn start_verify<'a>(
+    pub async fn start_verify<'a>(
         &self,
         archive: impl Into<ArchiveRef<'a>>,
         restore_test: bool,
@@ -306,11 +319,12 @@ impl Console {
                     }
                 }
                 result.map_err(|e| JobFailure::new(e.to_string()))
-            })?)
+            })
+            .await?)
     }
 
     /// Starts a restore into a new database; the current database is never touched.
-    pub fn start_restore_into<'a>(
+    pub async fn start_restore_into<'a>(
         &self,
         archive: impl Into<ArchiveRef<'a>>,
         target: &str,
@@ -324,30 +338,33 @@ impl Console {
             .map_err(|e| ConsoleError::Refused(e.to_string()))?;
         let url = self.config.database_url.clone();
         let target = target.to_string();
-        Ok(self.jobs.start_noted(
-            JobKind::RestoreNew,
-            actor,
-            &format!("{name} into {target}"),
-            note,
-            move |job| async move {
-                let log: &crate::backup::Log = &*job;
-                let outcome = crate::backup::restore::into_new(
-                    &url,
-                    &path,
-                    &target,
-                    jobs,
-                    log,
-                    job.cancel_token(),
-                )
-                .await
-                .map_err(|e| JobFailure::new(e.to_string()))?;
-                if outcome.errors.is_empty() {
-                    Ok(outcome.summary())
-                } else {
-                    Err(JobFailure::new(outcome.summary()))
-                }
-            },
-        )?)
+        Ok(self
+            .jobs
+            .start_noted(
+                JobKind::RestoreNew,
+                actor,
+                &format!("{name} into {target}"),
+                note,
+                move |job| async move {
+                    let log: &crate::backup::Log = &*job;
+                    let outcome = crate::backup::restore::into_new(
+                        &url,
+                        &path,
+                        &target,
+                        jobs,
+                        log,
+                        job.cancel_token(),
+                    )
+                    .await
+                    .map_err(|e| JobFailure::new(e.to_string()))?;
+                    if outcome.errors.is_empty() {
+                        Ok(outcome.summary())
+                    } else {
+                        Err(JobFailure::new(outcome.summary()))
+                    }
+                },
+            )
+            .await?)
     }
 
     /// Starts a restore into a new database on another server (moving to a new PostgreSQL):
@@ -359,7 +376,7 @@ impl Console {
     /// touch the console's own database: it reads an archive of the backup folder that a
     /// concurrent backup's retention could delete, and a backup or migration that ran during
     /// the move would be one the new server does not have.
-    pub fn start_restore_to_server<'a>(
+    pub async fn start_restore_to_server<'a>(
         &self,
         archive: impl Into<ArchiveRef<'a>>,
         into: &str,
@@ -373,29 +390,32 @@ impl Console {
         crate::backup::restore::validate_name(into)
             .map_err(|e| ConsoleError::Refused(e.to_string()))?;
         let into = into.to_string();
-        Ok(self.jobs.start_noted(
-            JobKind::RestoreToServer,
-            actor,
-            &format!("{name} into {into} on {}", target.masked()),
-            note,
-            move |job| async move {
-                let log: &crate::backup::Log = &*job;
-                crate::backup::restore::to_server(
-                    &target,
-                    &path,
-                    &into,
-                    jobs,
-                    log,
-                    job.cancel_token(),
-                )
-                .await
-                .map_err(|e| JobFailure::new(e.to_string()))
-            },
-        )?)
+        Ok(self
+            .jobs
+            .start_noted(
+                JobKind::RestoreToServer,
+                actor,
+                &format!("{name} into {into} on {}", target.masked()),
+                note,
+                move |job| async move {
+                    let log: &crate::backup::Log = &*job;
+                    crate::backup::restore::to_server(
+                        &target,
+                        &path,
+                        &into,
+                        jobs,
+                        log,
+                        job.cancel_token(),
+                    )
+                    .await
+                    .map_err(|e| JobFailure::new(e.to_string()))
+                },
+            )
+            .await?)
     }
 
     /// Starts a restore in place: safety backup, restore into a fresh database, swap by rename.
-    pub fn start_restore_in_place<'a>(
+    pub async fn start_restore_in_place<'a>(
         &self,
         archive: impl Into<ArchiveRef<'a>>,
         jobs: u32,
@@ -408,33 +428,36 @@ impl Console {
         let dir = self.config.backup_dir.clone();
         let by = actor.to_string();
         let status = self.status.clone();
-        Ok(self.jobs.start_noted(
-            JobKind::RestoreInPlace,
-            actor,
-            &format!("{name} over {}", self.target()),
-            note,
-            move |job| async move {
-                let log: &crate::backup::Log = &*job;
-                let result = crate::backup::restore::in_place(
-                    &url,
-                    &path,
-                    &dir,
-                    &by,
-                    jobs,
-                    log,
-                    job.cancel_token(),
-                )
-                .await;
-                status.invalidate().await;
-                result.map_err(|e| JobFailure::new(e.to_string()))
-            },
-        )?)
+        Ok(self
+            .jobs
+            .start_noted(
+                JobKind::RestoreInPlace,
+                actor,
+                &format!("{name} over {}", self.target()),
+                note,
+                move |job| async move {
+                    let log: &crate::backup::Log = &*job;
+                    let result = crate::backup::restore::in_place(
+                        &url,
+                        &path,
+                        &dir,
+                        &by,
+                        jobs,
+                        log,
+                        job.cancel_token(),
+                    )
+                    .await;
+                    status.invalidate().await;
+                    result.map_err(|e| JobFailure::new(e.to_string()))
+                },
+            )
+            .await?)
     }
 
     /// The guided repair's last step as one job: refuse while a migration holds the lock or
     /// when nothing is dirty, take a safety backup (on request), run the dirty version's down
     /// SQL (for run_down_then_force), then force `version`.
-    pub fn start_repair(
+    pub async fn start_repair(
         &self,
         action: crate::model::RepairAction,
         version: i64,
@@ -504,11 +527,11 @@ impl Console {
             Ok(format!(
                 "Forced version {version}: schema_migrations is clean at {version}. Migrations run again."
             ))
-        })?)
+        }).await?)
     }
 
     /// Starts a bootstrap job; its output names each object checked.
-    pub fn start_bootstrap(&self, actor: &str) -> Result<Arc<Job>, ConsoleError> {
+    pub async fn start_bootstrap(&self, actor: &str) -> Result<Arc<Job>, ConsoleError> {
         let migrator = self.migrator(actor)?;
         let status = self.status.clone();
         Ok(self.jobs.start(JobKind::MigrateBootstrap, actor, &self.target(), move |job| async move {
@@ -525,64 +548,68 @@ impl Console {
                 checked: report.checked.iter().map(|o| o.to_string()).collect(),
             }));
             Ok(result)
-        })?)
+        }).await?)
     }
 
     /// Starts a migration job; its log, cancel and audit record come from the job runner.
-    pub fn start_migration(&self, op: Op, actor: &str) -> Result<Arc<Job>, ConsoleError> {
+    pub async fn start_migration(&self, op: Op, actor: &str) -> Result<Arc<Job>, ConsoleError> {
         let migrator = self.migrator(actor)?;
         let status = self.status.clone();
-        Ok(self.jobs.start(
-            JobKind::migrate(op),
-            actor,
-            &self.target(),
-            move |job| async move {
-                let log_job = job.clone();
-                let log = move |line: String| log_job.log(line);
-                job.log(format!("{op} from {}", migrator.source.origin));
-                let result = migrator.run(op, &log, job.cancel_token()).await;
-                status.invalidate().await;
-                match result {
-                    Ok(report) => {
-                        job.log(report.summary());
-                        job.set_output(JobOutput::Migration {
-                            from: report.from,
-                            to: report.to,
-                            ran: report.steps.iter().map(|s| s.version).collect(),
-                        });
-                        Ok(report.summary())
+        Ok(self
+            .jobs
+            .start(
+                JobKind::migrate(op),
+                actor,
+                &self.target(),
+                move |job| async move {
+                    let log_job = job.clone();
+                    let log = move |line: String| log_job.log(line);
+                    job.log(format!("{op} from {}", migrator.source.origin));
+                    let result = migrator.run(op, &log, job.cancel_token()).await;
+                    status.invalidate().await;
+                    match result {
+                        Ok(report) => {
+                            job.log(report.summary());
+                            job.set_output(JobOutput::Migration {
+                                from: report.from,
+                                to: report.to,
+                                ran: report.steps.iter().map(|s| s.version).collect(),
+                            });
+                            Ok(report.summary())
+                        }
+                        Err(e) => {
+                            let sql = match &e {
+                                MigrateError::Failed {
+                                    version,
+                                    line,
+                                    column,
+                                    ..
+                                } => {
+                                    let file =
+                                        migrator.source.get(*version).and_then(|m| match op {
+                                            Op::Up(_) => m.up.clone(),
+                                            Op::Goto(_) => m.up.clone().or(m.down.clone()),
+                                            _ => m.down.clone(),
+                                        });
+                                    file.map(|f| SqlFailure {
+                                        file: f.file_name,
+                                        body: f.body,
+                                        line: *line,
+                                        column: *column,
+                                        error: None,
+                                    })
+                                }
+                                _ => None,
+                            };
+                            Err(JobFailure {
+                                message: e.to_string(),
+                                sql,
+                            })
+                        }
                     }
-                    Err(e) => {
-                        let sql = match &e {
-                            MigrateError::Failed {
-                                version,
-                                line,
-                                column,
-                                ..
-                            } => {
-                                let file = migrator.source.get(*version).and_then(|m| match op {
-                                    Op::Up(_) => m.up.clone(),
-                                    Op::Goto(_) => m.up.clone().or(m.down.clone()),
-                                    _ => m.down.clone(),
-                                });
-                                file.map(|f| SqlFailure {
-                                    file: f.file_name,
-                                    body: f.body,
-                                    line: *line,
-                                    column: *column,
-                                    error: None,
-                                })
-                            }
-                            _ => None,
-                        };
-                        Err(JobFailure {
-                            message: e.to_string(),
-                            sql,
-                        })
-                    }
-                }
-            },
-        )?)
+                },
+            )
+            .await?)
     }
 }
 

@@ -18,6 +18,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::audit::{AuditLog, Entry};
+use crate::joblock::JobLock;
 use crate::model::{JobKind, JobLine, JobOutput, JobStatus, JobView, Progress, SqlFailure};
 use crate::process::Owner;
 
@@ -191,19 +192,21 @@ impl Job {
     }
 
     fn finish(&self, outcome: &Result<String, JobFailure>) {
+        let status = match outcome {
+            Ok(_) => JobStatus::Succeeded,
+            Err(_) if self.cancel.is_cancelled() => JobStatus::Cancelled,
+            Err(_) => JobStatus::Failed,
+        };
+        self.finish_as(status, outcome);
+    }
+
+    fn finish_as(&self, status: JobStatus, outcome: &Result<String, JobFailure>) {
         {
             let mut s = self.lock();
+            s.status = status;
             match outcome {
-                Ok(summary) => {
-                    s.status = JobStatus::Succeeded;
-                    s.result = Some(summary.clone());
-                }
+                Ok(summary) => s.result = Some(summary.clone()),
                 Err(f) => {
-                    s.status = if self.cancel.is_cancelled() {
-                        JobStatus::Cancelled
-                    } else {
-                        JobStatus::Failed
-                    };
                     s.result = Some(f.message.clone());
                     s.failure = f.sql.clone();
                 }
@@ -302,7 +305,22 @@ pub struct Jobs {
     records: Option<PathBuf>,
     // Every job is a task of this one set, so a stop can wait for them all.
     tasks: Mutex<JoinSet<()>>,
+    // The same rule across processes (another CLI, a second server), when set.
+    db_lock: Option<JobLock>,
+    // Set once the process is stopping: no new job starts after that.
+    stopping: CancellationToken,
 }
+
+/// How a stop went: the jobs that were running when it began, as they ended, and which
+/// of them had to be cut short at the deadline (none when all reached a safe point).
+#[derive(Debug)]
+pub struct StopReport {
+    pub stopped: Vec<JobView>,
+    pub cut_short: Vec<u64>,
+}
+
+/// The sentence a job gets when the process stopping cut it short at the deadline.
+pub const CUT_SHORT: &str = "The console was stopping and this job did not reach a safe point in time, so it was cut short: check its log, and the database's state, before running it again.";
 
 impl Jobs {
     /// Jobs kept in memory only (the CLI: its jobs end with it, and the audit log has them).
@@ -314,7 +332,67 @@ impl Jobs {
             audit,
             records: None,
             tasks: Mutex::new(JoinSet::new()),
+            db_lock: None,
+            stopping: CancellationToken::new(),
         }
+    }
+
+    /// Also takes the console's advisory lock on the managed database for every job.
+    pub fn with_db_lock(mut self, lock: JobLock) -> Self {
+        self.db_lock = Some(lock);
+        self
+    }
+
+    /// Fires when the process begins to stop; long-lived readers (a job's event stream)
+    /// end on it so the server can close.
+    pub fn stopping(&self) -> &CancellationToken {
+        &self.stopping
+    }
+
+    /// Stops the process's jobs: no new job starts, every running one is cancelled (a
+    /// migration finishes its current file, a dump or restore stops and cleans up), and
+    /// each gets until `grace` to end; what is still running then is cut short, with its
+    /// record and audit line finalised here since its task never will.
+    pub async fn stop(&self, grace: std::time::Duration) -> StopReport {
+        self.stopping.cancel();
+        let running = self.all_running();
+        for job in &running {
+            job.log("The console is stopping: cancelling this job at its next safe point");
+            job.cancel.cancel();
+        }
+        let mut tasks = std::mem::take(&mut *self.tasks.lock().unwrap_or_else(|p| p.into_inner()));
+        let drained =
+            tokio::time::timeout(grace, async { while tasks.join_next().await.is_some() {} }).await;
+        let mut cut_short = Vec::new();
+        if drained.is_err() {
+            tasks.abort_all();
+            while tasks.join_next().await.is_some() {}
+        }
+        for job in self.all_running() {
+            job.log("Cut short: the console stopped before this job reached a safe point");
+            let entry = Entry::new(job.actor.clone(), job.kind.as_str(), job.target.clone())
+                .failed(CUT_SHORT);
+            if let Err(e) = self.audit.record(entry) {
+                tracing::error!("{e}");
+            }
+            // Failed, not cancelled: it did not stop at a safe point.
+            job.finish_as(JobStatus::Failed, &Err(JobFailure::new(CUT_SHORT)));
+            cut_short.push(job.id);
+        }
+        StopReport {
+            stopped: running.iter().map(|j| j.view()).collect(),
+            cut_short,
+        }
+    }
+
+    fn all_running(&self) -> Vec<Arc<Job>> {
+        self.jobs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .filter(|j| !j.is_done())
+            .cloned()
+            .collect()
     }
 
     /// Jobs recorded in `dir` (the server): earlier jobs are loaded, ids continue after them.
@@ -335,6 +413,8 @@ impl Jobs {
             audit,
             records: Some(dir),
             tasks: Mutex::new(JoinSet::new()),
+            db_lock: None,
+            stopping: CancellationToken::new(),
         }
     }
 
@@ -368,7 +448,7 @@ impl Jobs {
     }
 
     /// Starts `work` now, or refuses with a sentence when another job holds the database.
-    pub fn start<F, Fut>(
+    pub async fn start<F, Fut>(
         &self,
         kind: JobKind,
         actor: &str,
@@ -379,12 +459,12 @@ impl Jobs {
         F: FnOnce(Arc<Job>) -> Fut + Send + 'static,
         Fut: Future<Output = Result<String, JobFailure>> + Send + 'static,
     {
-        self.start_noted(kind, actor, target, None, work)
+        self.start_noted(kind, actor, target, None, work).await
     }
 
     /// As [`Self::start`], the log opening with `note` (what the job works on, said before
     /// it begins) when there is one.
-    pub fn start_noted<F, Fut>(
+    pub async fn start_noted<F, Fut>(
         &self,
         kind: JobKind,
         actor: &str,
@@ -403,6 +483,16 @@ impl Jobs {
             ),
             None => "Another job is running on this database: wait for it to finish, then try again.".to_string(),
         }))?;
+        if self.stopping.is_cancelled() {
+            return Err(Busy(
+                "The console is stopping, so no new job starts: run it again once it is back."
+                    .to_string(),
+            ));
+        }
+        let held = match &self.db_lock {
+            Some(lock) => lock.acquire(&kind).await?,
+            None => None,
+        };
         let (changed, _) = watch::channel(0);
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         let job = Arc::new(Job {
@@ -479,6 +569,9 @@ impl Jobs {
             }
             // Free the database before anyone watching sees the job end, so the next
             // job they start is not refused as "another job is running".
+            if let Some(held) = held {
+                held.release().await;
+            }
             drop(guard);
             running.finish(&outcome);
         });
@@ -568,6 +661,7 @@ mod tests {
                 // An index past the end: the kind of bug that must not leave a job running.
                 Ok(format!("{}", parts[3]))
             })
+            .await
             .expect("starts");
         let view = job.follow(|_| {}).await;
         assert_eq!(view.status, JobStatus::Failed);
@@ -592,6 +686,7 @@ mod tests {
             .start(JobKind::BackupSchema, "admin", "db", |_| async {
                 Ok("done".to_string())
             })
+            .await
             .expect("the database is free again");
         assert_eq!(next.follow(|_| {}).await.status, JobStatus::Succeeded);
         let _ = std::fs::remove_dir_all(&dir);

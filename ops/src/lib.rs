@@ -25,6 +25,8 @@ pub mod diagnose;
 #[cfg(feature = "engine")]
 pub mod files;
 #[cfg(feature = "engine")]
+pub mod joblock;
+#[cfg(feature = "engine")]
 pub mod jobs;
 #[cfg(feature = "engine")]
 pub mod migrate;

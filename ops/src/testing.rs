@@ -245,6 +245,7 @@ impl RoleDb {
 pub async fn full_backup(console: &crate::Console) -> (crate::model::JobView, String) {
     let view = console
         .start_backup(crate::model::BackupKind::Full, "test")
+        .await
         .unwrap_or_else(|e| panic!("the backup did not start: {e}"))
         .follow(|_| {})
         .await;

@@ -12,6 +12,7 @@ async fn backup_verify_and_migrate_jobs_hand_back_typed_outputs() {
 
     let up = console
         .start_migration(Op::Up(None), "test")
+        .await
         .expect("starts")
         .follow(|_| {})
         .await;
@@ -38,6 +39,7 @@ async fn backup_verify_and_migrate_jobs_hand_back_typed_outputs() {
 
     let verify = console
         .start_verify(file.as_str(), false, "test")
+        .await
         .expect("starts")
         .follow(|_| {})
         .await;

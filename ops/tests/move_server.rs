@@ -89,6 +89,7 @@ async fn a_full_backup_moves_to_another_server_and_every_table_matches() {
     let view = finished(
         console
             .start_restore_to_server(&file, &into, target.clone(), 2, "test")
+            .await
             .expect("the restore starts"),
     )
     .await;
@@ -158,6 +159,7 @@ async fn an_existing_target_database_and_an_unusable_url_are_refused() {
     let view = finished(
         console
             .start_restore_to_server(&file, &via.name, target, 1, "test")
+            .await
             .expect("the restore starts"),
     )
     .await;
@@ -196,6 +198,7 @@ async fn an_existing_target_database_and_an_unusable_url_are_refused() {
     let target = restore::target_url(&via.url).expect("parses");
     let e = console
         .start_restore_to_server(&file, "Bad-Name", target, 1, "test")
+        .await
         .err()
         .expect("refused");
     assert!(
@@ -210,6 +213,7 @@ async fn an_existing_target_database_and_an_unusable_url_are_refused() {
     let view = finished(
         console
             .start_restore_to_server(&file, "holomush_moved", target, 1, "test")
+            .await
             .expect("the restore starts"),
     )
     .await;

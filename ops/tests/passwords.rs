@@ -68,6 +68,7 @@ async fn every_password_character_backs_up_and_never_shows() {
         let console = Console::open_server(config).expect("console");
         let migrated = console
             .start_migration(Op::Up(None), "test")
+            .await
             .expect("start migrate")
             .follow(|_| {})
             .await;
@@ -80,6 +81,7 @@ async fn every_password_character_backs_up_and_never_shows() {
         let restored_db = format!("{db}_restored");
         let restore = console
             .start_restore_into(&file, &restored_db, 1, "test")
+            .await
             .expect("start restore")
             .follow(|_| {})
             .await;

@@ -245,10 +245,12 @@ pub async fn migrate(cmd: MigrateCommand) -> Result<(), String> {
         MigrateCommand::Goto { version } => Op::Goto(version),
         MigrateCommand::Force { version } => Op::Force(version),
     };
-    let job = console.start_migration(op, "cli")?;
-    let view = job
-        .follow(|line| eprintln!("{:>7.3}s  {}", line.at_ms as f64 / 1000.0, line.text))
-        .await;
+    let job = console.start_migration(op, "cli").await?;
+    let view = settle(
+        &job,
+        job.follow(|line| eprintln!("{:>7.3}s  {}", line.at_ms as f64 / 1000.0, line.text)),
+    )
+    .await?;
     match view.status {
         ops::model::JobStatus::Succeeded => Ok(()),
         _ => Err(view
@@ -289,7 +291,7 @@ pub async fn backup(cmd: BackupCommand) -> Result<(), String> {
             return Ok(());
         }
         BackupCommand::Create { kind, json } => {
-            let job = console.start_backup(kind.into(), "cli")?;
+            let job = console.start_backup(kind.into(), "cli").await?;
             let view = follow(&job).await?;
             if json {
                 let Some(ops::model::JobOutput::Manifest(manifest)) = view.output else {
@@ -303,7 +305,9 @@ pub async fn backup(cmd: BackupCommand) -> Result<(), String> {
             return Ok(());
         }
         BackupCommand::Verify { file, restore_test } => {
-            console.start_verify(ArchiveRef::from_cli(&file), restore_test, "cli")?
+            console
+                .start_verify(ArchiveRef::from_cli(&file), restore_test, "cli")
+                .await?
         }
         BackupCommand::Delete { file, yes } => {
             let given = ArchiveRef::from_cli(&file);
@@ -354,15 +358,15 @@ pub async fn restore(
         .transpose()?;
     let console = open()?;
     let job = match (into, target) {
-        (Some(into), Some(target)) => console.start_restore_to_server(
-            ArchiveRef::from_cli(&file),
-            &into,
-            target,
-            jobs,
-            "cli",
-        )?,
+        (Some(into), Some(target)) => {
+            console
+                .start_restore_to_server(ArchiveRef::from_cli(&file), &into, target, jobs, "cli")
+                .await?
+        }
         (Some(into), None) if !in_place => {
-            console.start_restore_into(ArchiveRef::from_cli(&file), &into, jobs, "cli")?
+            console
+                .start_restore_into(ArchiveRef::from_cli(&file), &into, jobs, "cli")
+                .await?
         }
         _ => {
             if !yes {
@@ -376,10 +380,45 @@ pub async fn restore(
                     "Not confirmed: nothing was changed",
                 )?;
             }
-            console.start_restore_in_place(ArchiveRef::from_cli(&file), jobs, "cli")?
+            console
+                .start_restore_in_place(ArchiveRef::from_cli(&file), jobs, "cli")
+                .await?
         }
     };
     follow(&job).await.map(|_| ())
+}
+
+/// Waits for `following` (a job being followed) to end. The first SIGINT (Ctrl-C) or
+/// SIGTERM cancels the job at its next safe point, as golang-migrate's CLI does: a
+/// migration finishes the file it is running, a dump or restore stops and cleans up. A
+/// second signal, or 30 s without a safe point, leaves at once.
+async fn settle(
+    job: &ops::jobs::Job,
+    following: impl std::future::Future<Output = ops::model::JobView>,
+) -> Result<ops::model::JobView, String> {
+    tokio::pin!(following);
+    let signal = crate::signals::stop_requested();
+    tokio::select! {
+        view = &mut following => return Ok(view),
+        _ = signal => {}
+    }
+    eprintln!(
+        "Stopping job #{} ({}) at its next safe point; press Ctrl-C again to leave at once.",
+        job.id, job.kind
+    );
+    job.cancel();
+    let again = crate::signals::stop_requested();
+    tokio::select! {
+        view = &mut following => Ok(view),
+        _ = again => Err(format!(
+            "Left at once on a second signal: job #{} ({}) was cut short; check `holomush-admin migrate status` and the backup folder before running it again.",
+            job.id, job.kind
+        )),
+        _ = tokio::time::sleep(crate::signals::GRACE) => Err(format!(
+            "Job #{} ({}) did not reach a safe point within {} s and was cut short; check `holomush-admin migrate status` and the backup folder before running it again.",
+            job.id, job.kind, crate::signals::GRACE.as_secs()
+        )),
+    }
 }
 
 /// Prints a job's lines as they come (on stderr), with a progress bar when stderr is a
@@ -400,32 +439,32 @@ async fn follow(job: &ops::jobs::Job) -> Result<ops::model::JobView, String> {
         Some(b) => b.println(text),
         None => eprintln!("{text}"),
     };
-    let view = job
-        .follow_progress(
-            |line| {
-                print(format!(
-                    "{:>7.3}s  {}",
-                    line.at_ms as f64 / 1000.0,
-                    line.text
-                ))
-            },
-            |p| {
-                if let Some(b) = &bar {
-                    b.set_length(p.total);
-                    b.set_position(p.done);
-                    let bytes = if p.bytes > 0 {
-                        format!(
-                            ", {}",
-                            format_bytes(i64::try_from(p.bytes).unwrap_or(i64::MAX))
-                        )
-                    } else {
-                        String::new()
-                    };
-                    b.set_message(format!("{}{bytes}", p.stage));
-                }
-            },
-        )
-        .await;
+    let following = job.follow_progress(
+        |line| {
+            print(format!(
+                "{:>7.3}s  {}",
+                line.at_ms as f64 / 1000.0,
+                line.text
+            ))
+        },
+        |p| {
+            if let Some(b) = &bar {
+                b.set_length(p.total);
+                b.set_position(p.done);
+                let bytes = if p.bytes > 0 {
+                    format!(
+                        ", {}",
+                        format_bytes(i64::try_from(p.bytes).unwrap_or(i64::MAX))
+                    )
+                } else {
+                    String::new()
+                };
+                b.set_message(format!("{}{bytes}", p.stage));
+            }
+        },
+    );
+    let view = settle(job, following).await;
+    let view = view?;
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -510,8 +549,8 @@ async fn migrate_status(console: &ops::Console, json: bool) -> Result<(), String
 }
 
 async fn bootstrap(console: &ops::Console) -> Result<(), String> {
-    let job = console.start_bootstrap("cli")?;
-    let view = job.follow(|line| println!("{}", line.text)).await;
+    let job = console.start_bootstrap("cli").await?;
+    let view = settle(&job, job.follow(|line| println!("{}", line.text))).await?;
     let result = view.result.unwrap_or_default();
     match view.status {
         ops::model::JobStatus::Succeeded => {

@@ -96,7 +96,9 @@ pub async fn repair(
     } else {
         RepairAction::Force
     };
-    let job = console.start_repair(action, version, !no_safety_backup, "cli")?;
+    let job = console
+        .start_repair(action, version, !no_safety_backup, "cli")
+        .await?;
     let view = job
         .follow(|line| eprintln!("{:>7.3}s  {}", line.at_ms as f64 / 1000.0, line.text))
         .await;

@@ -2,6 +2,7 @@
 
 mod cli;
 mod diagnose_cli;
+mod signals;
 mod site;
 mod web;
 

@@ -4,6 +4,7 @@ mod auth;
 mod events;
 mod files;
 
+use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -13,6 +14,9 @@ use axum::Router;
 use leptos::config::{Env, LeptosOptions};
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use tokio_util::sync::CancellationToken;
+
+use crate::signals::GRACE;
 
 use app::{shell, App};
 use ops::audit::Entry;
@@ -40,7 +44,10 @@ async fn scheduled_backups(console: Arc<ops::Console>, every: std::time::Duratio
         tokio::time::sleep_until(next).await;
         next += every;
         loop {
-            match console.start_backup(ops::model::BackupKind::Full, "schedule") {
+            match console
+                .start_backup(ops::model::BackupKind::Full, "schedule")
+                .await
+            {
                 Ok(job) => {
                     tracing::info!("Scheduled backup started as job #{}", job.id);
                     break;
@@ -66,7 +73,20 @@ pub async fn serve() -> Result<(), String> {
     let (authenticator, token) = Authenticator::new(config.admin_password.as_ref());
     let sessions = SessionStore::open(&config.data_dir);
     let console = Arc::new(ops::Console::open_server(config).map_err(|e| e.to_string())?);
-    auto_migrate(&console).await;
+    // From here a SIGTERM or Ctrl-C is a graceful stop, the start-up migration included.
+    let stop = CancellationToken::new();
+    {
+        let stop = stop.clone();
+        let signal = crate::signals::stop_requested();
+        tokio::spawn(async move {
+            signal.await;
+            stop.cancel();
+        });
+    }
+    auto_migrate(&console, &stop).await;
+    if stop.is_cancelled() {
+        return stop_jobs(&console, "start-up").await;
+    }
     let web = Arc::new(Web {
         console: console.clone(),
         auth: authenticator,
@@ -101,15 +121,65 @@ pub async fn serve() -> Result<(), String> {
         tokio::spawn(scheduled_backups(console.clone(), every));
     }
 
-    axum::serve(
+    let server = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown())
-    .await
-    .map_err(|e| format!("The web server stopped: {e}"))?;
-    console.record(Entry::new("system", "console.stop", bound.to_string()));
-    Ok(())
+    .with_graceful_shutdown(stop.clone().cancelled_owned())
+    .into_future();
+    tokio::pin!(server);
+    tokio::select! {
+        served = &mut server => served.map_err(|e| format!("The web server stopped: {e}"))?,
+        _ = stop.cancelled() => {}
+    }
+    println!(
+        "Stopping: no new requests; running jobs stop at their next safe point (at most {} s)",
+        GRACE.as_secs()
+    );
+    // New connections are refused at once; open ones (a job's event stream ends with its
+    // job) get the same grace as the jobs.
+    let listened = bound.to_string();
+    let (stopped, _) = tokio::join!(
+        stop_jobs(&console, &listened),
+        tokio::time::timeout(GRACE, &mut server)
+    );
+    stopped
+}
+
+/// Stops the jobs, records the stop, and says how it went: `Ok` when every job reached a
+/// safe point, the sentence naming the jobs cut short otherwise (so the exit status tells
+/// a supervisor that something needs a look).
+async fn stop_jobs(console: &ops::Console, target: &str) -> Result<(), String> {
+    let report = console.jobs.stop(GRACE).await;
+    for job in &report.stopped {
+        println!(
+            "Job #{} ({}): {}",
+            job.id,
+            job.kind,
+            job.result.as_deref().unwrap_or("ended")
+        );
+    }
+    let entry = Entry::new("system", "console.stop", target);
+    match report.cut_short.as_slice() {
+        [] => {
+            console.record(entry);
+            println!("Stopped.");
+            Ok(())
+        }
+        ids => {
+            let ids = ids
+                .iter()
+                .map(|id| format!("#{id}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let why = format!(
+                "Stopped after {} s with job {ids} cut short before a safe point: look at it on the Activity page (or `holomush-admin activity`) before starting it again.",
+                GRACE.as_secs()
+            );
+            console.record(entry.failed(why.clone()));
+            Err(why)
+        }
+    }
 }
 
 pub fn router(web: Arc<Web>, site: crate::site::Site, addr: SocketAddr) -> Router {
@@ -178,19 +248,26 @@ fn assets(site: &crate::site::Site) -> Router {
 
 /// HoloMUSH migrates on start-up unless HOLOMUSH_DB_AUTO_MIGRATE=false; so does the
 /// console. A failure never stops it: the console is how a broken database gets repaired.
-async fn auto_migrate(console: &ops::Console) {
+async fn auto_migrate(console: &ops::Console, stop: &CancellationToken) {
     if !console.config.auto_migrate {
         tracing::info!("HOLOMUSH_DB_AUTO_MIGRATE=false: not migrating on start-up");
         return;
     }
-    let job = match console.start_migration(ops::migrate::Op::Up(None), "auto") {
+    let job = match console
+        .start_migration(ops::migrate::Op::Up(None), "auto")
+        .await
+    {
         Ok(job) => job,
         Err(e) => {
             tracing::warn!("Not migrating on start-up: {e}");
             return;
         }
     };
-    let view = job.follow(|_| {}).await;
+    let view = tokio::select! {
+        view = job.follow(|_| {}) => view,
+        // serve() stops the job and prints how it ended.
+        _ = stop.cancelled() => return,
+    };
     match (view.status, view.result) {
         (ops::model::JobStatus::Succeeded, Some(summary)) => println!("Migrations: {summary}"),
         (_, Some(why)) if why.starts_with("Dirty database version") => {
@@ -201,20 +278,4 @@ async fn auto_migrate(console: &ops::Console) {
             why.unwrap_or_default()
         ),
     }
-}
-
-async fn shutdown() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            s.recv().await;
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
 }
