@@ -7,6 +7,7 @@
 #   scripts/dev-postgres.sh url       start if needed, print the connection URL on stdout
 #   scripts/dev-postgres.sh start     start if needed, print where it is (password masked)
 #   scripts/dev-postgres.sh stop      stop it
+#   scripts/dev-postgres.sh restart   restart it (pg_ctl restart -m fast), ending every session
 #   scripts/dev-postgres.sh status    exit 0 when it runs, 3 when it does not
 #   scripts/dev-postgres.sh stop-all  stop the clusters of every major under this data folder
 #   scripts/dev-postgres.sh dir       print the folder of the server binaries it uses
@@ -210,8 +211,10 @@ case "$cmd" in
     log "Development PostgreSQL $MAJOR is running: postgres://holomush:****@127.0.0.1:$(cat "$PORTFILE")/holomush (password in $PASSFILE)"
     ;;
   stop) stop_cluster ;;
+  # PostgreSQL restarted under a running job (server/tests/faults.rs): every session ends.
+  restart) start >/dev/null; as_pg "$PGBIN/pg_ctl" -D "$CLUSTER" -m fast -w -t 60 restart -l "$CLUSTER/server.log" >/dev/null ;;
   status) if running; then exit 0; else exit 3; fi ;;
   stop-all) for m in $PG_MAJORS_ALL; do use_major "$m"; stop_cluster; done ;;
   dir) printf '%s\n' "$PGBIN" ;;
-  *) log "usage: [PG_MAJOR=14|15|16|17|18] $0 url|start|stop|status|stop-all|dir"; exit 2 ;;
+  *) log "usage: [PG_MAJOR=14|15|16|17|18] $0 url|start|stop|restart|status|stop-all|dir"; exit 2 ;;
 esac

@@ -47,7 +47,12 @@ pub struct Console {
 impl Console {
     /// For the CLI: its jobs live as long as the command.
     pub fn open(config: Config) -> Result<Self, AuditError> {
-        Self::build(config, false)
+        let console = Self::build(config, false)?;
+        // A CLI killed mid-dump leaves its temporary file; the next command settles it.
+        for name in crate::backup::archive::sweep_partials(&console.config.backup_dir) {
+            tracing::info!("Removed {name}, left by a backup that did not finish");
+        }
+        Ok(console)
     }
 
     /// For the server: jobs are recorded in the data folder, and what a killed server left

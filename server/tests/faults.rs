@@ -1,0 +1,679 @@
+//! The README's fault table, row by row: the real binary killed or stopped at each stage of
+//! a job, PostgreSQL restarted and the connection cut under one, a full backup folder, and
+//! many processes racing. Each test asserts what the user sees, and what is left on disk and
+//! in the database: nothing dirty that golang-migrate would not leave dirty, no archive
+//! that looks complete and is not, no live database changed by a failed restore.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use ops::testing::TestDb;
+use sqlx::{Connection, PgConnection};
+
+const EXE: &str = env!("CARGO_BIN_EXE_holomush-admin");
+const CLEAN_AT_1: &str =
+    "Cancelled before version 2: the migrations before it were applied and the database is clean.";
+
+/// A console's folders and variables on one database, with three migrations of `seconds` each.
+struct Env {
+    vars: Vec<(&'static str, String)>,
+    data: PathBuf,
+}
+
+fn env(db: &TestDb, tag: &str, seconds: f64) -> Env {
+    env_on(&db.url, &db.name, tag, seconds)
+}
+
+fn env_on(url: &str, name: &str, tag: &str, seconds: f64) -> Env {
+    let data = std::env::temp_dir().join(format!("{name}-{tag}"));
+    let migrations = data.join("migrations");
+    std::fs::create_dir_all(&migrations).expect("migrations folder");
+    for v in 1..=3 {
+        std::fs::write(
+            migrations.join(format!("{v:06}_slow{v}.up.sql")),
+            format!("SELECT pg_sleep({seconds});\nCREATE TABLE slow{v} (id int);\n"),
+        )
+        .expect("up file");
+        std::fs::write(
+            migrations.join(format!("{v:06}_slow{v}.down.sql")),
+            format!("DROP TABLE slow{v};\n"),
+        )
+        .expect("down file");
+    }
+    let site = data.join("site");
+    std::fs::create_dir_all(site.join("pkg")).expect("site");
+    std::fs::write(site.join("pkg/holomush-admin.js"), "").expect("site marker");
+    let port = free_port();
+    let vars = vec![
+        ("DATABASE_URL", url.to_string()),
+        ("HOLOMUSH_ADMIN_DATA", data.display().to_string()),
+        (
+            "HOLOMUSH_BACKUP_DIR",
+            data.join("backups").display().to_string(),
+        ),
+        ("HOLOMUSH_MIGRATIONS_DIR", migrations.display().to_string()),
+        ("HOLOMUSH_ADMIN_ADDR", format!("127.0.0.1:{port}")),
+        ("HOLOMUSH_ADMIN_PASSWORD", "fault-pw".to_string()),
+        ("LEPTOS_SITE_ROOT", site.display().to_string()),
+        ("DB_MIN_CONNS", "0".to_string()),
+        ("PATH", std::env::var("PATH").unwrap_or_default()),
+    ];
+    Env { vars, data }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port()
+}
+
+impl Env {
+    fn set(&mut self, key: &'static str, value: &str) {
+        self.vars.retain(|(k, _)| *k != key);
+        self.vars.push((key, value.to_string()));
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(EXE);
+        cmd.env_clear().args(args);
+        for (k, v) in &self.vars {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    fn spawn(&self, args: &[&str]) -> Child {
+        self.command(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn holomush-admin")
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run holomush-admin")
+    }
+
+    /// Until the server answers on its address.
+    async fn until_listening(&self) {
+        let addr = self
+            .vars
+            .iter()
+            .find(|(k, _)| *k == "HOLOMUSH_ADMIN_ADDR")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        until("the server listens", || async {
+            std::net::TcpStream::connect(&addr).is_ok()
+        })
+        .await;
+    }
+
+    fn backups(&self) -> PathBuf {
+        self.data.join("backups")
+    }
+
+    /// Every name in the backup folder, partial files included.
+    fn files(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.backups())
+            .map(|d| {
+                d.flatten()
+                    .map(|e| e.file_name().to_string_lossy().to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        names
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.data);
+    }
+}
+
+async fn connect(url: &str) -> PgConnection {
+    PgConnection::connect(url).await.expect("connect")
+}
+
+async fn ledger(url: &str) -> Option<(i64, bool)> {
+    let mut c = PgConnection::connect(url).await.ok()?;
+    let row = sqlx::query_as("SELECT version, dirty FROM schema_migrations")
+        .fetch_optional(&mut c)
+        .await
+        .ok()
+        .flatten();
+    c.close().await.ok();
+    row
+}
+
+async fn exists(url: &str, relation: &str) -> bool {
+    let mut c = connect(url).await;
+    let found: Option<String> = sqlx::query_scalar("SELECT to_regclass($1)::text")
+        .bind(relation)
+        .fetch_one(&mut c)
+        .await
+        .expect("to_regclass");
+    c.close().await.ok();
+    found.is_some()
+}
+
+async fn databases(url: &str, like: &str) -> Vec<String> {
+    let mut c = connect(url).await;
+    let names =
+        sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE $1 ORDER BY 1")
+            .bind(like)
+            .fetch_all(&mut c)
+            .await
+            .expect("databases");
+    c.close().await.ok();
+    names
+}
+
+/// Polls `check` every 50 ms for up to 60 s.
+async fn until<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let t = Instant::now();
+    while !check().await {
+        assert!(t.elapsed() < Duration::from_secs(60), "never: {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Until the first file runs (its version recorded dirty first, as golang-migrate does).
+async fn until_first_file_runs(url: &str) {
+    until("the first migration file runs", || async {
+        ledger(url).await == Some((1, true))
+    })
+    .await;
+}
+
+fn signal(child: &Child, sig: i32) {
+    let pid = i32::try_from(child.id()).expect("pid");
+    // SAFETY: kill(2) on a pid this test spawned, with a valid signal number.
+    assert_eq!(unsafe { libc::kill(pid, sig) }, 0, "kill");
+}
+
+/// Waits for the child to exit, at most `limit`.
+fn wait_within(child: Child, limit: Duration) -> (Output, Duration) {
+    let t = Instant::now();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    let out = rx
+        .recv_timeout(limit)
+        .expect("the process exited in time")
+        .expect("output");
+    (out, t.elapsed())
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+fn last_line(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// Enough rows that pg_dump and pg_restore run for a few seconds.
+async fn fill(url: &str) {
+    let mut c = connect(url).await;
+    sqlx::raw_sql(
+        "CREATE TABLE bulk (id bigint PRIMARY KEY, body text);
+         INSERT INTO bulk SELECT g, repeat(md5(g::text), 4) FROM generate_series(1, 1500000) g;",
+    )
+    .execute(&mut c)
+    .await
+    .expect("fill");
+    c.close().await.ok();
+}
+
+async fn rows(url: &str) -> i64 {
+    let mut c = connect(url).await;
+    let n = sqlx::query_scalar("SELECT count(*) FROM bulk")
+        .fetch_one(&mut c)
+        .await
+        .expect("count");
+    c.close().await.ok();
+    n
+}
+
+fn has_partial(env: &Env) -> bool {
+    env.files().iter().any(|n| n.ends_with(".partial"))
+}
+
+// ---- migrate up ----------------------------------------------------------------------
+
+#[tokio::test]
+async fn migrate_up_serve_sigterm_at_start_up_finishes_the_file_and_exits_0_clean() {
+    let db = TestDb::create().await;
+    let env = env(&db, "sigterm", 2.0);
+    let server = env.spawn(&["serve"]);
+    until_first_file_runs(&db.url).await;
+
+    // Meanwhile a CLI in another shell is refused, told who holds the database.
+    let o = env.run(&["backup", "create"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let said = last_line(&o);
+    let expected = format!(
+        "error: Another job is running on this database (migrate.up from holomush-admin serve (pid {} on {}) since ",
+        server.id(),
+        hostname()
+    );
+    assert!(said.starts_with(&expected), "{said}");
+    assert!(
+        said.ends_with("UTC): wait for it to finish or cancel it there, then try again."),
+        "{said}"
+    );
+    assert_eq!(
+        env.files(),
+        Vec::<String>::new(),
+        "the refused backup wrote nothing"
+    );
+
+    signal(&server, libc::SIGTERM);
+    let (out, took) = wait_within(server, Duration::from_secs(35));
+    let printed = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{printed}");
+    assert!(took < Duration::from_secs(30), "{took:?}");
+    assert!(
+        printed.contains(&format!("Job #1 (migrate.up): {CLEAN_AT_1}")),
+        "{printed}"
+    );
+    assert!(printed.contains("Stopped."), "{printed}");
+    assert_eq!(ledger(&db.url).await, Some((1, false)));
+    assert!(exists(&db.url, "slow1").await && !exists(&db.url, "slow2").await);
+    let audit = std::fs::read_to_string(env.data.join("audit.log")).expect("audit");
+    assert!(audit.contains("\"action\":\"console.stop\""), "{audit}");
+    let record =
+        std::fs::read_to_string(env.data.join("jobs").join("00000001.json")).expect("job record");
+    assert!(record.contains("\"Cancelled\""), "{record}");
+}
+
+#[tokio::test]
+async fn migrate_up_cli_ctrl_c_finishes_the_file_and_leaves_the_database_clean() {
+    let db = TestDb::create().await;
+    let env = env(&db, "sigint", 2.0);
+    let cli = env.spawn(&["migrate", "up"]);
+    until_first_file_runs(&db.url).await;
+    signal(&cli, libc::SIGINT);
+    let (out, _) = wait_within(cli, Duration::from_secs(35));
+    let printed = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(2), "{printed}");
+    assert!(
+        printed.contains(
+            "Stopping job #1 (migrate.up) at its next safe point; press Ctrl-C again to leave at once."
+        ),
+        "{printed}"
+    );
+    assert_eq!(last_line(&out), format!("error: {CLEAN_AT_1}"));
+    assert_eq!(ledger(&db.url).await, Some((1, false)));
+}
+
+#[tokio::test]
+async fn migrate_up_cli_kill_9_mid_file_leaves_it_dirty_as_golang_migrate_does() {
+    let db = TestDb::create().await;
+    let env = env(&db, "kill9cli", 2.0);
+    let cli = env.spawn(&["migrate", "up"]);
+    until_first_file_runs(&db.url).await;
+    signal(&cli, libc::SIGKILL);
+    let _ = wait_within(cli, Duration::from_secs(10));
+    // The file's statements ran in one implicit transaction; the server may still be
+    // finishing it, so wait for its session to go before reading what it left.
+    until("the killed session ends", || async {
+        let mut c = connect(&db.url).await;
+        let n: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+        )
+        .fetch_one(&mut c)
+        .await
+        .expect("activity");
+        n == 0
+    })
+    .await;
+    assert_eq!(ledger(&db.url).await, Some((1, true)));
+    let o = env.run(&["migrate", "up"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        last_line(&o),
+        "error: Dirty database version 1. Fix and force version."
+    );
+    let status = env.run(&["migrate", "status"]);
+    assert!(text(&status).contains("1 (dirty)"), "{}", text(&status));
+}
+
+#[tokio::test]
+async fn migrate_up_serve_kill_9_then_restart_shows_the_job_failed_and_the_version_dirty() {
+    let db = TestDb::create().await;
+    let env = env(&db, "kill9serve", 2.0);
+    let server = env.spawn(&["serve"]);
+    until_first_file_runs(&db.url).await;
+    signal(&server, libc::SIGKILL);
+    let _ = wait_within(server, Duration::from_secs(10));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    let again = env.spawn(&["serve"]);
+    env.until_listening().await;
+    let record = env.data.join("jobs").join("00000001.json");
+    let r = std::fs::read_to_string(&record).expect("record");
+    assert!(
+        r.contains("The console stopped (restart or crash) while this job was running"),
+        "{r}"
+    );
+    signal(&again, libc::SIGTERM);
+    let (out, _) = wait_within(again, Duration::from_secs(35));
+    let printed = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{printed}");
+    assert!(
+        printed.contains(
+            "Migrations: not applied on start-up: Dirty database version 1. Fix and force version."
+        ),
+        "{printed}"
+    );
+    assert_eq!(ledger(&db.url).await, Some((1, true)));
+}
+
+#[tokio::test]
+async fn twenty_clis_and_a_server_racing_migrate_up_apply_each_file_once() {
+    let db = TestDb::create().await;
+    let env = env(&db, "race", 0.3);
+    let server = env.spawn(&["serve"]);
+    let clis: Vec<Child> = (0..20).map(|_| env.spawn(&["migrate", "up"])).collect();
+    let mut ran = 0;
+    for cli in clis {
+        let (out, _) = wait_within(cli, Duration::from_secs(60));
+        let said = last_line(&out);
+        if out.status.success() {
+            ran += 1;
+        } else {
+            // The only other answer is the refusal that names the holder.
+            assert!(
+                said.starts_with("error: Another job is running on this database (migrate.up from holomush-admin "),
+                "{}",
+                text(&out)
+            );
+        }
+    }
+    until("the server's start-up migration ends", || async {
+        std::fs::read_to_string(env.data.join("jobs").join("00000001.json"))
+            .is_ok_and(|r| !r.contains("\"Running\""))
+    })
+    .await;
+    signal(&server, libc::SIGTERM);
+    let _ = wait_within(server, Duration::from_secs(35));
+    assert_eq!(ledger(&db.url).await, Some((3, false)));
+    let mut c = connect(&db.url).await;
+    let applied: Vec<(i64, i64)> = sqlx::query_as(
+        "SELECT version, count(*) FROM holomush_admin.migration_history WHERE direction = 'up' GROUP BY 1 ORDER BY 1",
+    )
+    .fetch_all(&mut c)
+    .await
+    .expect("history");
+    assert_eq!(applied, vec![(1, 1), (2, 1), (3, 1)], "{ran} CLIs ran");
+}
+
+// ---- PostgreSQL and the network under a job -------------------------------------------
+
+/// A private cluster of the major under test, so restarting it disturbs no other test.
+struct Private {
+    data: PathBuf,
+    url: String,
+}
+
+impl Private {
+    fn start(tag: &str) -> Self {
+        let data =
+            std::env::temp_dir().join(format!("holomush-fault-pg-{tag}-{}", std::process::id()));
+        let out = Self::script(&data, "url");
+        assert!(out.status.success(), "{}", text(&out));
+        let url = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        Self { data, url }
+    }
+
+    fn script(data: &Path, command: &str) -> Output {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        Command::new("bash")
+            .arg(root.join("scripts/dev-postgres.sh"))
+            .arg(command)
+            .env("HOLOMUSH_ADMIN_DATA", data)
+            .env(
+                "PG_MAJOR",
+                std::env::var("TEST_PG_MAJOR").unwrap_or_else(|_| "18".to_string()),
+            )
+            .output()
+            .expect("dev-postgres.sh")
+    }
+
+    fn restart(&self) {
+        let out = Self::script(&self.data, "restart");
+        assert!(out.status.success(), "{}", text(&out));
+    }
+}
+
+impl Drop for Private {
+    fn drop(&mut self) {
+        let _ = Self::script(&self.data, "stop");
+        let _ = std::fs::remove_dir_all(&self.data);
+    }
+}
+
+#[tokio::test]
+async fn migrate_up_postgres_restarted_mid_file_fails_with_a_sentence_and_leaves_it_dirty() {
+    let pg = Private::start("restart");
+    let env = env_on(&pg.url, "pgrestart", "restart", 3.0);
+    let cli = env.spawn(&["migrate", "up"]);
+    until_first_file_runs(&pg.url).await;
+    pg.restart();
+    let (out, _) = wait_within(cli, Duration::from_secs(60));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    // golang-migrate's own words for a file that failed, which the repair wizard reads.
+    let said = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(
+        said.contains("error: migration failed: terminating connection due to administrator command in line 0: SELECT pg_sleep(3);\nCREATE TABLE slow1 (id int);\n (details: FATAL: terminating connection due to administrator command (SQLSTATE 57P01))"),
+        "{said}"
+    );
+    assert_eq!(ledger(&pg.url).await, Some((1, true)));
+    assert!(
+        !exists(&pg.url, "slow1").await,
+        "the file's work was rolled back"
+    );
+}
+
+// ---- backup create -------------------------------------------------------------------
+
+const BACKUP_CANCELLED: &str =
+    "Cancelled: the partial archive was removed and nothing else changed.";
+
+#[tokio::test]
+async fn backup_create_cli_ctrl_c_mid_dump_removes_the_partial_archive() {
+    let db = TestDb::create().await;
+    fill(&db.url).await;
+    let env = env(&db, "bk-int", 0.0);
+    let cli = env.spawn(&["backup", "create"]);
+    until("the dump is being written", || async { has_partial(&env) }).await;
+    signal(&cli, libc::SIGINT);
+    let (out, _) = wait_within(cli, Duration::from_secs(35));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(last_line(&out), format!("error: {BACKUP_CANCELLED}"));
+    assert_eq!(env.files(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn backup_create_cli_kill_9_leaves_a_partial_that_is_never_listed_and_is_swept() {
+    let db = TestDb::create().await;
+    fill(&db.url).await;
+    let env = env(&db, "bk-kill", 0.0);
+    let cli = env.spawn(&["backup", "create"]);
+    until("the dump is being written", || async { has_partial(&env) }).await;
+    signal(&cli, libc::SIGKILL);
+    let _ = wait_within(cli, Duration::from_secs(10));
+    let left = env.files();
+    assert_eq!(left.len(), 1, "{left:?}");
+    assert!(left[0].ends_with(".partial"), "{left:?}");
+    // No archive looks complete: the next command lists none, and removes the leftover.
+    let list = env.run(&["backup", "list", "--json"]);
+    assert!(list.status.success(), "{}", text(&list));
+    assert_eq!(String::from_utf8_lossy(&list.stdout).trim(), "[]");
+    assert_eq!(env.files(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn backup_create_serve_sigterm_mid_dump_cancels_it_and_exits_0() {
+    let db = TestDb::create().await;
+    fill(&db.url).await;
+    let mut env = env(&db, "bk-term", 0.0);
+    env.set("HOLOMUSH_DB_AUTO_MIGRATE", "false");
+    let server = env.spawn(&["serve"]);
+    env.until_listening().await;
+    let addr = env
+        .vars
+        .iter()
+        .find(|(k, _)| *k == "HOLOMUSH_ADMIN_ADDR")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    let jar = env.data.join("cookies");
+    let login = Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-c"])
+        .arg(&jar)
+        .args(["--data", "password=fault-pw"])
+        .arg(format!("http://{addr}/login"))
+        .status()
+        .expect("curl");
+    assert!(login.success());
+    let started = Command::new("curl")
+        .args(["-s", "-b"])
+        .arg(&jar)
+        .args(["-H", "Accept: application/json", "--data", "kind=full"])
+        .arg(format!("http://{addr}/api/backup_start"))
+        .output()
+        .expect("curl");
+    let id = String::from_utf8_lossy(&started.stdout).trim().to_string();
+    until("the dump is being written", || async { has_partial(&env) }).await;
+    signal(&server, libc::SIGTERM);
+    let (out, took) = wait_within(server, Duration::from_secs(35));
+    let printed = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{printed}");
+    assert!(took < Duration::from_secs(30), "{took:?}");
+    assert!(
+        printed.contains(&format!("Job #{id} (backup.full): {BACKUP_CANCELLED}")),
+        "{printed}"
+    );
+    assert_eq!(env.files(), Vec::<String>::new());
+}
+
+/// A TCP proxy to PostgreSQL that can cut every connection at once, as a network would.
+struct Proxy {
+    port: u16,
+    cut: tokio_util::sync::CancellationToken,
+}
+
+impl Proxy {
+    async fn to(url: &str) -> Self {
+        let target = url::Url::parse(url).expect("url");
+        let upstream = format!(
+            "{}:{}",
+            target.host_str().unwrap_or("127.0.0.1"),
+            target.port().unwrap_or(5432)
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let cut = tokio_util::sync::CancellationToken::new();
+        let stop = cut.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut inbound, _)) = listener.accept().await else {
+                    return;
+                };
+                let upstream = upstream.clone();
+                let stop = stop.clone();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = tokio::net::TcpStream::connect(&upstream).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = stop.cancelled() => {}
+                    }
+                });
+            }
+        });
+        Self { port, cut }
+    }
+
+    fn url(&self, url: &str) -> String {
+        let mut u = url::Url::parse(url).expect("url");
+        u.set_port(Some(self.port)).expect("port");
+        u.to_string()
+    }
+}
+
+// The proxy runs on the test's runtime while the test thread waits: it needs its own worker.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_create_connection_cut_mid_dump_fails_and_leaves_no_archive() {
+    let db = TestDb::create().await;
+    fill(&db.url).await;
+    let proxy = Proxy::to(&db.url).await;
+    let through = proxy.url(&db.url);
+    let env = env_on(&through, &db.name, "bk-cut", 0.0);
+    let cli = env.spawn(&["backup", "create"]);
+    until("the dump is being written", || async { has_partial(&env) }).await;
+    proxy.cut.cancel();
+    let (out, _) = wait_within(cli, Duration::from_secs(60));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let said = last_line(&out);
+    assert!(
+        said.starts_with("error: pg_dump failed: pg_dump: error: ")
+            && said.contains("server closed the connection unexpectedly")
+            && said.ends_with("No archive was kept."),
+        "{said}"
+    );
+    assert_eq!(env.files(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn backup_create_into_a_full_folder_fails_and_leaves_no_archive() {
+    let db = TestDb::create().await;
+    fill(&db.url).await;
+    let env = env(&db, "bk-full", 0.0);
+    std::fs::create_dir_all(env.backups()).expect("folder");
+    // A 1 MiB tmpfs for the backup folder: the dump is far larger.
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=1m,mode=0700", "holomush-full"])
+        .arg(env.backups())
+        .status()
+        .expect("mount");
+    assert!(
+        mounted.success(),
+        "this test mounts a tmpfs: run it as root"
+    );
+    let out = env.run(&["backup", "create"]);
+    let files = env.files();
+    let _ = Command::new("umount").arg(env.backups()).status();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let said = last_line(&out);
+    assert!(said.contains("No space left on device"), "{said}");
+    assert_eq!(files, Vec::<String>::new());
+    assert_eq!(rows(&db.url).await, 1_500_000, "the database is as it was");
+}
