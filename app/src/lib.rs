@@ -148,6 +148,9 @@ fn Layout() -> impl IntoView {
                 <form method="post" action="/logout" class="signout">
                     <button type="submit" class="link">"Sign out"</button>
                 </form>
+                <form method="post" action="/logout/all" class="signout">
+                    <button type="submit" class="link" title="Ends every open session of the console, in every browser">"Sign out everywhere"</button>
+                </form>
             </nav>
             <main class="content">
                 <DirtyBanner/>

@@ -52,10 +52,43 @@ test('the right password reaches the dashboard with the real server state', asyn
   await expect(table.locator('tbody tr')).not.toHaveCount(0);
   await expect(table.locator('tbody tr', { hasText: /^((?!failed).)*$/ })).toHaveCount(0);
 
-  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('button', { name: 'Sign out', exact: true }).click();
   await expect(page.getByRole('status')).toHaveText('You are signed out.');
   await page.goto('/');
   await expect(page).toHaveURL(/\/login/);
+});
+
+test('pages hydrate under the Content-Security-Policy and the browser reports no violation', async ({ page }) => {
+  const violations: string[] = [];
+  page.on('console', (msg) => {
+    if (msg.text().includes('Content Security Policy')) violations.push(msg.text());
+  });
+  // Chromium prints a refused script or style to the console; the event catches any other.
+  // (Playwright's init scripts are not subject to the page's CSP.)
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      console.error(`Content Security Policy violation: ${e.violatedDirective} ${e.blockedURI}`);
+    });
+  });
+  const login = await page.goto('/login');
+  const csp = login?.headers()['content-security-policy'] ?? '';
+  expect(csp).toMatch(/script-src 'self' 'nonce-[0-9a-f]{32}' 'wasm-unsafe-eval'/);
+  expect(csp).toContain("frame-ancestors 'none'");
+  expect(csp).not.toContain('unsafe-inline');
+  await page.waitForSelector('html[data-hydrated]');
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page.getByRole('heading', { name: 'Dashboard' })).toBeVisible();
+  for (const path of ['/', '/migrations', '/backups', '/settings', '/troubleshooting', '/activity']) {
+    const res = await page.goto(path);
+    expect(res?.headers()['content-security-policy'] ?? '', path).toContain("'wasm-unsafe-eval'");
+    expect(res?.headers()['x-frame-options'], path).toBe('DENY');
+    expect(res?.headers()['cache-control'], path).toBe('no-store');
+    // The islands hydrate: the nonced loader ran and the wasm was compiled.
+    await page.waitForSelector('html[data-hydrated]');
+    await page.waitForLoadState('networkidle');
+  }
+  expect(violations).toEqual([]);
 });
 
 test('a server function without a session answers 401 with a sentence', async ({ request }) => {

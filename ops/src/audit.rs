@@ -1,9 +1,9 @@
 //! The append-only audit log, kept in the console's data directory (not in the
 //! managed database, which a restore may replace). One JSON line per action,
-//! flushed to disk before the action is reported done.
+//! flushed to disk before the action is reported done; rotated by size.
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -70,63 +70,72 @@ impl Entry {
     }
 }
 
-pub struct AuditLog {
-    path: PathBuf,
-    state: Mutex<State>,
+/// When the log is rotated and how many rotated files are kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rotation {
+    /// `audit.log` is renamed to `audit.log.1` before a record would go past this size.
+    pub max_bytes: u64,
+    /// `audit.log.1` … `audit.log.N`; the oldest beyond N is deleted.
+    pub keep: usize,
 }
 
-struct State {
-    file: File,
-    next_id: u64,
+impl Default for Rotation {
+    fn default() -> Self {
+        Self {
+            max_bytes: DEFAULT_ROTATE_BYTES,
+            keep: DEFAULT_KEEP_ROTATED,
+        }
+    }
+}
+
+pub const DEFAULT_ROTATE_BYTES: u64 = 10 * 1024 * 1024;
+pub const DEFAULT_KEEP_ROTATED: usize = 5;
+/// Held (flock) by whichever process appends or rotates; never renamed itself.
+pub const LOCK_FILE_NAME: &str = "audit.lock";
+
+/// The server and any CLI command may write one log at once: each record is appended under
+/// an exclusive `flock` on [`LOCK_FILE_NAME`], and its id is one more than the last record in
+/// the file, so ids stay unique and increasing across processes.
+pub struct AuditLog {
+    dir: PathBuf,
+    path: PathBuf,
+    rotation: Rotation,
+    lock: File,
+    /// flock excludes other open files, not other threads using this one.
+    threads: Mutex<()>,
 }
 
 impl AuditLog {
     pub fn open(data_dir: &Path) -> Result<Self, AuditError> {
+        Self::open_with(data_dir, Rotation::default())
+    }
+
+    pub fn open_with(data_dir: &Path, rotation: Rotation) -> Result<Self, AuditError> {
         let path = data_dir.join(FILE_NAME);
         let open_err = |source| AuditError::Open {
             path: path.clone(),
             source,
         };
         crate::files::create_private_dir(data_dir).map_err(open_err)?;
-        let mut opts = OpenOptions::new();
-        opts.create(true).read(true).append(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            opts.mode(0o600).custom_flags(libc::O_NOFOLLOW);
-        }
-        let mut file = opts.open(&path).map_err(open_err)?;
-        let mut next_id = 1;
-        let mut ends_with_newline = true;
-        {
-            let reader = BufReader::new(&file);
-            for line in reader.lines() {
-                let line = line.map_err(open_err)?;
-                if let Ok(r) = serde_json::from_str::<AuditRecord>(&line) {
-                    next_id = next_id.max(r.id + 1);
-                }
-            }
-        }
-        let len = file.metadata().map_err(open_err)?.len();
-        if len > 0 {
-            file.seek(SeekFrom::End(-1)).map_err(open_err)?;
-            let mut last = [0u8; 1];
-            file.read_exact(&mut last).map_err(open_err)?;
-            ends_with_newline = last[0] == b'\n';
-        }
-        if !ends_with_newline {
-            // A crash mid-write left half a line; end it so the next record stands alone.
-            file.write_all(b"\n").map_err(open_err)?;
-            file.sync_data().map_err(open_err)?;
-        }
+        // Opened once here so a folder that cannot hold the log is reported at start-up.
+        open_append(&path).map_err(open_err)?;
+        let lock = open_append(&data_dir.join(LOCK_FILE_NAME)).map_err(open_err)?;
         Ok(Self {
+            dir: data_dir.to_path_buf(),
             path,
-            state: Mutex::new(State { file, next_id }),
+            rotation,
+            lock,
+            threads: Mutex::new(()),
         })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// `audit.log.n`: 1 is the newest rotated file.
+    fn rotated(&self, n: usize) -> PathBuf {
+        self.dir.join(format!("{FILE_NAME}.{n}"))
     }
 
     /// Appends one record and waits until it is on disk.
@@ -135,12 +144,37 @@ impl AuditLog {
             path: self.path.clone(),
             source,
         };
-        let mut state = self
-            .state
+        let _threads = self
+            .threads
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
+        self.lock.lock().map_err(write_err)?;
+        let written = self.append(entry);
+        let _ = self.lock.unlock();
+        written.map_err(write_err)
+    }
+
+    /// Called with the lock held.
+    fn append(&self, entry: Entry) -> std::io::Result<AuditRecord> {
+        // Opened anew each time: another process may have rotated the file since.
+        let mut file = open_append(&self.path)?;
+        let mut len = file.metadata()?.len();
+        if len >= self.rotation.max_bytes {
+            self.rotate()?;
+            file = open_append(&self.path)?;
+            len = 0;
+        }
+        let last_id = match last_record(&file)? {
+            Some(r) => r.id,
+            // Just rotated (or a new log): the last id is in the newest rotated file.
+            None => match File::open(self.rotated(1)) {
+                Ok(f) => last_record(&f)?.map_or(0, |r| r.id),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => 0,
+                Err(e) => return Err(e),
+            },
+        };
         let record = AuditRecord {
-            id: state.next_id,
+            id: last_id + 1,
             time: Utc::now(),
             actor: entry.actor,
             action: entry.action,
@@ -148,35 +182,174 @@ impl AuditLog {
             outcome: entry.outcome,
             detail: crate::config::mask_url(&entry.detail),
         };
-        let mut line =
-            serde_json::to_string(&record).map_err(|e| write_err(std::io::Error::other(e)))?;
+        let mut line = String::new();
+        if len > 0 && !ends_with_newline(&file, len)? {
+            // A crash mid-write left half a line; end it so this record stands alone.
+            line.push('\n');
+        }
+        line.push_str(&serde_json::to_string(&record).map_err(std::io::Error::other)?);
         line.push('\n');
-        state.file.write_all(line.as_bytes()).map_err(write_err)?;
-        state.file.sync_data().map_err(write_err)?;
-        state.next_id += 1;
+        file.write_all(line.as_bytes())?;
+        file.sync_data()?;
         Ok(record)
     }
 
-    /// Newest first, at most `filter.limit` (or [`DEFAULT_LIMIT`]) records.
+    /// audit.log.(N-1) → audit.log.N … audit.log → audit.log.1; the oldest goes.
+    fn rotate(&self) -> std::io::Result<()> {
+        let keep = self.rotation.keep.max(1);
+        match std::fs::remove_file(self.rotated(keep)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        for n in (1..keep).rev() {
+            match std::fs::rename(self.rotated(n), self.rotated(n + 1)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+        }
+        std::fs::rename(&self.path, self.rotated(1))?;
+        if let Ok(d) = File::open(&self.dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    }
+
+    /// Newest first, at most `filter.limit` (or [`DEFAULT_LIMIT`]) records, read backwards
+    /// from the end of the log and then of each rotated file: never a whole file in memory.
     pub fn list(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>, AuditError> {
-        let file = File::open(&self.path).map_err(|source| AuditError::Read {
+        let read_err = |source| AuditError::Read {
             path: self.path.clone(),
             source,
-        })?;
+        };
         let limit = if filter.limit == 0 {
             DEFAULT_LIMIT
         } else {
             filter.limit
         };
-        let mut matched: Vec<AuditRecord> = BufReader::new(file)
-            .lines()
-            .map_while(Result::ok)
-            .filter_map(|line| serde_json::from_str::<AuditRecord>(&line).ok())
-            .filter(|r| filter.matches(r))
-            .collect();
-        matched.reverse();
-        matched.truncate(limit);
+        // Every file is opened under the lock, so a rotation cannot shift them mid-read.
+        let files = {
+            let _threads = self
+                .threads
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            self.lock.lock_shared().map_err(read_err)?;
+            let opened: std::io::Result<Vec<File>> = std::iter::once(self.path.clone())
+                .chain((1..=self.rotation.keep.max(1)).map(|n| self.rotated(n)))
+                .filter_map(|p| match File::open(&p) {
+                    Ok(f) => Some(Ok(f)),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                    Err(e) => Some(Err(e)),
+                })
+                .collect();
+            let _ = self.lock.unlock();
+            opened.map_err(read_err)?
+        };
+        let mut matched = Vec::new();
+        for file in files {
+            for line in RevLines::new(file).map_err(read_err)? {
+                let line = line.map_err(read_err)?;
+                let Ok(record) = serde_json::from_slice::<AuditRecord>(&line) else {
+                    continue;
+                };
+                if filter.matches(&record) {
+                    matched.push(record);
+                    if matched.len() >= limit {
+                        return Ok(matched);
+                    }
+                }
+            }
+        }
         Ok(matched)
+    }
+}
+
+fn open_append(path: &Path) -> std::io::Result<File> {
+    let mut opts = OpenOptions::new();
+    opts.create(true).read(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+    }
+    opts.open(path)
+}
+
+fn ends_with_newline(file: &File, len: u64) -> std::io::Result<bool> {
+    let mut last = [0u8; 1];
+    read_at(file, &mut last, len - 1)?;
+    Ok(last[0] == b'\n')
+}
+
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    use std::os::unix::fs::FileExt;
+    file.read_exact_at(buf, offset)
+}
+
+/// The last whole record of a file (a torn or foreign last line is passed over).
+fn last_record(file: &File) -> std::io::Result<Option<AuditRecord>> {
+    let file = file.try_clone()?;
+    for line in RevLines::new(file)? {
+        if let Ok(r) = serde_json::from_slice::<AuditRecord>(&line?) {
+            return Ok(Some(r));
+        }
+    }
+    Ok(None)
+}
+
+/// A file's lines from the last to the first, read in chunks from the end.
+struct RevLines {
+    file: File,
+    /// Where the bytes not yet read end.
+    pos: u64,
+    /// Bytes read but not yet returned (the tail of the unread part).
+    pending: Vec<u8>,
+}
+
+const CHUNK: u64 = 64 * 1024;
+/// A "line" longer than this is not a record: it is dropped rather than held.
+const MAX_LINE: usize = 1024 * 1024;
+
+impl RevLines {
+    fn new(file: File) -> std::io::Result<Self> {
+        let pos = file.metadata()?.len();
+        Ok(Self {
+            file,
+            pos,
+            pending: Vec::new(),
+        })
+    }
+}
+
+impl Iterator for RevLines {
+    type Item = std::io::Result<Vec<u8>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(i) = self.pending.iter().rposition(|&b| b == b'\n') {
+                let line = self.pending.split_off(i + 1);
+                self.pending.truncate(i);
+                if line.is_empty() {
+                    continue;
+                }
+                return Some(Ok(line));
+            }
+            if self.pos == 0 {
+                return (!self.pending.is_empty()).then(|| Ok(std::mem::take(&mut self.pending)));
+            }
+            if self.pending.len() > MAX_LINE {
+                self.pending.clear();
+            }
+            let n = CHUNK.min(self.pos);
+            self.pos -= n;
+            let mut chunk = vec![0u8; n as usize];
+            if let Err(e) = read_at(&self.file, &mut chunk, self.pos) {
+                self.pos = 0;
+                self.pending.clear();
+                return Some(Err(e));
+            }
+            chunk.extend_from_slice(&self.pending);
+            self.pending = chunk;
+        }
     }
 }
 
@@ -259,6 +432,110 @@ mod tests {
         assert_eq!(r.target, "postgres://holomush:****@db/holomush");
         let raw = std::fs::read_to_string(dir.join(FILE_NAME)).expect("read");
         assert!(!raw.contains("hunter2"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn two_handles_on_one_log_from_two_threads_never_share_an_id() {
+        let dir = temp_dir("two-writers");
+        let a = AuditLog::open(&dir).expect("open a");
+        let b = AuditLog::open(&dir).expect("open b");
+        std::thread::scope(|s| {
+            for (log, actor) in [(&a, "server"), (&b, "cli")] {
+                s.spawn(move || {
+                    for i in 0..100 {
+                        log.record(Entry::new(actor, "test", format!("{i}")))
+                            .expect("write");
+                    }
+                });
+            }
+        });
+        let all = a
+            .list(&AuditFilter {
+                limit: 1000,
+                ..Default::default()
+            })
+            .expect("list");
+        let ids: Vec<u64> = all.iter().map(|r| r.id).collect();
+        assert_eq!(
+            ids,
+            (1..=200).rev().collect::<Vec<u64>>(),
+            "unique, newest first"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_log_rotates_by_size_and_lists_across_files_newest_first() {
+        let dir = temp_dir("rotate");
+        let rotation = Rotation {
+            max_bytes: 2000,
+            keep: 3,
+        };
+        let log = AuditLog::open_with(&dir, rotation).expect("open");
+        for i in 1..=100 {
+            log.record(Entry::new("admin", "test", format!("record {i}")))
+                .expect("write");
+        }
+        for f in [FILE_NAME, "audit.log.1", "audit.log.2", "audit.log.3"] {
+            let len = std::fs::metadata(dir.join(f)).expect(f).len();
+            assert!(len <= 2000 + 200, "{f} is {len} bytes");
+        }
+        assert!(
+            !dir.join("audit.log.4").exists(),
+            "only three rotated files are kept"
+        );
+        let newest = log
+            .list(&AuditFilter {
+                limit: 30,
+                ..Default::default()
+            })
+            .expect("list");
+        let ids: Vec<u64> = newest.iter().map(|r| r.id).collect();
+        assert_eq!(ids, (71..=100).rev().collect::<Vec<u64>>());
+        // Everything kept, across the current and the rotated files, in order.
+        let kept = log
+            .list(&AuditFilter {
+                limit: 1000,
+                ..Default::default()
+            })
+            .expect("list");
+        assert!(kept.windows(2).all(|w| w[0].id == w[1].id + 1));
+        assert_eq!(kept.first().map(|r| r.id), Some(100));
+        assert!(kept.len() < 100, "the oldest file was dropped");
+        // A filter reads on until it has its limit.
+        let one = log
+            .list(&AuditFilter {
+                text: "record 75".to_string(),
+                ..Default::default()
+            })
+            .expect("list");
+        assert_eq!(one.iter().map(|r| r.id).collect::<Vec<_>>(), [75]);
+        // Ids continue after a rotation left the current file empty, and in a new handle.
+        let again = AuditLog::open_with(&dir, rotation)
+            .expect("reopen")
+            .record(Entry::new("admin", "test", "after"))
+            .expect("write");
+        assert_eq!(again.id, 101);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn lines_are_read_backwards_across_chunk_boundaries() {
+        let dir = temp_dir("rev");
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("lines");
+        let lines: Vec<String> = (0..5000)
+            .map(|i| format!("line {i} {}", "x".repeat(i % 97)))
+            .collect();
+        std::fs::write(&path, lines.join("\n") + "\n").expect("write");
+        let back: Vec<String> = RevLines::new(File::open(&path).expect("open"))
+            .expect("rev")
+            .map(|l| String::from_utf8(l.expect("read")).expect("utf8"))
+            .collect();
+        let mut expected = lines.clone();
+        expected.reverse();
+        assert_eq!(back, expected);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

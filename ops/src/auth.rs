@@ -1,27 +1,26 @@
-//! Who may use the console: the admin password (or a one-time start-up token),
-//! sessions kept in the data directory, and a brake on guessing.
+//! Who may use the console: the admin password (or a one-time start-up token), sessions
+//! kept in the data directory, and a brake on guessing.
 
-use std::collections::HashMap;
+mod proxy;
+mod sessions;
+mod throttle;
+
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use argon2::{password_hash::PasswordHash, Argon2, PasswordVerifier};
-use chrono::{DateTime, Utc};
 use rand::RngCore;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::config::Secret;
 
-pub const SESSION_COOKIE: &str = "holomush_session";
-pub const SESSION_TTL: Duration = Duration::from_secs(12 * 3600);
-/// Failures from one address before each further try has to wait.
-pub const FREE_FAILURES: u32 = 5;
-pub const MAX_WAIT: Duration = Duration::from_secs(300);
-/// Failures older than this are forgotten.
-pub const FAILURE_MEMORY: Duration = Duration::from_secs(15 * 60);
+pub use proxy::client_address;
+pub use sessions::{password_fingerprint, Session, SessionStore, SESSION_COOKIE, SESSION_TTL};
+pub use throttle::{
+    wait_after, AddrGroup, Reason, ThrottleReport, FAILURE_MEMORY, FREE_FAILURES, GLOBAL_FAILURES,
+    GLOBAL_WINDOW, MAX_WAIT, REPORT_EVERY,
+};
 
 pub fn random_token() -> String {
     let mut bytes = [0u8; 32];
@@ -42,7 +41,7 @@ fn same(a: &[u8; 32], b: &[u8; 32]) -> bool {
 pub enum LoginResult {
     Ok,
     Wrong,
-    /// Too many failures from this address: wait this long.
+    /// Too many failures from this address (or from all): wait this long.
     Throttled(Duration),
 }
 
@@ -53,64 +52,9 @@ enum Check {
     OneTime(Mutex<Option<[u8; 32]>>),
 }
 
-pub struct Authenticator {
-    check: Check,
-    failures: Mutex<HashMap<IpAddr, (u32, Instant)>>,
-}
-
-impl Authenticator {
-    /// With no password, returns the one-time token to print as well.
-    pub fn new(password: Option<&Secret>) -> (Self, Option<String>) {
-        let (check, token) = match password {
-            Some(p) if p.expose().starts_with("$argon2") => {
-                (Check::Argon2(p.expose().to_string()), None)
-            }
-            Some(p) => (Check::Plain(digest(p.expose())), None),
-            None => {
-                let token = random_token();
-                (
-                    Check::OneTime(Mutex::new(Some(digest(&token)))),
-                    Some(token),
-                )
-            }
-        };
-        (
-            Self {
-                check,
-                failures: Mutex::new(HashMap::new()),
-            },
-            token,
-        )
-    }
-
-    pub fn uses_password(&self) -> bool {
-        !matches!(self.check, Check::OneTime(_))
-    }
-
-    pub fn login(&self, from: IpAddr, given: &str) -> LoginResult {
-        let mut failures = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        let now = Instant::now();
-        failures.retain(|_, (_, last)| now.duration_since(*last) < FAILURE_MEMORY);
-        if let Some((count, last)) = failures.get(&from) {
-            let wait = wait_after(*count);
-            let since = now.duration_since(*last);
-            if since < wait {
-                return LoginResult::Throttled(wait - since);
-            }
-        }
-        if self.verify(given) {
-            failures.remove(&from);
-            LoginResult::Ok
-        } else {
-            let entry = failures.entry(from).or_insert((0, now));
-            entry.0 += 1;
-            entry.1 = now;
-            LoginResult::Wrong
-        }
-    }
-
+impl Check {
     fn verify(&self, given: &str) -> bool {
-        match &self.check {
+        match self {
             Check::Plain(expected) => same(expected, &digest(given)),
             Check::Argon2(hash) => PasswordHash::new(hash)
                 .map(|h| {
@@ -133,89 +77,68 @@ impl Authenticator {
     }
 }
 
-/// How long an address must wait after `count` failures in a row.
-pub fn wait_after(count: u32) -> Duration {
-    if count < FREE_FAILURES {
-        return Duration::ZERO;
-    }
-    let doubling = (count - FREE_FAILURES).min(16);
-    Duration::from_secs(1u64 << doubling).min(MAX_WAIT)
+pub struct Authenticator {
+    check: Arc<Check>,
+    throttle: Mutex<throttle::Throttle>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Session {
-    pub actor: String,
-    pub created: DateTime<Utc>,
-    pub expires: DateTime<Utc>,
-    pub from: String,
-}
-
-/// Sessions by the sha256 of their cookie, so the file on disk holds no usable token.
-pub struct SessionStore {
-    path: PathBuf,
-    sessions: Mutex<HashMap<String, Session>>,
-}
-
-impl SessionStore {
-    pub const FILE_NAME: &'static str = "sessions.json";
-
-    /// Loads the sessions that outlived a restart; an unreadable file starts empty.
-    pub fn open(data_dir: &Path) -> Self {
-        let path = data_dir.join(Self::FILE_NAME);
-        let sessions: HashMap<String, Session> = std::fs::read(&path)
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or_default();
-        Self {
-            path,
-            sessions: Mutex::new(sessions),
-        }
-    }
-
-    /// Returns the cookie value for a new session.
-    pub fn create(&self, actor: &str, from: IpAddr) -> std::io::Result<String> {
-        let token = random_token();
-        let now = Utc::now();
-        let expires =
-            now + chrono::Duration::from_std(SESSION_TTL).unwrap_or(chrono::Duration::hours(12));
-        let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
-        sessions.retain(|_, s| s.expires > now);
-        sessions.insert(
-            hex::encode(digest(&token)),
-            Session {
-                actor: actor.to_string(),
-                created: now,
-                expires,
-                from: from.to_string(),
+impl Authenticator {
+    /// With no password, returns the one-time token to print as well.
+    pub fn new(password: Option<&Secret>) -> (Self, Option<String>) {
+        let (check, token) = match password {
+            Some(p) if p.expose().starts_with("$argon2") => {
+                (Check::Argon2(p.expose().to_string()), None)
+            }
+            Some(p) => (Check::Plain(digest(p.expose())), None),
+            None => {
+                let token = random_token();
+                (
+                    Check::OneTime(Mutex::new(Some(digest(&token)))),
+                    Some(token),
+                )
+            }
+        };
+        (
+            Self {
+                check: Arc::new(check),
+                throttle: Mutex::new(throttle::Throttle::default()),
             },
-        );
-        self.save(&sessions)?;
-        Ok(token)
+            token,
+        )
     }
 
-    pub fn get(&self, token: &str) -> Option<Session> {
-        let sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
-        sessions
-            .get(&hex::encode(digest(token)))
-            .filter(|s| s.expires > Utc::now())
-            .cloned()
+    pub fn uses_password(&self) -> bool {
+        !matches!(*self.check, Check::OneTime(_))
     }
 
-    pub fn remove(&self, token: &str) -> std::io::Result<Option<Session>> {
-        let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
-        let removed = sessions.remove(&hex::encode(digest(token)));
-        if removed.is_some() {
-            self.save(&sessions)?;
+    fn throttle(&self) -> std::sync::MutexGuard<'_, throttle::Throttle> {
+        self.throttle.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The attempt is counted before the password is checked; argon2 then runs on a
+    /// blocking thread with no lock held, so a flood neither stalls the async workers nor
+    /// queues every other sign-in behind it.
+    pub async fn login(&self, from: IpAddr, given: &str) -> LoginResult {
+        let charge = match self.throttle().admit(from, Instant::now()) {
+            Ok(charge) => charge,
+            Err(wait) => return LoginResult::Throttled(wait),
+        };
+        let check = self.check.clone();
+        let given = given.to_string();
+        let right = tokio::task::spawn_blocking(move || check.verify(&given))
+            .await
+            .unwrap_or(false);
+        if right {
+            self.throttle().succeeded(charge);
+            LoginResult::Ok
+        } else {
+            LoginResult::Wrong
         }
-        Ok(removed)
     }
 
-    fn save(&self, sessions: &HashMap<String, Session>) -> std::io::Result<()> {
-        if let Some(dir) = self.path.parent() {
-            crate::files::create_private_dir(dir)?;
-        }
-        let body = serde_json::to_vec(sessions).map_err(std::io::Error::other)?;
-        crate::files::write_atomic(&self.path, &body)
+    /// Refused attempts to record now: at most one report per address per minute.
+    pub fn take_reports(&self) -> Vec<ThrottleReport> {
+        self.throttle().take_reports(Instant::now())
     }
 }
 
@@ -225,16 +148,16 @@ mod tests {
 
     const HOME: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
 
-    #[test]
-    fn plain_password() {
+    #[tokio::test]
+    async fn plain_password() {
         let (a, token) = Authenticator::new(Some(&secret("s3cret")));
         assert!(token.is_none());
-        assert_eq!(a.login(HOME, "nope"), LoginResult::Wrong);
-        assert_eq!(a.login(HOME, "s3cret"), LoginResult::Ok);
+        assert_eq!(a.login(HOME, "nope").await, LoginResult::Wrong);
+        assert_eq!(a.login(HOME, "s3cret").await, LoginResult::Ok);
     }
 
-    #[test]
-    fn argon2_hash() {
+    #[tokio::test]
+    async fn argon2_hash() {
         use argon2::password_hash::{PasswordHasher, SaltString};
         let salt = SaltString::encode_b64(b"saltsaltsalt").expect("salt");
         let hash = Argon2::default()
@@ -242,57 +165,61 @@ mod tests {
             .expect("hash")
             .to_string();
         let (a, _) = Authenticator::new(Some(&secret(&hash)));
-        assert_eq!(a.login(HOME, "s3cret"), LoginResult::Ok);
-        assert_eq!(a.login(HOME, &hash), LoginResult::Wrong);
+        assert_eq!(a.login(HOME, "s3cret").await, LoginResult::Ok);
+        assert_eq!(a.login(HOME, &hash).await, LoginResult::Wrong);
     }
 
-    #[test]
-    fn one_time_token_works_once() {
+    #[tokio::test]
+    async fn one_time_token_works_once() {
         let (a, token) = Authenticator::new(None);
         let token = token.expect("a token to print");
-        assert_eq!(a.login(HOME, &token), LoginResult::Ok);
-        assert_eq!(a.login(HOME, &token), LoginResult::Wrong);
+        assert_eq!(a.login(HOME, &token).await, LoginResult::Ok);
+        assert_eq!(a.login(HOME, &token).await, LoginResult::Wrong);
     }
 
-    #[test]
-    fn repeated_failures_are_slowed_down() {
+    #[tokio::test]
+    async fn repeated_failures_are_slowed_down_and_reported_not_recorded_each() {
         let (a, _) = Authenticator::new(Some(&secret("s3cret")));
         for _ in 0..FREE_FAILURES {
-            assert_eq!(a.login(HOME, "guess"), LoginResult::Wrong);
+            assert_eq!(a.login(HOME, "guess").await, LoginResult::Wrong);
         }
-        assert!(
-            matches!(a.login(HOME, "s3cret"), LoginResult::Throttled(_)),
-            "even the right password waits"
-        );
+        for _ in 0..50 {
+            assert!(
+                matches!(a.login(HOME, "s3cret").await, LoginResult::Throttled(_)),
+                "even the right password waits"
+            );
+        }
         let other: IpAddr = "10.1.2.3".parse().expect("ip");
         assert_eq!(
-            a.login(other, "s3cret"),
+            a.login(other, "s3cret").await,
             LoginResult::Ok,
             "other addresses are not punished"
         );
-        assert_eq!(wait_after(5), Duration::from_secs(1));
-        assert_eq!(wait_after(8), Duration::from_secs(8));
-        assert_eq!(wait_after(40), MAX_WAIT);
+        let reports = a.take_reports();
+        assert_eq!(
+            reports.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            ["50 sign-in attempts from 127.0.0.1 refused without checking the password: too many failed sign-ins from this address"]
+        );
+        assert!(a.take_reports().is_empty(), "not again within the minute");
     }
 
-    #[test]
-    fn sessions_survive_a_restart_and_hold_no_token() {
-        let dir = std::env::temp_dir().join(format!("holomush-sessions-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        let token = SessionStore::open(&dir)
-            .create("admin", HOME)
-            .expect("create");
-        let raw = std::fs::read_to_string(dir.join(SessionStore::FILE_NAME)).expect("read");
-        assert!(!raw.contains(&token));
-        let store = SessionStore::open(&dir);
-        assert_eq!(
-            store.get(&token).map(|s| s.actor),
-            Some("admin".to_string())
-        );
-        assert!(store.get("forged").is_none());
-        store.remove(&token).expect("remove");
-        assert!(SessionStore::open(&dir).get(&token).is_none());
-        let _ = std::fs::remove_dir_all(&dir);
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_burst_cannot_slip_past_the_count() {
+        let (a, _) = Authenticator::new(Some(&secret("s3cret")));
+        let a = Arc::new(a);
+        let tries: Vec<_> = (0..40)
+            .map(|_| {
+                let a = a.clone();
+                tokio::spawn(async move { a.login(HOME, "guess").await })
+            })
+            .collect();
+        let mut wrong = 0;
+        for t in tries {
+            if t.await.expect("join") == LoginResult::Wrong {
+                wrong += 1;
+            }
+        }
+        assert_eq!(wrong, FREE_FAILURES, "only the free tries were checked");
     }
 
     fn secret(s: &str) -> Secret {

@@ -100,6 +100,100 @@ pub struct Config {
     pub retention: crate::backup::retention::Policy,
     /// HOLOMUSH_BACKUP_SCHEDULE: the server takes a full backup this often (unset: never).
     pub backup_schedule: Option<Duration>,
+    /// HOLOMUSH_ADMIN_TRUSTED_PROXIES: only these peers' X-Forwarded-For is believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// HOLOMUSH_ADMIN_PUBLIC_URL: the address people use when a proxy stands in front.
+    pub public_url: Option<PublicUrl>,
+    /// HOLOMUSH_ADMIN_IDLE_TIMEOUT: a session unused this long ends.
+    pub idle_timeout: Duration,
+}
+
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+
+/// HOLOMUSH_ADMIN_PUBLIC_URL, reduced to what a browser calls the origin.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PublicUrl {
+    pub https: bool,
+    /// Lower case, with the port only when it is not the scheme's default.
+    pub authority: String,
+}
+
+impl PublicUrl {
+    /// `https://console.example.org`, as a browser sends it in Origin.
+    pub fn origin(&self) -> String {
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://{}", self.authority)
+    }
+}
+
+impl std::fmt::Display for PublicUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.origin())
+    }
+}
+
+fn parse_public_url(value: &str) -> Result<PublicUrl, ConfigError> {
+    let invalid = |problem: &str| {
+        ConfigError::Invalid {
+        var: "HOLOMUSH_ADMIN_PUBLIC_URL",
+        value: value.to_string(),
+        problem: problem.to_string(),
+        expected: "the address people open, such as https://console.example.org (unset: only the listen address)".to_string(),
+    }
+    };
+    let url = url::Url::parse(value.trim()).map_err(|_| invalid("it is not a URL"))?;
+    let https = match url.scheme() {
+        "https" => true,
+        "http" => false,
+        _ => return Err(invalid("it is not an http:// or https:// URL")),
+    };
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid("it holds a user name or password"));
+    }
+    if url.path() != "/" || url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid(
+            "it has a path, query or fragment (the console is served at /)",
+        ));
+    }
+    let host = url.host_str().ok_or_else(|| invalid("it has no host"))?;
+    let authority = match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
+    };
+    Ok(PublicUrl {
+        https,
+        authority: authority.to_ascii_lowercase(),
+    })
+}
+
+fn parse_trusted_proxies(value: &str) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+    value
+        .split([',', ' '])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|item| {
+            item.parse::<ipnet::IpNet>()
+                .or_else(|_| item.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| ConfigError::Invalid {
+                    var: "HOLOMUSH_ADMIN_TRUSTED_PROXIES",
+                    value: value.to_string(),
+                    problem: format!("\"{item}\" is not an IP address or network"),
+                    expected: "addresses or networks separated by commas, such as 127.0.0.1,10.0.0.0/8 (unset: no proxy is trusted)".to_string(),
+                })
+        })
+        .collect()
+}
+
+fn parse_idle_timeout(value: &str) -> Result<Duration, ConfigError> {
+    humantime::parse_duration(value.trim())
+        .ok()
+        .filter(|d| d.as_secs() >= 60 && *d <= crate::auth::SESSION_TTL)
+        .ok_or_else(|| ConfigError::Invalid {
+            var: "HOLOMUSH_ADMIN_IDLE_TIMEOUT",
+            value: value.to_string(),
+            problem: "it is not a duration from 1m to 12h".to_string(),
+            expected: "a duration such as 30m or 2h (default 30m)".to_string(),
+        })
 }
 
 pub const DEFAULT_UPLOAD_LIMIT_MB: u64 = 4096;
@@ -162,7 +256,22 @@ impl Config {
                 .map_err(|_| invalid_addr(DEFAULT_ADMIN_ADDR))?,
             Some(v) => v.trim().parse().map_err(|_| invalid_addr(&v))?,
         };
+        let trusted_proxies = match get("HOLOMUSH_ADMIN_TRUSTED_PROXIES") {
+            None => Vec::new(),
+            Some(v) => parse_trusted_proxies(&v)?,
+        };
+        let public_url = match get("HOLOMUSH_ADMIN_PUBLIC_URL") {
+            None => None,
+            Some(v) => Some(parse_public_url(&v)?),
+        };
+        let idle_timeout = match get("HOLOMUSH_ADMIN_IDLE_TIMEOUT") {
+            None => DEFAULT_IDLE_TIMEOUT,
+            Some(v) => parse_idle_timeout(&v)?,
+        };
         Ok(Self {
+            trusted_proxies,
+            public_url,
+            idle_timeout,
             database_url,
             max_conns,
             min_conns,
@@ -408,6 +517,55 @@ mod tests {
         assert_eq!(c.data_dir, PathBuf::from("/var/lib/console"));
         assert_eq!(c.backup_dir, PathBuf::from("/srv/backups"));
         assert_eq!(c.migrations_dir, Some(PathBuf::from("db/migrations")));
+    }
+
+    #[test]
+    fn proxy_public_url_and_idle_timeout() {
+        let c = config(&[("DATABASE_URL", URL)]).expect("valid");
+        assert!(c.trusted_proxies.is_empty());
+        assert!(c.public_url.is_none());
+        assert_eq!(c.idle_timeout, Duration::from_secs(1800));
+        let c = config(&[
+            ("DATABASE_URL", URL),
+            (
+                "HOLOMUSH_ADMIN_TRUSTED_PROXIES",
+                "127.0.0.1, 10.0.0.0/8,::1",
+            ),
+            ("HOLOMUSH_ADMIN_PUBLIC_URL", "https://Console.Example.org/"),
+            ("HOLOMUSH_ADMIN_IDLE_TIMEOUT", "2h"),
+        ])
+        .expect("valid");
+        let nets: Vec<String> = c.trusted_proxies.iter().map(|n| n.to_string()).collect();
+        assert_eq!(nets, ["127.0.0.1/32", "10.0.0.0/8", "::1/128"]);
+        let public = c.public_url.expect("a public URL");
+        assert_eq!(public.origin(), "https://console.example.org");
+        assert!(public.https);
+        assert_eq!(c.idle_timeout, Duration::from_secs(7200));
+        let with_port = config(&[
+            ("DATABASE_URL", URL),
+            ("HOLOMUSH_ADMIN_PUBLIC_URL", "http://admin.lan:8080"),
+        ])
+        .expect("valid");
+        assert_eq!(
+            with_port.public_url.map(|p| p.origin()),
+            Some("http://admin.lan:8080".to_string())
+        );
+        assert_eq!(
+            error(&[("DATABASE_URL", URL), ("HOLOMUSH_ADMIN_TRUSTED_PROXIES", "127.0.0.1,proxy")]),
+            "HOLOMUSH_ADMIN_TRUSTED_PROXIES=\"127.0.0.1,proxy\" is not valid: \"proxy\" is not an IP address or network; expected addresses or networks separated by commas, such as 127.0.0.1,10.0.0.0/8 (unset: no proxy is trusted)."
+        );
+        assert_eq!(
+            error(&[("DATABASE_URL", URL), ("HOLOMUSH_ADMIN_PUBLIC_URL", "https://console.example.org/admin")]),
+            "HOLOMUSH_ADMIN_PUBLIC_URL=\"https://console.example.org/admin\" is not valid: it has a path, query or fragment (the console is served at /); expected the address people open, such as https://console.example.org (unset: only the listen address)."
+        );
+        assert_eq!(
+            error(&[("DATABASE_URL", URL), ("HOLOMUSH_ADMIN_PUBLIC_URL", "console.example.org")]),
+            "HOLOMUSH_ADMIN_PUBLIC_URL=\"console.example.org\" is not valid: it is not a URL; expected the address people open, such as https://console.example.org (unset: only the listen address)."
+        );
+        assert_eq!(
+            error(&[("DATABASE_URL", URL), ("HOLOMUSH_ADMIN_IDLE_TIMEOUT", "5s")]),
+            "HOLOMUSH_ADMIN_IDLE_TIMEOUT=\"5s\" is not valid: it is not a duration from 1m to 12h; expected a duration such as 30m or 2h (default 30m)."
+        );
     }
 
     #[test]

@@ -26,7 +26,15 @@ pub fn LoginPage() -> impl IntoView {
             _ => None,
         }
     };
-    let signed_out = move || query.read().get("signed_out").is_some();
+    let signed_out = move || {
+        query.read().get("signed_out").map(|how| {
+            if how == "all" {
+                "You are signed out everywhere: every session of the console has ended."
+            } else {
+                "You are signed out."
+            }
+        })
+    };
     view! {
         <Title text="Sign in"/>
         <main class="login">
@@ -34,7 +42,7 @@ pub fn LoginPage() -> impl IntoView {
                 <h1>"HoloMUSH database console"</h1>
                 <p class="muted">"Sign in with the console password (HOLOMUSH_ADMIN_PASSWORD). Without one, use the one-time link the server printed when it started."</p>
                 {move || message().map(|m| view! { <p class="error" role="alert">{m}</p> })}
-                {move || signed_out().then(|| view! { <p class="notice" role="status">"You are signed out."</p> })}
+                {move || signed_out().map(|m| view! { <p class="notice" role="status">{m}</p> })}
                 <label for="password">"Password"</label>
                 <input id="password" name="password" type="password" autocomplete="current-password" required autofocus/>
                 <button type="submit" class="primary">"Sign in"</button>

@@ -1,16 +1,17 @@
 //! Signing in and out, and the layer that turns away every request without a session.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::extract::{ConnectInfo, Form, Query, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
+use axum::Extension;
 use serde::Deserialize;
 
 use ops::audit::Entry;
-use ops::auth::{LoginResult, SESSION_COOKIE, SESSION_TTL};
+use ops::auth::{client_address, LoginResult, Session, SESSION_COOKIE, SESSION_TTL};
 
 use super::Web;
 
@@ -32,26 +33,67 @@ pub struct LinkQuery {
 pub async fn login(
     State(web): State<Arc<Web>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    sign_in(&web, peer, &form.password, "password")
+    let from = client(&web, peer, &headers);
+    sign_in(&web, from, &form.password, "password").await
 }
 
 pub async fn login_link(
     State(web): State<Arc<Web>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Query(q): Query<LinkQuery>,
 ) -> Response {
     if web.auth.uses_password() {
         return Redirect::to("/login?error=link").into_response();
     }
-    sign_in(&web, peer, &q.token, "link")
+    let from = client(&web, peer, &headers);
+    sign_in(&web, from, &q.token, "link").await
 }
 
-fn sign_in(web: &Web, peer: SocketAddr, secret: &str, how: &str) -> Response {
-    let from = peer.ip();
+/// The client's address: X-Forwarded-For is believed only from HOLOMUSH_ADMIN_TRUSTED_PROXIES.
+fn client(web: &Web, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
+    client_address(
+        peer.ip(),
+        headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok()),
+        &web.console.config.trusted_proxies,
+    )
+}
+
+/// Refused sign-ins, summed per address, at most once a minute each.
+pub fn record_throttling(web: &Web) {
+    for report in web.auth.take_reports() {
+        web.console.record(
+            Entry::new("anonymous", "login.throttled", "console").failed(report.to_string()),
+        );
+    }
+}
+
+/// `; Secure` when the console is reached over HTTPS (HOLOMUSH_ADMIN_PUBLIC_URL).
+fn secure(web: &Web) -> &'static str {
+    if web
+        .console
+        .config
+        .public_url
+        .as_ref()
+        .is_some_and(|p| p.https)
+    {
+        "; Secure"
+    } else {
+        ""
+    }
+}
+
+async fn sign_in(web: &Web, from: IpAddr, secret: &str, how: &str) -> Response {
     let target = "console";
-    match web.auth.login(from, secret) {
+    let result = web.auth.login(from, secret).await;
+    record_throttling(web);
+    match result {
         LoginResult::Ok => match web.sessions.create(ACTOR, from) {
             Ok(token) => {
                 web.console.record(
@@ -61,8 +103,9 @@ fn sign_in(web: &Web, peer: SocketAddr, secret: &str, how: &str) -> Response {
                 set_cookie(
                     &mut resp,
                     &format!(
-                        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}",
-                        SESSION_TTL.as_secs()
+                        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+                        SESSION_TTL.as_secs(),
+                        secure(web)
                     ),
                 );
                 resp
@@ -88,12 +131,8 @@ fn sign_in(web: &Web, peer: SocketAddr, secret: &str, how: &str) -> Response {
             Redirect::to(&format!("/login?error={error}")).into_response()
         }
         LoginResult::Throttled(wait) => {
+            // Not recorded one by one: record_throttling sums them per address and minute.
             let secs = wait.as_secs().max(1);
-            web.console.record(
-                Entry::new("anonymous", "login.throttled", target).failed(format!(
-                    "{how} from {from} refused: wait {secs} s after repeated failures"
-                )),
-            );
             Redirect::to(&format!("/login?error=throttled&wait={secs}")).into_response()
         }
     }
@@ -107,10 +146,38 @@ pub async fn logout(State(web): State<Arc<Web>>, headers: HeaderMap) -> Response
             Err(e) => tracing::error!("could not save the sessions: {e}"),
         }
     }
-    let mut resp = Redirect::to("/login?signed_out=1").into_response();
+    signed_out(&web, "/login?signed_out=1")
+}
+
+/// "Sign out everywhere": every session ends, this one too.
+pub async fn logout_all(
+    State(web): State<Arc<Web>>,
+    Extension(session): Extension<Session>,
+) -> Response {
+    match web.sessions.remove_all() {
+        Ok(n) => web.console.record(
+            Entry::new(session.actor, "logout.all", "console")
+                .detail(format!("sessions ended: {n}")),
+        ),
+        Err(e) => {
+            tracing::error!("could not save the sessions: {e}");
+            return (StatusCode::INTERNAL_SERVER_ERROR, format!(
+                "The sessions could not be ended in the data folder ({e}): check that HOLOMUSH_ADMIN_DATA is writable, then try again."
+            ))
+                .into_response();
+        }
+    }
+    signed_out(&web, "/login?signed_out=all")
+}
+
+fn signed_out(web: &Web, to: &str) -> Response {
+    let mut resp = Redirect::to(to).into_response();
     set_cookie(
         &mut resp,
-        &format!("{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+        &format!(
+            "{SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0{}",
+            secure(web)
+        ),
     );
     resp
 }
@@ -143,33 +210,10 @@ fn is_public(method: &Method, path: &str) -> bool {
         || (method == Method::POST && path == "/logout")
 }
 
-/// A mutating request whose Origin (or fetch metadata) names another site.
-fn foreign_origin(headers: &HeaderMap) -> bool {
-    if let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        let host = headers
-            .get(header::HOST)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        let origin_host = origin
-            .split_once("://")
-            .map(|(_, rest)| rest)
-            .unwrap_or(origin);
-        return origin == "null" || !origin_host.eq_ignore_ascii_case(host);
-    }
-    headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) == Some("cross-site")
-}
-
 pub async fn guard(State(web): State<Arc<Web>>, mut req: Request, next: Next) -> Response {
+    // Host and Origin were checked by the security layer in front of this one.
     let method = req.method().clone();
     let path = req.uri().path().to_string();
-    let safe = matches!(method, Method::GET | Method::HEAD | Method::OPTIONS);
-    if !safe && foreign_origin(req.headers()) {
-        return (
-            StatusCode::FORBIDDEN,
-            "This request came from another site and was refused: use the console's own pages.",
-        )
-            .into_response();
-    }
     if is_public(&method, &path) {
         return next.run(req).await;
     }

@@ -3,6 +3,7 @@
 mod auth;
 mod events;
 mod files;
+mod security;
 
 use std::future::IntoFuture;
 use std::net::SocketAddr;
@@ -12,7 +13,7 @@ use axum::extract::FromRef;
 use axum::routing::{get, post};
 use axum::Router;
 use leptos::config::{Env, LeptosOptions};
-use leptos::prelude::provide_context;
+use leptos::prelude::{provide_context, use_context};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio_util::sync::CancellationToken;
 
@@ -71,8 +72,25 @@ pub async fn serve() -> Result<(), String> {
     }
     let site = crate::site::find()?;
     let (authenticator, token) = Authenticator::new(config.admin_password.as_ref());
-    let sessions = SessionStore::open(&config.data_dir);
+    let (sessions, ended) = SessionStore::open(
+        &config.data_dir,
+        config.admin_password.as_ref(),
+        config.idle_timeout,
+    )
+    .map_err(|e| {
+        format!(
+            "The sessions in {} could not be opened ({e}): check that HOLOMUSH_ADMIN_DATA names a writable folder.",
+            config.data_dir.display()
+        )
+    })?;
     let console = Arc::new(ops::Console::open_server(config).map_err(|e| e.to_string())?);
+    if ended > 0 {
+        console.record(
+            Entry::new("system", "logout.password_changed", "console").detail(format!(
+                "sessions opened with the former console password ended: {ended}"
+            )),
+        );
+    }
     // From here a SIGTERM or Ctrl-C is a graceful stop, the start-up migration included.
     let stop = CancellationToken::new();
     {
@@ -99,7 +117,7 @@ pub async fn serve() -> Result<(), String> {
         )
     })?;
     let bound = listener.local_addr().map_err(|e| e.to_string())?;
-    let router = router(web, site, bound);
+    let router = router(web.clone(), site, bound);
 
     let host = if bound.ip().is_unspecified() {
         format!("127.0.0.1:{}", bound.port())
@@ -120,6 +138,8 @@ pub async fn serve() -> Result<(), String> {
         );
         tokio::spawn(scheduled_backups(console.clone(), every));
     }
+
+    tokio::spawn(report_throttling(web.clone()));
 
     let server = axum::serve(
         listener,
@@ -182,6 +202,28 @@ async fn stop_jobs(console: &ops::Console, target: &str) -> Result<(), String> {
     }
 }
 
+/// Refused sign-ins of the last minute that no later attempt reported.
+async fn report_throttling(web: Arc<Web>) {
+    let mut every = tokio::time::interval(ops::auth::REPORT_EVERY);
+    loop {
+        every.tick().await;
+        auth::record_throttling(&web);
+    }
+}
+
+/// What every Leptos render gets: the console, and this request's CSP nonce in place of the
+/// one Leptos would make up (the security layer put it in the header already).
+fn render_context(console: Arc<ops::Console>) -> impl Fn() + Clone + Send + 'static {
+    move || {
+        provide_context(console.clone());
+        let nonce = use_context::<axum::http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<security::CspNonce>().cloned());
+        if let Some(security::CspNonce(nonce)) = nonce {
+            provide_context(leptos::nonce::Nonce::from_value(nonce));
+        }
+    }
+}
+
 pub fn router(web: Arc<Web>, site: crate::site::Site, addr: SocketAddr) -> Router {
     let env = match std::env::var("LEPTOS_ENV").as_deref() {
         Ok("DEV") | Ok("dev") => Env::DEV,
@@ -201,12 +243,17 @@ pub fn router(web: Arc<Web>, site: crate::site::Site, addr: SocketAddr) -> Route
         leptos_options: leptos_options.clone(),
         web: web.clone(),
     };
-    let console = web.console.clone();
+    let context = render_context(web.console.clone());
+    let security = Arc::new(security::Security::new(
+        addr,
+        web.console.config.public_url.clone(),
+    ));
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/login", post(auth::login))
         .route("/login/link", get(auth::login_link))
         .route("/logout", post(auth::logout))
+        .route("/logout/all", post(auth::logout_all))
         .nest_service("/pkg", assets(&site))
         .route("/files/backups/{name}", get(files::download_backup))
         .route("/jobs/{id}/events", get(events::job_events))
@@ -215,14 +262,18 @@ pub fn router(web: Arc<Web>, site: crate::site::Site, addr: SocketAddr) -> Route
             "/files/backups",
             post(files::upload_backup).layer(axum::extract::DefaultBodyLimit::disable()),
         )
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            move || provide_context(console.clone()),
-            move || shell(leptos_options.clone()),
-        )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .leptos_routes_with_context(&state, routes, context.clone(), move || {
+            shell(leptos_options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, shell))
         .layer(axum::middleware::from_fn_with_state(web, auth::guard))
+        .layer(axum::middleware::from_fn_with_state(
+            security,
+            security::layer,
+        ))
         .with_state(state)
 }
 

@@ -1,0 +1,335 @@
+//! The brake on guessing. A failure is counted per address (IPv6 by its /64, which one
+//! client rotates through freely) and over all addresses; each attempt is charged before the
+//! password is checked, so a burst cannot slip past the count, and refunded when it was right.
+//! Refused attempts are not recorded one by one: they are reported once a minute per address.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::time::{Duration, Instant};
+
+/// Failures from one address before each further try has to wait.
+pub const FREE_FAILURES: u32 = 5;
+pub const MAX_WAIT: Duration = Duration::from_secs(300);
+/// Failures older than this are forgotten.
+pub const FAILURE_MEMORY: Duration = Duration::from_secs(15 * 60);
+/// Failures from all addresses together within [`GLOBAL_WINDOW`] before everyone waits:
+/// what many addresses guessing together can try.
+pub const GLOBAL_FAILURES: usize = 30;
+pub const GLOBAL_WINDOW: Duration = Duration::from_secs(60);
+/// At most one report of refused attempts per address this often.
+pub const REPORT_EVERY: Duration = Duration::from_secs(60);
+
+/// How long an address must wait after `count` failures in a row.
+pub fn wait_after(count: u32) -> Duration {
+    if count < FREE_FAILURES {
+        return Duration::ZERO;
+    }
+    let doubling = (count - FREE_FAILURES).min(16);
+    Duration::from_secs(1u64 << doubling).min(MAX_WAIT)
+}
+
+/// Addresses counted as one: an IPv4 address, or the /64 network of an IPv6 one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AddrGroup {
+    V4(Ipv4Addr),
+    V6Net64(Ipv6Addr),
+}
+
+impl From<IpAddr> for AddrGroup {
+    fn from(ip: IpAddr) -> Self {
+        match ip.to_canonical() {
+            IpAddr::V4(v4) => AddrGroup::V4(v4),
+            IpAddr::V6(v6) => {
+                AddrGroup::V6Net64(Ipv6Addr::from(u128::from(v6) & !((1u128 << 64) - 1)))
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for AddrGroup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AddrGroup::V4(ip) => write!(f, "{ip}"),
+            AddrGroup::V6Net64(net) => write!(f, "{net}/64"),
+        }
+    }
+}
+
+/// Why an attempt was refused before its password was checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reason {
+    ThisAddress,
+    AllAddresses,
+}
+
+/// Attempts from one address refused since its last report.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ThrottleReport {
+    pub from: AddrGroup,
+    pub refused: u32,
+    pub reason: Reason,
+}
+
+impl std::fmt::Display for ThrottleReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let attempts = if self.refused == 1 {
+            "attempt"
+        } else {
+            "attempts"
+        };
+        let why = match self.reason {
+            Reason::ThisAddress => "too many failed sign-ins from this address",
+            Reason::AllAddresses => {
+                "too many failed sign-ins from all addresses in the last minute"
+            }
+        };
+        write!(
+            f,
+            "{} sign-in {attempts} from {} refused without checking the password: {why}",
+            self.refused, self.from
+        )
+    }
+}
+
+/// An attempt let through and already counted as a failure; [`Throttle::succeeded`] takes it back.
+#[derive(Debug)]
+pub struct Charge {
+    group: AddrGroup,
+    at: Instant,
+}
+
+#[derive(Default)]
+pub struct Throttle {
+    failures: HashMap<AddrGroup, (u32, Instant)>,
+    /// Every counted failure of the last [`GLOBAL_WINDOW`], oldest first.
+    recent: VecDeque<Instant>,
+    refusals: HashMap<AddrGroup, Refusals>,
+}
+
+struct Refusals {
+    count: u32,
+    reason: Reason,
+    reported: Option<Instant>,
+}
+
+impl Throttle {
+    /// Lets an attempt through (charged as a failure) or says how long to wait.
+    pub fn admit(&mut self, from: IpAddr, now: Instant) -> Result<Charge, Duration> {
+        self.forget(now);
+        let group = AddrGroup::from(from);
+        if let Some((wait, reason)) = self.wait(group, now) {
+            let r = self.refusals.entry(group).or_insert(Refusals {
+                count: 0,
+                reason,
+                reported: None,
+            });
+            r.count += 1;
+            r.reason = reason;
+            return Err(wait);
+        }
+        let entry = self.failures.entry(group).or_insert((0, now));
+        entry.0 += 1;
+        entry.1 = now;
+        self.recent.push_back(now);
+        Ok(Charge { group, at: now })
+    }
+
+    /// The password was right: the address starts afresh and the charge leaves the global count.
+    pub fn succeeded(&mut self, charge: Charge) {
+        self.failures.remove(&charge.group);
+        if let Some(i) = self.recent.iter().position(|t| *t == charge.at) {
+            self.recent.remove(i);
+        }
+    }
+
+    fn wait(&self, group: AddrGroup, now: Instant) -> Option<(Duration, Reason)> {
+        if let Some((count, last)) = self.failures.get(&group) {
+            let wait = wait_after(*count);
+            let since = now.duration_since(*last);
+            if since < wait {
+                return Some((wait - since, Reason::ThisAddress));
+            }
+        }
+        if self.recent.len() >= GLOBAL_FAILURES {
+            let oldest = self.recent.front().copied().unwrap_or(now);
+            let wait = GLOBAL_WINDOW.saturating_sub(now.duration_since(oldest));
+            return Some((wait.max(Duration::from_secs(1)), Reason::AllAddresses));
+        }
+        None
+    }
+
+    fn forget(&mut self, now: Instant) {
+        self.failures
+            .retain(|_, (_, last)| now.duration_since(*last) < FAILURE_MEMORY);
+        while self
+            .recent
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= GLOBAL_WINDOW)
+        {
+            self.recent.pop_front();
+        }
+    }
+
+    /// Reports of refused attempts that are due: the first refusal from an address at once,
+    /// then at most one per address per [`REPORT_EVERY`] with the count since the last.
+    pub fn take_reports(&mut self, now: Instant) -> Vec<ThrottleReport> {
+        let mut due = Vec::new();
+        for (group, r) in &mut self.refusals {
+            let time_for_one = r
+                .reported
+                .is_none_or(|t| now.duration_since(t) >= REPORT_EVERY);
+            if r.count > 0 && time_for_one {
+                due.push(ThrottleReport {
+                    from: *group,
+                    refused: r.count,
+                    reason: r.reason,
+                });
+                r.count = 0;
+                r.reported = Some(now);
+            }
+        }
+        self.refusals.retain(|_, r| {
+            r.count > 0
+                || r.reported
+                    .is_some_and(|t| now.duration_since(t) < REPORT_EVERY)
+        });
+        due.sort_by_key(|r| r.from);
+        due
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().expect("an address")
+    }
+
+    #[test]
+    fn waits_double_after_the_free_failures() {
+        assert_eq!(wait_after(4), Duration::ZERO);
+        assert_eq!(wait_after(5), Duration::from_secs(1));
+        assert_eq!(wait_after(8), Duration::from_secs(8));
+        assert_eq!(wait_after(40), MAX_WAIT);
+    }
+
+    #[test]
+    fn ipv6_addresses_of_one_64_are_counted_together() {
+        let mut t = Throttle::default();
+        let now = Instant::now();
+        for i in 0..FREE_FAILURES {
+            // A client rotating through its /64: a new address every time.
+            let from = ip(&format!("2001:db8:1:2:{i:x}::{i:x}"));
+            assert!(t.admit(from, now).is_ok(), "attempt {i}");
+        }
+        assert_eq!(
+            t.admit(ip("2001:db8:1:2:ffff::1"), now).map(|_| ()),
+            Err(Duration::from_secs(1)),
+            "the sixth address of the /64 waits"
+        );
+        assert!(
+            t.admit(ip("2001:db8:1:3::1"), now).is_ok(),
+            "the next /64 does not"
+        );
+        assert_eq!(
+            AddrGroup::from(ip("2001:db8:1:2:aaaa:bbbb:cccc:dddd")).to_string(),
+            "2001:db8:1:2::/64"
+        );
+        assert_eq!(
+            AddrGroup::from(ip("::ffff:192.0.2.1")),
+            AddrGroup::from(ip("192.0.2.1")),
+            "an IPv4-mapped address is its IPv4 address"
+        );
+    }
+
+    #[test]
+    fn a_right_password_refunds_its_charge() {
+        let mut t = Throttle::default();
+        let now = Instant::now();
+        let home = ip("127.0.0.1");
+        for _ in 0..FREE_FAILURES - 1 {
+            t.admit(home, now).expect("free");
+        }
+        let charge = t.admit(home, now).expect("the fifth try");
+        t.succeeded(charge);
+        assert!(t.admit(home, now).is_ok(), "the address starts afresh");
+        assert_eq!(t.recent.len(), FREE_FAILURES as usize);
+    }
+
+    #[test]
+    fn many_addresses_together_meet_the_global_limit() {
+        let mut t = Throttle::default();
+        let now = Instant::now();
+        for i in 0..GLOBAL_FAILURES {
+            let from = ip(&format!("198.51.100.{i}"));
+            assert!(t.admit(from, now).is_ok(), "address {i}");
+        }
+        assert_eq!(
+            t.admit(ip("203.0.113.9"), now + Duration::from_secs(20))
+                .map(|_| ()),
+            Err(Duration::from_secs(40)),
+            "a fresh address waits for the window"
+        );
+        assert!(
+            t.admit(ip("203.0.113.9"), now + GLOBAL_WINDOW).is_ok(),
+            "after the window, tries go on"
+        );
+        let reports = t.take_reports(now + GLOBAL_WINDOW);
+        assert_eq!(
+            reports.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            ["1 sign-in attempt from 203.0.113.9 refused without checking the password: too many failed sign-ins from all addresses in the last minute"]
+        );
+    }
+
+    #[test]
+    fn refused_attempts_are_reported_once_a_minute_per_address() {
+        let mut t = Throttle::default();
+        let start = Instant::now();
+        let a = ip("192.0.2.1");
+        let b = ip("2001:db8::1");
+        for _ in 0..FREE_FAILURES {
+            t.admit(a, start).expect("free");
+            t.admit(b, start).expect("free");
+        }
+        let mut reports = Vec::new();
+        let mut let_through = 0;
+        // A flood: 600 refused tries from each address over two and a half minutes.
+        for i in 0..600u64 {
+            let now = start + Duration::from_millis(250 * i);
+            for from in [a, b] {
+                // Let through only after a wait, and failing again.
+                if t.admit(from, now).is_ok() {
+                    let_through += 1;
+                }
+            }
+            reports.extend(t.take_reports(now));
+        }
+        let for_a: Vec<u32> = reports
+            .iter()
+            .filter(|r| r.from == AddrGroup::from(a))
+            .map(|r| r.refused)
+            .collect();
+        assert_eq!(for_a.len(), 3, "at once, then once a minute: {reports:?}");
+        assert_eq!(for_a[0], 1, "the first refusal is reported at once");
+        assert!(
+            reports
+                .iter()
+                .any(|r| r.from.to_string() == "2001:db8::/64"),
+            "{reports:?}"
+        );
+        assert_eq!(
+            reports[0].to_string(),
+            "1 sign-in attempt from 192.0.2.1 refused without checking the password: too many failed sign-ins from this address"
+        );
+        // The last minute's refusals are reported when their minute is up.
+        reports.extend(t.take_reports(start + Duration::from_secs(180)));
+        let refused: u32 = reports.iter().map(|r| r.refused).sum();
+        assert_eq!(refused, 1200 - let_through, "every refusal is counted once");
+        assert_eq!(
+            reports.len(),
+            8,
+            "four reports per address for 1200 refusals"
+        );
+    }
+}
