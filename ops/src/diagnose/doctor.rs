@@ -115,7 +115,21 @@ impl Recorder {
     }
 }
 
+/// How many doctor runs go at once in this process: every page load of Troubleshooting runs
+/// one, and each opens connections and starts client tools.
+pub const AT_ONCE: usize = 2;
+
+static RUNNING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(AT_ONCE);
+
+/// The doctor's steps on `url_text`. Beyond [`AT_ONCE`] runs, a caller waits its turn (first
+/// come, first served) and then gets a fresh report of its own.
 pub async fn run(url_text: &str) -> DoctorReport {
+    // The semaphore is never closed, so acquiring fails never; were it to, run unbounded.
+    let _turn = RUNNING.acquire().await.ok();
+    run_now(url_text).await
+}
+
+async fn run_now(url_text: &str) -> DoctorReport {
     let mut rec = Recorder {
         steps: Vec::new(),
         stopped_by: None,

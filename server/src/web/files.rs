@@ -29,18 +29,21 @@ pub async fn download_backup(
     Path(name): Path<String>,
 ) -> Response {
     let console = &web.console;
-    let path = match ops::backup::archive::resolve(&console.config.backup_dir, &name) {
-        Ok(p) => p,
+    // The one lookup every use of an archive goes through: a well-formed name, and only a
+    // regular file of the backup folder (a link planted there is refused, not followed).
+    let path = match ops::backup::archive::locate(
+        &console.config.backup_dir,
+        ops::backup::archive::ArchiveRef::Name(&name),
+    ) {
+        Ok(found) => found.path,
+        Err(e @ ops::backup::BackupError::Missing(_)) => {
+            return refuse(StatusCode::NOT_FOUND, e.to_string())
+        }
+        Err(e @ ops::backup::BackupError::Io(_)) => {
+            return refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+        }
         Err(e) => return refuse(StatusCode::BAD_REQUEST, e.to_string()),
     };
-    // Only a regular file of the backup folder: a link planted there (to a file elsewhere)
-    // is refused, not followed.
-    if std::fs::symlink_metadata(&path).is_ok_and(|m| !m.is_file()) {
-        return refuse(
-            StatusCode::BAD_REQUEST,
-            format!("{name} in the backup folder is not a regular file (a symbolic link or a folder): the console sends only the archives it holds itself."),
-        );
-    }
     let mut open = tokio::fs::OpenOptions::new();
     // O_NOFOLLOW: the file opened is the one checked, not a link swapped in since.
     open.read(true).custom_flags(libc::O_NOFOLLOW);
