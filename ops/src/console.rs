@@ -315,21 +315,24 @@ impl Console {
         Ok(self
             .jobs
             .start_noted(kind, actor, &located.name, note, move |job| async move {
-                job.log(format!(
-                    "Reading the table of contents and every data block of {}",
-                    path.display()
-                ));
                 let manifest = if inside {
                     crate::backup::trust::manifest_of(&path, &name)
                 } else {
                     None
                 };
                 let cancel = job.cancel_token();
+                if manifest.is_some() {
+                    job.log("Checking the archive's sha256 against its manifest");
+                }
                 let mut result =
                     crate::backup::trust::check_sha256(&path, &name, manifest.as_ref(), cancel)
                         .await
                         .map(|()| String::new());
                 if result.is_ok() {
+                    job.log(format!(
+                        "Reading the table of contents and every data block of {}",
+                        path.display()
+                    ));
                     result = crate::backup::verify::verify(&path, cancel).await;
                 }
                 if restore_test {
