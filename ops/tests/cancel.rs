@@ -152,7 +152,7 @@ async fn a_restore_in_place_cancelled_before_the_swap_leaves_the_database_as_it_
     assert_eq!(rows(&db.url).await, 399_000);
     assert_eq!(
         databases_like(&db.url, &format!("{}%", db.name)).await,
-        [db.name.clone()]
+        std::slice::from_ref(&db.name)
     );
 }
 
