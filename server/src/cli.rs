@@ -381,10 +381,11 @@ pub async fn restore(args: RestoreArgs) -> Result<(), String> {
             ))
         }
         Some(warning) => {
-            typed(
+            typed_or(
                 &format!("{warning} Type the target database name to go on: "),
                 &restoring_to,
                 "Not confirmed: nothing was changed",
+                &format!("--confirm-name {restoring_to}"),
             )?;
             Some(restoring_to.clone())
         }
@@ -487,8 +488,13 @@ fn confirm_database(console: &ops::Console) -> Result<(), String> {
 }
 
 /// The one typed-name prompt: asks on stderr, reads a line, and goes on only when it is
-/// exactly `expected`; otherwise `refused`, then how to go on.
+/// exactly `expected`; otherwise `refused`, then how to go on (`--yes`).
 fn typed(prompt: &str, expected: &str, refused: &str) -> Result<(), String> {
+    typed_or(prompt, expected, refused, "--yes")
+}
+
+/// [`typed`], naming the flag that stands for the typed answer.
+fn typed_or(prompt: &str, expected: &str, refused: &str, flag: &str) -> Result<(), String> {
     eprint!("{prompt}");
     let mut answer = String::new();
     std::io::stdin()
@@ -496,7 +502,7 @@ fn typed(prompt: &str, expected: &str, refused: &str) -> Result<(), String> {
         .map_err(|e| format!("Could not read the answer: {e}"))?;
     if answer.trim() != expected {
         return Err(format!(
-            "{refused}. Type \"{expected}\" exactly, or pass --yes."
+            "{refused}. Type \"{expected}\" exactly, or pass {flag}."
         ));
     }
     Ok(())

@@ -114,13 +114,11 @@ pub async fn upload_backup(
         Ok(None) => return back("No file was sent: choose a .dump file first.", false),
         Err(e) => return back(&format!("The upload could not be read: {e}."), false),
     };
-    let name = field
-        .file_name()
-        .unwrap_or_default()
-        .rsplit(['/', '\\'])
-        .next()
-        .unwrap_or_default()
-        .to_string();
+    // The name as sent: one with a folder in it is refused by the archive-name rule, not
+    // quietly cut down to a name the sender did not give.
+    let Some(name) = field.file_name().map(str::to_string) else {
+        return back("No file was sent: choose a .dump file first.", false);
+    };
     match console.receive_upload(&name, field, &session.actor).await {
         Ok(done) => back(&done, true),
         Err(e) => back(&e.to_string(), false),
