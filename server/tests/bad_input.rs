@@ -517,6 +517,22 @@ async fn every_bad_input_gets_one_sentence_and_changes_nothing() {
         );
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+
+    // The restore panel, as the server renders it: an archive the console did not make shows
+    // the warning and asks for the new database's name again; the console's own does not.
+    let panel = s.get("/backups?restore=copied.dump");
+    assert!(panel.starts_with("200 "), "{panel}");
+    assert!(
+        panel.contains("copied.dump was not made by this console's backups (it was uploaded or copied in): restoring it runs the SQL it holds with the console's database role, so restore only an archive you trust."),
+        "{panel}"
+    );
+    assert!(panel.contains("name=\"confirm_into\""), "{panel}");
+    let own = s.get(&format!("/backups?restore={good}"));
+    assert!(
+        own.starts_with("200 ") && own.contains("data-testid=\"restore\""),
+        "{own}"
+    );
+    assert!(!own.contains("confirm_into"), "{own}");
     assert!(cases.len() >= 40, "{} rows", cases.len());
     println!(
         "bad_input: {} bad inputs, each one sentence, nothing changed",
