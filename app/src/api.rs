@@ -324,6 +324,8 @@ pub async fn restore_backup(
     file: String,
     into: String,
     #[server(default)] jobs: Option<u32>,
+    // The new database's name typed again: needed for an archive the console did not make.
+    #[server(default)] confirm_into: Option<String>,
 ) -> Result<u64, AppError> {
     let caller = guard::require_session()?;
     let job = caller
@@ -332,6 +334,7 @@ pub async fn restore_backup(
             &file,
             into.trim(),
             jobs.unwrap_or(1).clamp(1, 32),
+            confirm_into.as_deref(),
             &caller.actor,
         )
         .await
@@ -347,6 +350,7 @@ pub async fn restore_to_server(
     into: String,
     target_url: String,
     #[server(default)] jobs: Option<u32>,
+    #[server(default)] confirm_into: Option<String>,
 ) -> Result<u64, AppError> {
     let caller = guard::require_session()?;
     let target =
@@ -358,11 +362,20 @@ pub async fn restore_to_server(
             into.trim(),
             target,
             jobs.unwrap_or(1).clamp(1, 32),
+            confirm_into.as_deref(),
             &caller.actor,
         )
         .await
         .map_err(AppError::new)?;
     Ok(guard::started(job).await)
+}
+
+/// The warning the restore panel shows for an archive the console did not make (it then
+/// asks for the target's name typed); none for the console's own backups.
+#[server(prefix = "/api", endpoint = "backup_restore_warning")]
+pub async fn restore_warning(file: String) -> Result<Option<String>, AppError> {
+    let caller = guard::require_session()?;
+    caller.console.restore_warning(&file).map_err(AppError::new)
 }
 
 #[server(prefix = "/api", endpoint = "backup_contents")]
@@ -414,7 +427,12 @@ pub async fn restore_in_place(
     let c = &caller.console;
     guard::require_typed_name(c, &confirm, &format!("restore {file} over"))?;
     let job = c
-        .start_restore_in_place(&file, jobs.unwrap_or(1).clamp(1, 32), &caller.actor)
+        .start_restore_in_place(
+            &file,
+            jobs.unwrap_or(1).clamp(1, 32),
+            Some(&confirm),
+            &caller.actor,
+        )
         .await
         .map_err(AppError::new)?;
     Ok(guard::started(job).await)

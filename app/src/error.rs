@@ -36,6 +36,11 @@ impl FromServerFnError for AppError {
                 )
             }
             ServerFnErrorErr::ServerError(e) => e,
+            // A form value the function cannot take (a word where a number goes, a kind
+            // that does not exist): the pages never send one, so it was typed by hand.
+            ServerFnErrorErr::Args(e) | ServerFnErrorErr::MissingArg(e) => format!(
+                "The form sent a value the console cannot read ({e}): use the page's own fields and try again; nothing was changed."
+            ),
             other => format!("The request failed: {other}."),
         };
         Self { message }

@@ -6,6 +6,7 @@ use sqlx::PgPool;
 
 use crate::audit::{AuditError, AuditLog, Entry};
 use crate::backup::archive::{ArchiveRef, Located};
+use crate::backup::trust::Origin;
 use crate::config::Config;
 use crate::jobs::{Job, JobFailure, Jobs};
 use crate::migrate::{MigrateError, Migrator, Op, Source};
@@ -115,6 +116,50 @@ impl Console {
         })
     }
 
+    /// Restoring runs an archive's SQL with the console's role: one the console did not make
+    /// goes ahead only with the target database's name typed (`confirm`).
+    fn consent(
+        &self,
+        found: &Located,
+        target: &str,
+        confirm: Option<&str>,
+    ) -> Result<Origin, ConsoleError> {
+        let origin = crate::backup::trust::origin(found);
+        if origin.by_console() || confirm.map(str::trim) == Some(target) {
+            return Ok(origin);
+        }
+        Err(ConsoleError::Refused(crate::backup::trust::unconfirmed(
+            &found.name,
+            target,
+        )))
+    }
+
+    /// The lines a restore job's log starts with: where the archive is read, and whether
+    /// the console made it.
+    fn restore_note(&self, found: &Located, origin: &Origin) -> Option<String> {
+        let foreign = (!origin.by_console()).then(|| {
+            format!(
+                "Warning: {}",
+                crate::backup::trust::foreign_warning(&found.name)
+            )
+        });
+        match (self.in_place_note(found), foreign) {
+            (Some(a), Some(b)) => Some(format!("{a}. {b}")),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The warning a person must read before restoring an archive the console did not make
+    /// (uploaded, copied in, or outside the folder); `None` for the console's own backups.
+    pub fn restore_warning<'a>(
+        &self,
+        archive: impl Into<ArchiveRef<'a>>,
+    ) -> Result<Option<String>, ConsoleError> {
+        let found = self.archive(archive.into())?;
+        Ok((!crate::backup::trust::origin(&found).by_console())
+            .then(|| crate::backup::trust::foreign_warning(&found.name)))
+    }
+
     /// Deletes an archive of the backup folder and its manifest, with its audit record (the
     /// archive's bare name as the target, however it was named).
     pub fn delete_backup<'a>(
@@ -159,14 +204,18 @@ impl Console {
         let entry = Entry::new(actor, "backup.upload", name);
         let result = match crate::backup::archive::resolve(&self.config.backup_dir, name) {
             Ok(path) => {
-                crate::backup::upload::receive(chunks, &path, self.config.upload_limit_bytes).await
+                crate::backup::upload::receive(chunks, &path, self.config.upload_limit_bytes, actor)
+                    .await
             }
             Err(e) => Err(e.to_string()),
         };
         match result {
-            Ok(size) => {
+            Ok(manifest) => {
+                let size = manifest.size;
                 self.record(entry.detail(format!("{size} bytes")));
-                Ok(format!("Uploaded {name} ({size} bytes)."))
+                Ok(format!(
+                    "Uploaded {name} ({size} bytes, every block read). It was not made by this console, so restoring it asks for the target's name."
+                ))
             }
             Err(e) => {
                 self.record(entry.failed(e.clone()));
@@ -274,7 +323,7 @@ impl Console {
     ) -> Result<Arc<Job>, ConsoleError> {
         let located = self.archive(archive.into())?;
         let note = self.in_place_note(&located);
-        let (path, name, inside) = (located.path, located.name.as_str(), located.inside);
+        let (path, name, inside) = (located.path, located.name.clone(), located.inside);
         let url = self.config.database_url.clone();
         let kind = if restore_test {
             JobKind::BackupRestoreTest
@@ -283,24 +332,38 @@ impl Console {
         };
         Ok(self
             .jobs
-            .start_noted(kind, actor, name, note, move |job| async move {
-                job.log(format!(
-                    "Reading the table of contents and every data block of {}",
-                    path.display()
-                ));
-                let mut result = crate::backup::verify::verify(&path).await;
+            .start_noted(kind, actor, &located.name, note, move |job| async move {
+                let manifest = if inside {
+                    crate::backup::trust::manifest_of(&path, &name)
+                } else {
+                    None
+                };
+                let cancel = job.cancel_token();
+                if manifest.is_some() {
+                    job.log("Checking the archive's sha256 against its manifest");
+                }
+                let mut result =
+                    crate::backup::trust::check_sha256(&path, &name, manifest.as_ref(), cancel)
+                        .await
+                        .map(|()| String::new());
+                if result.is_ok() {
+                    job.log(format!(
+                        "Reading the table of contents and every data block of {}",
+                        path.display()
+                    ));
+                    result = crate::backup::verify::verify(&path, cancel).await;
+                }
                 if restore_test {
                     if let Ok(read) = result {
                         let log: &crate::backup::Log = &*job;
-                        result = crate::backup::verify::restore_test(
-                            &url,
-                            &path,
-                            log,
-                            job.cancel_token(),
-                        )
-                        .await
-                        .map(|tested| format!("{read}; {tested}"));
+                        result = crate::backup::verify::restore_test(&url, &path, log, cancel)
+                            .await
+                            .map(|tested| format!("{read}; {tested}"));
                     }
+                }
+                // A cancelled check found nothing: the manifest keeps what it knew.
+                if matches!(result, Err(crate::backup::BackupError::Cancelled(_))) {
+                    return result.map_err(|e| JobFailure::new(e.to_string()));
                 }
                 let found = match &result {
                     Ok(summary) if restore_test => Verification::RestoreTested(
@@ -310,11 +373,6 @@ impl Console {
                     Err(e) => Verification::Failed(e.to_string()),
                 };
                 job.set_output(JobOutput::Verification(found.clone()));
-                let manifest = if inside {
-                    crate::backup::archive::read_manifest(&path)
-                } else {
-                    None
-                };
                 if let Some(mut m) = manifest {
                     m.verification = found.clone();
                     if let Err(e) = crate::backup::archive::write_manifest(&path, &m) {
@@ -328,19 +386,24 @@ impl Console {
             .await?)
     }
 
-    /// Starts a restore into a new database; the current database is never touched.
+    /// Starts a restore into a new database; the current database is never touched. An
+    /// archive the console did not make needs `confirm` = `target` (see [`Self::consent`]);
+    /// every archive with a manifest is checked against its sha256 first.
     pub async fn start_restore_into<'a>(
         &self,
         archive: impl Into<ArchiveRef<'a>>,
         target: &str,
         jobs: u32,
+        confirm: Option<&str>,
         actor: &str,
     ) -> Result<Arc<Job>, ConsoleError> {
         let located = self.archive(archive.into())?;
-        let note = self.in_place_note(&located);
-        let (path, name) = (located.path, located.name.as_str());
         crate::backup::restore::validate_name(target)
             .map_err(|e| ConsoleError::Refused(e.to_string()))?;
+        let origin = self.consent(&located, target, confirm)?;
+        let note = self.restore_note(&located, &origin);
+        let (path, name) = (located.path, located.name.as_str());
+        let checked = (name.to_string(), origin.manifest().cloned());
         let url = self.config.database_url.clone();
         let target = target.to_string();
         Ok(self
@@ -351,6 +414,7 @@ impl Console {
                 &format!("{name} into {target}"),
                 note,
                 move |job| async move {
+                    checked.check(&path, job.cancel_token()).await?;
                     let log: &crate::backup::Log = &*job;
                     let outcome = crate::backup::restore::into_new(
                         &url,
@@ -387,13 +451,16 @@ impl Console {
         into: &str,
         target: crate::config::DatabaseUrl,
         jobs: u32,
+        confirm: Option<&str>,
         actor: &str,
     ) -> Result<Arc<Job>, ConsoleError> {
         let located = self.archive(archive.into())?;
-        let note = self.in_place_note(&located);
-        let (path, name) = (located.path, located.name.as_str());
         crate::backup::restore::validate_name(into)
             .map_err(|e| ConsoleError::Refused(e.to_string()))?;
+        let origin = self.consent(&located, into, confirm)?;
+        let note = self.restore_note(&located, &origin);
+        let (path, name) = (located.path, located.name.as_str());
+        let checked = (name.to_string(), origin.manifest().cloned());
         let into = into.to_string();
         Ok(self
             .jobs
@@ -403,6 +470,7 @@ impl Console {
                 &format!("{name} into {into} on {}", target.masked()),
                 note,
                 move |job| async move {
+                    checked.check(&path, job.cancel_token()).await?;
                     let log: &crate::backup::Log = &*job;
                     crate::backup::restore::to_server(
                         &target,
@@ -419,16 +487,20 @@ impl Console {
             .await?)
     }
 
-    /// Starts a restore in place: safety backup, restore into a fresh database, swap by rename.
+    /// Starts a restore in place: safety backup, restore into a fresh database, swap by
+    /// rename. An archive the console did not make needs `confirm` = the database's name.
     pub async fn start_restore_in_place<'a>(
         &self,
         archive: impl Into<ArchiveRef<'a>>,
         jobs: u32,
+        confirm: Option<&str>,
         actor: &str,
     ) -> Result<Arc<Job>, ConsoleError> {
         let located = self.archive(archive.into())?;
-        let note = self.in_place_note(&located);
+        let origin = self.consent(&located, self.config.database_url.database(), confirm)?;
+        let note = self.restore_note(&located, &origin);
         let (path, name) = (located.path, located.name.as_str());
+        let checked = (name.to_string(), origin.manifest().cloned());
         let url = self.config.database_url.clone();
         let dir = self.config.backup_dir.clone();
         let by = actor.to_string();
@@ -441,6 +513,7 @@ impl Console {
                 &format!("{name} over {}", self.target()),
                 note,
                 move |job| async move {
+                    checked.check(&path, job.cancel_token()).await?;
                     let log: &crate::backup::Log = &*job;
                     let result = crate::backup::restore::in_place(
                         &url,
@@ -698,4 +771,26 @@ pub async fn enable_pg_trgm(
         tracing::error!("{e}");
     }
     result.map_err(ConsoleError::Failed)
+}
+
+/// The sha256 check a restore job starts with: the archive's name and the manifest that
+/// describes it (none for an archive that has none).
+trait CheckArchive {
+    async fn check(
+        &self,
+        path: &std::path::Path,
+        cancel: &tokio_util::sync::CancellationToken,
+    ) -> Result<(), JobFailure>;
+}
+
+impl CheckArchive for (String, Option<crate::model::Manifest>) {
+    async fn check(
+        &self,
+        path: &std::path::Path,
+        cancel: &tokio_util::sync::CancellationToken,
+    ) -> Result<(), JobFailure> {
+        crate::backup::trust::check_sha256(path, &self.0, self.1.as_ref(), cancel)
+            .await
+            .map_err(|e| JobFailure::new(e.to_string()))
+    }
 }

@@ -213,7 +213,7 @@ async fn a_hand_made_archive_is_catalogued_verified_and_restored() {
         ),
         (BackupKind::Full, db.name.as_str(), false)
     );
-    assert!(verify::verify(&path)
+    assert!(verify::verify(&path, &Default::default())
         .await
         .expect("verify")
         .contains("every data block intact"));
@@ -233,11 +233,15 @@ async fn a_truncated_archive_fails_verification_and_restore_leaves_nothing_half_
     let bytes = std::fs::read(s.dir.join(&full.file)).expect("read");
     let cut = s.dir.join("cut.dump");
     std::fs::write(&cut, &bytes[..bytes.len() * 2 / 3]).expect("truncate");
-    let e = verify::verify(&cut).await.expect_err("damaged");
+    let e = verify::verify(&cut, &Default::default())
+        .await
+        .expect_err("damaged");
     assert!(e.to_string().contains("cut.dump"), "{e}");
     let junk = s.dir.join("junk.dump");
     std::fs::write(&junk, b"SELECT 1;").expect("junk");
-    let e = verify::verify(&junk).await.expect_err("not an archive");
+    let e = verify::verify(&junk, &Default::default())
+        .await
+        .expect_err("not an archive");
     assert!(
         e.to_string()
             .contains("is not a pg_dump custom-format archive"),

@@ -88,7 +88,7 @@ async fn a_full_backup_moves_to_another_server_and_every_table_matches() {
     let moved = TestDb::named_on(&via.url, &into);
     let view = finished(
         console
-            .start_restore_to_server(&file, &into, target.clone(), 2, "test")
+            .start_restore_to_server(&file, &into, target.clone(), 2, None, "test")
             .await
             .expect("the restore starts"),
     )
@@ -158,7 +158,7 @@ async fn an_existing_target_database_and_an_unusable_url_are_refused() {
     let target = restore::target_url(&via.url).expect("the target URL parses");
     let view = finished(
         console
-            .start_restore_to_server(&file, &via.name, target, 1, "test")
+            .start_restore_to_server(&file, &via.name, target, 1, None, "test")
             .await
             .expect("the restore starts"),
     )
@@ -197,7 +197,7 @@ async fn an_existing_target_database_and_an_unusable_url_are_refused() {
     // A bad database name is refused before any job starts.
     let target = restore::target_url(&via.url).expect("parses");
     let e = console
-        .start_restore_to_server(&file, "Bad-Name", target, 1, "test")
+        .start_restore_to_server(&file, "Bad-Name", target, 1, None, "test")
         .await
         .err()
         .expect("refused");
@@ -212,7 +212,7 @@ async fn an_existing_target_database_and_an_unusable_url_are_refused() {
         restore::target_url("postgres://holo:it's Sekr3t@127.0.0.1:1/postgres").expect("parses");
     let view = finished(
         console
-            .start_restore_to_server(&file, "holomush_moved", target, 1, "test")
+            .start_restore_to_server(&file, "holomush_moved", target, 1, None, "test")
             .await
             .expect("the restore starts"),
     )

@@ -80,7 +80,7 @@ async fn every_password_character_backs_up_and_never_shows() {
         let (backup, file) = ops::testing::full_backup(&console).await;
         let restored_db = format!("{db}_restored");
         let restore = console
-            .start_restore_into(&file, &restored_db, 1, "test")
+            .start_restore_into(&file, &restored_db, 1, None, "test")
             .await
             .expect("start restore")
             .follow(|_| {})

@@ -46,36 +46,7 @@ pub enum Command {
         fix: Option<Fix>,
     },
     /// Restore an archive of HOLOMUSH_BACKUP_DIR into a new database, or in place.
-    Restore {
-        /// The archive's file name in HOLOMUSH_BACKUP_DIR.
-        file: String,
-        /// The new database to create and restore into (the seed's holomush_restored).
-        #[arg(
-            long,
-            required_unless_present = "in_place",
-            conflicts_with = "in_place"
-        )]
-        into: Option<String>,
-        /// Replace the current database: safety backup, restore into a fresh copy, swap by rename.
-        #[arg(long)]
-        in_place: bool,
-        /// Do not ask to type the database name for --in-place.
-        #[arg(long)]
-        yes: bool,
-        /// Parallel pg_restore jobs.
-        #[arg(long, default_value_t = 1)]
-        jobs: u32,
-        /// Restore --into a new database on another server (moving to a new PostgreSQL), then
-        /// compare every table's rows with the archive; `-` reads the URL from stdin (a
-        /// password given here is visible to other users in `ps`).
-        #[arg(
-            long,
-            value_name = "URL|-",
-            requires = "into",
-            conflicts_with = "in_place"
-        )]
-        target_url: Option<String>,
-    },
+    Restore(RestoreArgs),
 }
 
 /// `backup create --kind`: the seed's three kinds of archive.
@@ -342,14 +313,54 @@ pub fn url_argument(arg: &str) -> Result<String, String> {
     Ok(line.trim().to_string())
 }
 
-pub async fn restore(
-    file: String,
-    into: Option<String>,
-    in_place: bool,
-    yes: bool,
-    jobs: u32,
-    target_url: Option<String>,
-) -> Result<(), String> {
+#[derive(Args, Debug)]
+pub struct RestoreArgs {
+    /// The archive's file name in HOLOMUSH_BACKUP_DIR.
+    pub file: String,
+    /// The new database to create and restore into (the seed's holomush_restored).
+    #[arg(
+        long,
+        required_unless_present = "in_place",
+        conflicts_with = "in_place"
+    )]
+    pub into: Option<String>,
+    /// Replace the current database: safety backup, restore into a fresh copy, swap by rename.
+    #[arg(long)]
+    pub in_place: bool,
+    /// Do not ask to type the database name for --in-place (an archive the console did
+    /// not make also needs --confirm-name).
+    #[arg(long)]
+    pub yes: bool,
+    /// The target database's name, typed as the confirmation an archive the console did
+    /// not make (uploaded, copied in, outside the folder) needs: the --into name, or the
+    /// current database's for --in-place. Without it, the name is asked for.
+    #[arg(long, value_name = "NAME")]
+    pub confirm_name: Option<String>,
+    /// Parallel pg_restore jobs.
+    #[arg(long, default_value_t = 1)]
+    pub jobs: u32,
+    /// Restore --into a new database on another server (moving to a new PostgreSQL), then
+    /// compare every table's rows with the archive; `-` reads the URL from stdin (a
+    /// password given here is visible to other users in `ps`).
+    #[arg(
+        long,
+        value_name = "URL|-",
+        requires = "into",
+        conflicts_with = "in_place"
+    )]
+    pub target_url: Option<String>,
+}
+
+pub async fn restore(args: RestoreArgs) -> Result<(), String> {
+    let RestoreArgs {
+        file,
+        into,
+        in_place,
+        yes,
+        confirm_name,
+        jobs,
+        target_url,
+    } = args;
     let target = target_url
         .as_deref()
         .map(url_argument)
@@ -357,31 +368,58 @@ pub async fn restore(
         .map(|text| ops::backup::restore::target_url(&text).map_err(|e| e.to_string()))
         .transpose()?;
     let console = open()?;
+    let given = ArchiveRef::from_cli(&file);
+    let database = console.config.database_url.database().to_string();
+    let restoring_to = into
+        .clone()
+        .filter(|_| !in_place)
+        .unwrap_or(database.clone());
+    // An archive the console did not make runs its SQL with the console's role: its warning
+    // is shown, and the target's name typed (or given with --confirm-name).
+    let confirm = match console.restore_warning(given)? {
+        None => confirm_name,
+        Some(_) if confirm_name.is_some() => confirm_name,
+        Some(_) if yes => {
+            return Err(format!(
+                "--yes is not enough for an archive this console did not make: add --confirm-name {restoring_to} to restore {file}. Nothing was changed."
+            ))
+        }
+        Some(warning) => {
+            typed_or(
+                &format!("{warning} Type the target database name to go on: "),
+                &restoring_to,
+                "Not confirmed: nothing was changed",
+                &format!("--confirm-name {restoring_to}"),
+            )?;
+            Some(restoring_to.clone())
+        }
+    };
+    let confirm = confirm.as_deref();
     let job = match (into, target) {
         (Some(into), Some(target)) => {
             console
-                .start_restore_to_server(ArchiveRef::from_cli(&file), &into, target, jobs, "cli")
+                .start_restore_to_server(given, &into, target, jobs, confirm, "cli")
                 .await?
         }
         (Some(into), None) if !in_place => {
             console
-                .start_restore_into(ArchiveRef::from_cli(&file), &into, jobs, "cli")
+                .start_restore_into(given, &into, jobs, confirm, "cli")
                 .await?
         }
         _ => {
-            if !yes {
-                let name = console.config.database_url.database();
+            // The foreign-archive prompt above already had the name typed.
+            if !yes && confirm.is_none() {
                 typed(
                     &format!(
-                        "This replaces database \"{name}\" ({}) with {file}: a safety backup is taken first, other sessions are ended. Type the database name to go on: ",
+                        "This replaces database \"{database}\" ({}) with {file}: a safety backup is taken first, other sessions are ended. Type the database name to go on: ",
                         console.target()
                     ),
-                    name,
+                    &database,
                     "Not confirmed: nothing was changed",
                 )?;
             }
             console
-                .start_restore_in_place(ArchiveRef::from_cli(&file), jobs, "cli")
+                .start_restore_in_place(given, jobs, confirm, "cli")
                 .await?
         }
     };
@@ -493,8 +531,13 @@ fn confirm_database(console: &ops::Console) -> Result<(), String> {
 }
 
 /// The one typed-name prompt: asks on stderr, reads a line, and goes on only when it is
-/// exactly `expected`; otherwise `refused`, then how to go on.
+/// exactly `expected`; otherwise `refused`, then how to go on (`--yes`).
 fn typed(prompt: &str, expected: &str, refused: &str) -> Result<(), String> {
+    typed_or(prompt, expected, refused, "--yes")
+}
+
+/// [`typed`], naming the flag that stands for the typed answer.
+fn typed_or(prompt: &str, expected: &str, refused: &str, flag: &str) -> Result<(), String> {
     eprint!("{prompt}");
     let mut answer = String::new();
     std::io::stdin()
@@ -502,7 +545,7 @@ fn typed(prompt: &str, expected: &str, refused: &str) -> Result<(), String> {
         .map_err(|e| format!("Could not read the answer: {e}"))?;
     if answer.trim() != expected {
         return Err(format!(
-            "{refused}. Type \"{expected}\" exactly, or pass --yes."
+            "{refused}. Type \"{expected}\" exactly, or pass {flag}."
         ));
     }
     Ok(())

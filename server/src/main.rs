@@ -29,14 +29,7 @@ async fn main() -> ExitCode {
         Command::Migrate(cmd) => cli::migrate(cmd).await,
         Command::Backup(cmd) => cli::backup(cmd).await,
         Command::Doctor { url, json, fix } => diagnose_cli::doctor(url, json, fix).await,
-        Command::Restore {
-            file,
-            into,
-            in_place,
-            yes,
-            jobs,
-            target_url,
-        } => cli::restore(file, into, in_place, yes, jobs, target_url).await,
+        Command::Restore(args) => cli::restore(args).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

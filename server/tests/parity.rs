@@ -312,7 +312,10 @@ async fn a_link_in_the_backup_folder_is_neither_sent_nor_read() {
     let body = String::from_utf8_lossy(&o.stdout).to_string();
     assert_eq!(
         body,
-        "evil.dump in the backup folder is not a regular file (a symbolic link or a folder): the console sends only the archives it holds itself.\n400"
+        format!(
+            "evil.dump in {} is a symbolic link: the console reads only regular files of the backup folder (links are not followed).\n400",
+            backups.display()
+        )
     );
     let contents = s.web("backup_contents", "file=evil.dump", false);
     assert!(

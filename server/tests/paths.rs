@@ -166,7 +166,26 @@ async fn archives_are_named_by_path_inside_and_outside_the_backup_folder() {
         &["restore", "elsewhere/copy.dump", "--into", &restored],
         &vars,
     );
+    // Not the console's own (it is outside the folder): the target's name must be given.
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    let o = run_in(
+        &root,
+        &[
+            "restore",
+            "elsewhere/copy.dump",
+            "--into",
+            &restored,
+            "--confirm-name",
+            &restored,
+        ],
+        &vars,
+    );
     assert!(o.status.success(), "{}", err(&o));
+    assert!(
+        err(&o).contains("Warning: copy.dump was not made by this console's backups"),
+        "{}",
+        err(&o)
+    );
     assert!(
         err(&o).contains("in place: it is outside HOLOMUSH_BACKUP_DIR"),
         "{}",

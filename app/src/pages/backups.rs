@@ -5,8 +5,8 @@ use ops::model::{format_bytes, BackupKind, BackupsView, Manifest, Verification};
 
 use super::job::JobIsland;
 use crate::api::{
-    backup_contents, backups_view, DeleteBackup, RestoreBackup, RestoreInPlace, RestoreToServer,
-    StartBackup, VerifyBackup,
+    backup_contents, backups_view, restore_warning, DeleteBackup, RestoreBackup, RestoreInPlace,
+    RestoreToServer, StartBackup, VerifyBackup,
 };
 
 #[component]
@@ -48,6 +48,17 @@ pub fn BackupsPage() -> impl IntoView {
         }
     });
     let restore_into = RwSignal::new(String::new());
+    // The target's name typed again, for an archive the console did not make.
+    let confirm_into = RwSignal::new(String::new());
+    let warning = Resource::new(
+        move || restore_file.get(),
+        |file| async move {
+            match file {
+                Some(f) => restore_warning(f).await,
+                None => Ok(None),
+            }
+        },
+    );
     let parallel = RwSignal::new(1u32);
     // Sent once with the restore and cleared at once: never kept, never shown again.
     let server_url = RwSignal::new(String::new());
@@ -108,7 +119,19 @@ pub fn BackupsPage() -> impl IntoView {
                     <label>"New database " <input name="into" value=restore_into.get_untracked() prop:value=restore_into on:input=move |ev| restore_into.set(event_target_value(&ev)) aria-label="New database name"/></label>
                     <label>"Parallel jobs (pg_restore -j) " <input type="number" name="jobs" min="1" max="32" value="1" prop:value=move || parallel.get().to_string() on:input=move |ev| parallel.set(event_target_value(&ev).parse().unwrap_or(1).clamp(1, 32)) aria-label="Parallel jobs"/></label>
                     <p class="muted small">"More jobs load tables and build indexes side by side; up to the server's CPU count helps."</p>
-                    <button type="submit" class="primary" on:click=move |ev| { ev.prevent_default(); restore.dispatch(RestoreBackup { file: f.clone(), into: restore_into.get_untracked(), jobs: Some(parallel.get_untracked()) }); }>"Restore into new database"</button>
+                    <Suspense fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            match warning.await {
+                                Ok(None) => ().into_any(),
+                                Ok(Some(w)) => view! {
+                                    <p class="warning" role="alert" data-testid="foreign-warning">{w}</p>
+                                    <label>"Type the new database's name again to confirm (restore in place takes the database name typed below) " <input name="confirm_into" prop:value=confirm_into on:input=move |ev| confirm_into.set(event_target_value(&ev)) aria-label="Confirm target database name"/></label>
+                                }.into_any(),
+                                Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                            }
+                        })}
+                    </Suspense>
+                    <button type="submit" class="primary" on:click=move |ev| { ev.prevent_default(); restore.dispatch(RestoreBackup { file: f.clone(), into: restore_into.get_untracked(), jobs: Some(parallel.get_untracked()), confirm_into: Some(confirm_into.get_untracked()) }); }>"Restore into new database"</button>
                     <h3>"Or into a new database on another server"</h3>
                     <p class="muted small">"Moving to another PostgreSQL (e.g. 15 → 18): the new database named above is created on the server of this URL, the archive restored into it, and every table's rows compared with the archive. The URL is used for this restore only: not saved, and logged with its password masked."</p>
                     <label>"Target server URL " <input type="password" name="target_url" class="wide" autocomplete="off" spellcheck="false" placeholder="postgres://user:password@new-host:5432/postgres" prop:value=server_url on:input=move |ev| server_url.set(event_target_value(&ev)) aria-label="Target server URL"/></label>
@@ -118,7 +141,7 @@ pub fn BackupsPage() -> impl IntoView {
                             ev.prevent_default();
                             let typed = server_url.get_untracked();
                             server_url.set(String::new());
-                            to_server.dispatch(RestoreToServer { file: f.clone(), into: restore_into.get_untracked(), target_url: typed, jobs: Some(parallel.get_untracked()) });
+                            to_server.dispatch(RestoreToServer { file: f.clone(), into: restore_into.get_untracked(), target_url: typed, jobs: Some(parallel.get_untracked()), confirm_into: Some(confirm_into.get_untracked()) });
                         }
                     }>"Restore on that server"</button>
                     <h3>"Or replace the current database"</h3>

@@ -12,9 +12,53 @@ use super::{BackupError, BackupKind, Manifest};
 pub const EXT: &str = ".dump";
 const PARTIAL: &str = ".partial";
 
+/// The longest archive name the console takes: room for `.json` and a temporary suffix
+/// within a file system's 255-byte name limit.
+pub const NAME_MAX: usize = 200;
+
+/// Whether `c` may appear in an archive name: `[A-Za-z0-9._-]`, nothing a shell, a URL, a
+/// header or SQL would read differently.
+fn safe_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')
+}
+
+/// The one rule for archive names, whoever gives them (an upload, a page, a route, the
+/// CLI): `[A-Za-z0-9._-]`, not starting with `.` or `-`, ending `.dump`, at most
+/// [`NAME_MAX`] bytes.
+pub fn check_name(name: &str) -> Result<(), BackupError> {
+    let ok = name.len() <= NAME_MAX
+        && name.len() > EXT.len()
+        && name.ends_with(EXT)
+        && !name.starts_with(['.', '-'])
+        && name.chars().all(safe_char);
+    if ok {
+        return Ok(());
+    }
+    Err(BackupError::Refused(format!(
+        "\"{}\" is not an archive name: use letters, digits, '.', '_' and '-' (not first), at most {NAME_MAX} bytes, ending in .dump, e.g. holomush_20260101_120000.dump.",
+        shown(name)
+    )))
+}
+
+/// A name as a sentence may quote it: control characters escaped, at most 80 characters.
+pub fn shown(name: &str) -> String {
+    let escaped: String = name.chars().flat_map(char::escape_debug).collect();
+    match escaped.char_indices().nth(80) {
+        Some((i, _)) => format!("{}…", &escaped[..i]),
+        None => escaped,
+    }
+}
+
 /// The seed's names: `holomush_YYYYMMDD_HHMMSS.dump`, `holomush_schema_…`, `holomush_data_…`.
+/// A database name with characters outside the archive-name set has them replaced by `_`.
 pub fn file_name(kind: BackupKind, database: &str, at: DateTime<Local>) -> String {
     let stamp = at.format("%Y%m%d_%H%M%S");
+    let database: String = database
+        .chars()
+        .take(120)
+        .map(|c| if safe_char(c) { c } else { '_' })
+        .collect();
+    let database = database.trim_start_matches(['.', '-']);
     match kind {
         BackupKind::Full => format!("{database}_{stamp}{EXT}"),
         BackupKind::Schema => format!("{database}_schema_{stamp}{EXT}"),
@@ -22,20 +66,10 @@ pub fn file_name(kind: BackupKind, database: &str, at: DateTime<Local>) -> Strin
     }
 }
 
-/// The path of an archive named by a user: a bare `NAME.dump` inside the folder, nothing else.
+/// The path of an archive named by a user: a bare, well-formed `NAME.dump` inside the
+/// folder, nothing else.
 pub fn resolve(dir: &Path, name: &str) -> Result<PathBuf, BackupError> {
-    let bad = name.is_empty()
-        || name.contains('/')
-        || name.contains('\\')
-        || name.contains("..")
-        || name.starts_with('.')
-        || name.contains('\0')
-        || !name.ends_with(EXT);
-    if bad {
-        return Err(BackupError::Refused(format!(
-            "\"{name}\" is not an archive name: give the bare file name of a .dump in the backup folder, e.g. holomush_20260101_120000.dump (no folders, no \"..\")."
-        )));
-    }
+    check_name(name)?;
     Ok(dir.join(name))
 }
 
@@ -83,7 +117,7 @@ pub struct Located {
 /// (never a symbolic link). A path into `dir` is the same archive as its bare name.
 pub fn locate(dir: &Path, given: ArchiveRef<'_>) -> Result<Located, BackupError> {
     let missing = |what: &str| {
-        BackupError::Refused(format!(
+        BackupError::Missing(format!(
             "There is no archive {what}: check the name with `holomush-admin backup list`."
         ))
     };
@@ -98,7 +132,16 @@ pub fn locate(dir: &Path, given: ArchiveRef<'_>) -> Result<Located, BackupError>
                     )))
                 }
                 Ok(m) if m.is_file() => {}
-                _ => return Err(missing(&format!("named {name} in {}", dir.display()))),
+                Ok(_) => {
+                    return Err(BackupError::Refused(format!(
+                        "{name} in {} is not a regular file (a folder or a device): the console reads only regular files of the backup folder.",
+                        dir.display()
+                    )))
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(missing(&format!("named {name} in {}", dir.display())))
+                }
+                Err(e) => return Err(BackupError::io(&format!("Reading {}", path.display()), e)),
             }
             return Ok(Located {
                 path,
@@ -132,6 +175,7 @@ pub fn locate(dir: &Path, given: ArchiveRef<'_>) -> Result<Located, BackupError>
             ))
         })?
         .to_string();
+    check_name(&name)?;
     let parent = match path.parent().filter(|p| !p.as_os_str().is_empty()) {
         Some(p) => p.to_path_buf(),
         None => PathBuf::from("."),
@@ -173,7 +217,6 @@ pub fn write_manifest(archive: &Path, m: &Manifest) -> Result<(), BackupError> {
         .map_err(|e| BackupError::io(&format!("Writing {}", path.display()), e))
 }
 
-/// Removes an archive and its manifest.
 /// Deletes an archive of the backup folder and its manifest; a file outside the folder is
 /// refused (the console only removes what is in its care).
 pub fn delete<'a>(dir: &Path, given: impl Into<ArchiveRef<'a>>) -> Result<(), BackupError> {
@@ -188,7 +231,7 @@ pub fn delete<'a>(dir: &Path, given: impl Into<ArchiveRef<'a>>) -> Result<(), Ba
     match std::fs::remove_file(&found.path) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(BackupError::Refused(format!(
+            return Err(BackupError::Missing(format!(
                 "There is no archive named {} in {}.",
                 found.name,
                 dir.display()
@@ -246,7 +289,8 @@ impl Writer {
             crate::files::create_private_dir(dir)
                 .map_err(|e| BackupError::io(&format!("Creating {}", dir.display()), e))?;
         }
-        if final_path.exists() {
+        // lstat: a link (even a dangling one) or a folder of that name counts as taken.
+        if std::fs::symlink_metadata(final_path).is_ok() {
             return Err(BackupError::Refused(format!(
                 "{} already exists: nothing was overwritten.",
                 final_path.display()
@@ -295,13 +339,19 @@ impl Writer {
         Ok(())
     }
 
-    /// The first bytes written, to check what kind of file is arriving.
+    /// The archive's final path.
     pub fn path(&self) -> &Path {
         &self.final_path
     }
 
-    /// fsync, then rename into place; returns the sha256.
-    pub async fn finish(mut self) -> Result<String, BackupError> {
+    /// The temporary file the bytes are in until [`Self::finish`]: readable once
+    /// [`Self::sync`] returned, to check what arrived before it takes its name.
+    pub fn partial_path(&self) -> &Path {
+        &self.tmp
+    }
+
+    /// Flushes and fsyncs what was written; writing after this is refused.
+    pub async fn sync(&mut self) -> Result<(), BackupError> {
         if let Some(mut file) = self.file.take() {
             file.flush()
                 .await
@@ -310,9 +360,37 @@ impl Writer {
                 .await
                 .map_err(|e| BackupError::io("Syncing the archive to disk", e))?;
         }
-        tokio::fs::rename(&self.tmp, &self.final_path)
-            .await
-            .map_err(|e| BackupError::io(&format!("Renaming {}", self.tmp.display()), e))?;
+        Ok(())
+    }
+
+    /// fsync, then give the file its name — never over an existing file (another writer
+    /// that finished first keeps its archive); returns the sha256.
+    pub async fn finish(mut self) -> Result<String, BackupError> {
+        self.sync().await?;
+        // A hard link fails when the name is taken, where a rename would replace it.
+        match std::fs::hard_link(&self.tmp, &self.final_path) {
+            Ok(()) => {
+                let _ = std::fs::remove_file(&self.tmp);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return Err(BackupError::Refused(format!(
+                    "{} was written by someone else meanwhile: theirs was kept and this copy discarded.",
+                    self.final_path.display()
+                )));
+            }
+            // A file system without hard links: a rename after a last look.
+            Err(_) => {
+                if std::fs::symlink_metadata(&self.final_path).is_ok() {
+                    return Err(BackupError::Refused(format!(
+                        "{} was written by someone else meanwhile: theirs was kept and this copy discarded.",
+                        self.final_path.display()
+                    )));
+                }
+                tokio::fs::rename(&self.tmp, &self.final_path)
+                    .await
+                    .map_err(|e| BackupError::io(&format!("Renaming {}", self.tmp.display()), e))?;
+            }
+        }
         if let Some(dir) = self.final_path.parent() {
             if let Ok(d) = std::fs::File::open(dir) {
                 let _ = d.sync_all();
@@ -363,6 +441,11 @@ mod tests {
             dir.join("holomush_1.dump")
         );
         for bad in [
+            "-x.dump",
+            "a b.dump",
+            "quote\".dump",
+            "nul\0.dump",
+            ".dump",
             "../etc/passwd.dump",
             "/etc/x.dump",
             "a/b.dump",
@@ -373,5 +456,7 @@ mod tests {
         ] {
             assert!(resolve(dir, bad).is_err(), "{bad} refused");
         }
+        assert!(resolve(dir, &format!("{}.dump", "a".repeat(NAME_MAX - 5))).is_ok());
+        assert!(resolve(dir, &format!("{}.dump", "a".repeat(NAME_MAX - 4))).is_err());
     }
 }

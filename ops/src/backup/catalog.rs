@@ -5,7 +5,7 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
-use super::archive::{self, EXT};
+use super::archive::EXT;
 use super::{contents, BackupError, Manifest};
 use crate::model::Verification;
 
@@ -35,7 +35,9 @@ pub async fn list(dir: &Path) -> Result<Vec<Manifest>, BackupError> {
             Ok(m) if m.is_file() => m,
             _ => continue,
         };
-        if let Some(m) = archive::read_manifest(&path) {
+        // Only a manifest that describes this very file: one left by a deleted archive of
+        // the same name, or copied with other bytes, is not shown.
+        if let Some(m) = super::trust::manifest_of(&path, &name) {
             out.push(m);
             continue;
         }

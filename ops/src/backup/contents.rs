@@ -132,6 +132,14 @@ pub async fn toc(path: &Path) -> Result<Toc, BackupError> {
 /// Rows of each table as the archive holds them: the COPY blocks of
 /// `pg_restore --data-only -f -`, one line per row (COPY text escapes newlines).
 pub async fn archived_row_counts(path: &Path) -> Result<BTreeMap<String, u64>, BackupError> {
+    archived_row_counts_until(path, &tokio_util::sync::CancellationToken::new()).await
+}
+
+/// [`archived_row_counts`], stopped by `cancel`.
+pub async fn archived_row_counts_until(
+    path: &Path,
+    cancel: &tokio_util::sync::CancellationToken,
+) -> Result<BTreeMap<String, u64>, BackupError> {
     use tokio::io::AsyncBufReadExt;
     let binary = super::tools::pg_restore(path, None, None).await?;
     let mut child = super::tools::offline(&binary)
@@ -139,6 +147,7 @@ pub async fn archived_row_counts(path: &Path) -> Result<BTreeMap<String, u64>, B
         .arg(path)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
         .spawn()
         .map_err(|e| {
             BackupError::Tool(format!("{} could not be run ({e}).", binary.path.display()))
@@ -147,14 +156,24 @@ pub async fn archived_row_counts(path: &Path) -> Result<BTreeMap<String, u64>, B
         .stdout
         .take()
         .ok_or_else(|| BackupError::Tool("pg_restore gave no output stream.".to_string()))?;
+    // Its messages are read on their own task, so a full pipe never stalls the rows.
+    let stderr = super::verify::drain(child.stderr.take());
+    let pid = child.id();
     let mut lines = tokio::io::BufReader::new(stdout).split(b'\n');
     let mut counts = BTreeMap::new();
     let mut current: Option<String> = None;
-    while let Some(line) = lines
-        .next_segment()
-        .await
-        .map_err(|e| BackupError::io("Reading pg_restore's output", e))?
-    {
+    loop {
+        let line = tokio::select! {
+            _ = cancel.cancelled() => {
+                super::tools::terminate(pid);
+                let _ = child.wait().await;
+                return Err(BackupError::Cancelled(
+                    "Cancelled while counting the archive's rows: nothing was changed.".to_string(),
+                ));
+            }
+            line = lines.next_segment() => line.map_err(|e| BackupError::io("Reading pg_restore's output", e))?,
+        };
+        let Some(line) = line else { break };
         match &current {
             None => {
                 if let Some(rest) = line.strip_prefix(b"COPY ") {
@@ -180,15 +199,15 @@ pub async fn archived_row_counts(path: &Path) -> Result<BTreeMap<String, u64>, B
             }
         }
     }
-    let out = child
-        .wait_with_output()
+    let status = child
+        .wait()
         .await
         .map_err(|e| BackupError::io("Waiting for pg_restore", e))?;
-    if !out.status.success() {
+    if !status.success() {
         return Err(BackupError::Tool(format!(
             "{} is damaged: its data could not be read: {}",
             path.display(),
-            String::from_utf8_lossy(&out.stderr).trim()
+            crate::conninfo::mask_text(stderr.await.unwrap_or_default().trim())
         )));
     }
     Ok(counts)

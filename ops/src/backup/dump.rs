@@ -137,7 +137,11 @@ pub async fn dump(
             _ = cancel.cancelled() => {
                 tools::terminate(pid);
                 let _ = child.wait().await;
-                return Err(BackupError::Cancelled);
+                // Dropping the writer removes the partial file; no manifest was written.
+                drop(out);
+                return Err(BackupError::Cancelled(
+                    "Cancelled: pg_dump was stopped, the partial archive removed and no manifest written; nothing else changed.".to_string(),
+                ));
             }
             n = stdout.read(&mut buf), if stdout_open => {
                 let n = n.map_err(|e| BackupError::io("Reading pg_dump's output", e))?;

@@ -9,6 +9,7 @@ pub mod header;
 pub mod restore;
 pub mod retention;
 pub mod tools;
+pub mod trust;
 pub mod upload;
 pub mod verify;
 
@@ -44,10 +45,14 @@ pub enum BackupError {
     Refused(String),
     #[error("{0}")]
     Tool(String),
+    /// No archive of that name (a page answers 404 to it).
+    #[error("{0}")]
+    Missing(String),
     #[error("{0}")]
     Io(String),
-    #[error("Cancelled: the partial archive was removed and nothing else changed.")]
-    Cancelled,
+    /// Stopped on request; the sentence says what was undone.
+    #[error("{0}")]
+    Cancelled(String),
 }
 
 impl BackupError {

@@ -24,7 +24,8 @@ pub fn validate_name(name: &str) -> Result<(), BackupError> {
         Ok(())
     } else {
         Err(BackupError::Refused(format!(
-            "\"{name}\" is not a usable database name: use lowercase letters, digits and _ (at most 63), starting with a letter, e.g. holomush_restored."
+            "\"{}\" is not a usable database name: use lowercase letters, digits and _ (at most 63), starting with a letter, e.g. holomush_restored.",
+            super::archive::shown(name)
         )))
     }
 }
@@ -104,7 +105,8 @@ async fn run_pg_restore(
             _ = cancel.cancelled() => {
                 tools::terminate(pid);
                 let _ = child.wait().await;
-                return Err(BackupError::Cancelled);
+                // The caller says what it undid.
+                return Err(BackupError::Cancelled(String::new()));
             }
             line = lines.next_line() => match line.map_err(|e| BackupError::io("Reading pg_restore's messages", e))? {
                 None => break,
@@ -247,7 +249,26 @@ pub async fn in_place(
         by,
         safety: true,
     };
-    let safety = super::dump::dump(req, log, cancel).await?;
+    let safety = super::dump::dump(req, log, cancel)
+        .await
+        .map_err(|e| match e {
+            BackupError::Cancelled(_) => BackupError::Cancelled(format!(
+                "Cancelled during the safety backup: its partial archive was removed and \"{current}\" was not changed."
+            )),
+            other => other,
+        })?;
+    let cancelled_before_swap = |fresh: &str| {
+        BackupError::Cancelled(format!(
+            "Cancelled before the swap: the copy \"{fresh}\" was dropped and \"{current}\" was not changed (safety backup {} kept).",
+            safety.file
+        ))
+    };
+    if cancel.is_cancelled() {
+        return Err(BackupError::Cancelled(format!(
+            "Cancelled after the safety backup: \"{current}\" was not changed (safety backup {} kept).",
+            safety.file
+        )));
+    }
     let stamp = chrono::Local::now().format("%Y%m%d_%H%M%S").to_string();
     let stem: String = current.chars().take(30).collect();
     let fresh = format!("{stem}_restoring_{stamp}");
@@ -269,6 +290,10 @@ pub async fn in_place(
         safety.file
     );
     match run_pg_restore(url, archive, &fresh, jobs, toc.count(), log, cancel).await {
+        Err(BackupError::Cancelled(_)) => {
+            drop_database(url, &current, &fresh).await;
+            return Err(cancelled_before_swap(&fresh));
+        }
         Err(e) => {
             drop_database(url, &current, &fresh).await;
             return Err(BackupError::Tool(format!(
@@ -285,9 +310,10 @@ pub async fn in_place(
         }
         Ok(_) => {}
     }
+    // The last point a cancel is honoured: past it the swap runs to its end.
     if cancel.is_cancelled() {
         drop_database(url, &current, &fresh).await;
-        return Err(BackupError::Cancelled);
+        return Err(cancelled_before_swap(&fresh));
     }
     // Rename the current database from inside the fresh one (one cannot rename the database one is in).
     let mut c = connect(url, &fresh).await?;
@@ -393,14 +419,19 @@ pub async fn into_new(
         archive.display()
     ));
 
-    let errors = run_pg_restore(url, archive, target, jobs, toc.count(), log, cancel)
-        .await
-        .map_err(|e| match e {
-            BackupError::Tool(m) => BackupError::Tool(format!(
-                "{m} Database \"{target}\" was left for inspection."
-            )),
-            other => other,
-        })?;
+    let restored = run_pg_restore(url, archive, target, jobs, toc.count(), log, cancel).await;
+    if matches!(restored, Err(BackupError::Cancelled(_))) || cancel.is_cancelled() {
+        drop_database(url, url.database(), target).await;
+        return Err(BackupError::Cancelled(format!(
+            "Cancelled: pg_restore was stopped and the half-restored database \"{target}\" was dropped; nothing else changed."
+        )));
+    }
+    let errors = restored.map_err(|e| match e {
+        BackupError::Tool(m) => BackupError::Tool(format!(
+            "{m} Database \"{target}\" was left for inspection."
+        )),
+        other => other,
+    })?;
     Ok(Outcome {
         database: target.to_string(),
         errors,
@@ -457,7 +488,7 @@ pub async fn to_server(
         target.masked()
     ));
     log.line("Counting the rows the archive holds".to_string());
-    let expected = super::contents::archived_row_counts(archive).await?;
+    let expected = super::contents::archived_row_counts_until(archive, cancel).await?;
     let outcome = into_new(&via, archive, into, jobs, log, cancel).await?;
     if !outcome.errors.is_empty() {
         return Err(BackupError::Tool(format!(

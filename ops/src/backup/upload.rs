@@ -7,20 +7,35 @@ use std::path::Path;
 
 use futures_util::{Stream, StreamExt};
 
+use tokio_util::sync::CancellationToken;
+
 use super::archive::Writer;
 use super::header::{is_archive_start, MAGIC};
+use super::Manifest;
+use crate::model::Verification;
 
 const NOT_AN_ARCHIVE: &str = "That file is not a pg_dump custom-format archive (it does not start with PGDMP): upload a file made with pg_dump -Fc.";
 
-/// Writes `chunks` to `path` within `limit` bytes; returns the size kept. On any refusal
-/// nothing is left behind.
-pub async fn receive<S, B, E>(mut chunks: S, path: &Path, limit: u64) -> Result<u64, String>
+/// Writes `chunks` to `path` within `limit` bytes, checks every block of what arrived, and
+/// only then gives it its name, with a manifest of its own marked as not made by the
+/// console (so a stale manifest of an earlier archive of that name is never adopted).
+/// On any refusal nothing is left behind.
+pub async fn receive<S, B, E>(
+    mut chunks: S,
+    path: &Path,
+    limit: u64,
+    by: &str,
+) -> Result<Manifest, String>
 where
     S: Stream<Item = Result<B, E>> + Unpin,
     B: AsRef<[u8]>,
     E: Display,
 {
+    let started = chrono::Utc::now();
+    // Exclusive: refuses a name that exists (even as a link) or is being written now.
     let mut out = Writer::create(path).await.map_err(|e| e.to_string())?;
+    // No archive has this name now, so a manifest beside it describes bytes that are gone.
+    let _ = std::fs::remove_file(super::archive::manifest_path(path));
     let mut head: Vec<u8> = Vec::with_capacity(MAGIC.len());
     while let Some(chunk) = chunks.next().await {
         let chunk =
@@ -43,15 +58,46 @@ where
     if !is_archive_start(&head) {
         return Err(NOT_AN_ARCHIVE.to_string());
     }
+    out.sync().await.map_err(|e| e.to_string())?;
+    // Every block read before the file takes its name: a truncated upload is refused here.
+    let toc = super::contents::toc(out.partial_path())
+        .await
+        .map_err(|_| damaged())?;
+    super::verify::verify(out.partial_path(), &CancellationToken::new())
+        .await
+        .map_err(|_| damaged())?;
     let size = out.size;
-    out.finish().await.map_err(|e| e.to_string())?;
-    if let Err(e) = super::contents::toc(path).await {
-        let _ = tokio::fs::remove_file(path).await;
-        return Err(format!(
-            "The archive's table of contents does not read ({e}); nothing was kept."
-        ));
+    let sha256 = out.finish().await.map_err(|e| e.to_string())?;
+    let manifest = Manifest {
+        file: path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        kind: toc.kind(),
+        size,
+        sha256,
+        host: String::new(),
+        database: toc.database,
+        server_version: toc.server_version,
+        migration_version: None,
+        migration_dirty: false,
+        started_at: started,
+        duration_ms: 0,
+        by: by.to_string(),
+        verification: Verification::Verified,
+        safety: false,
+        by_console: false,
+    };
+    // Written over whatever manifest an earlier archive of this name left.
+    if let Err(e) = super::archive::write_manifest(path, &manifest) {
+        let _ = std::fs::remove_file(path);
+        return Err(format!("{e} Nothing was kept."));
     }
-    Ok(size)
+    Ok(manifest)
+}
+
+fn damaged() -> String {
+    "That file is a pg_dump archive but not a complete one (its table of contents or a data block does not read, e.g. it was cut short): upload the whole file. Nothing was kept.".to_string()
 }
 
 #[cfg(test)]
@@ -71,11 +117,11 @@ mod tests {
             crate::auth::random_token().get(..10).unwrap_or("x")
         ));
         let path = dir.join("notes.dump");
-        let err = receive(chunks(vec![b"SEL", b"ECT 1;"]), &path, 1 << 20)
+        let err = receive(chunks(vec![b"SEL", b"ECT 1;"]), &path, 1 << 20, "test")
             .await
             .expect_err("refused");
         assert_eq!(err, NOT_AN_ARCHIVE);
-        let err = receive(chunks(vec![b"PGDMP", &[0u8; 64]]), &path, 32)
+        let err = receive(chunks(vec![b"PGDMP", &[0u8; 64]]), &path, 32, "test")
             .await
             .expect_err("refused");
         assert_eq!(
@@ -86,6 +132,7 @@ mod tests {
             futures_util::stream::iter(vec![Ok(&b"PGDMP"[..]), Err("connection reset")]),
             &path,
             1 << 20,
+            "test",
         )
         .await
         .expect_err("refused");

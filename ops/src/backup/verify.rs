@@ -4,15 +4,45 @@
 
 use std::path::Path;
 
-use super::contents::{archived_row_counts, pg_restore, toc};
+use std::process::Stdio;
+
+use tokio_util::sync::CancellationToken;
+
+use super::contents::{archived_row_counts_until, toc};
 use super::counts::compare_counts;
 use super::{BackupError, BackupKind};
 
-/// The TOC, then every data block. Returns a one-line summary of what was read.
-pub async fn verify(path: &Path) -> Result<String, BackupError> {
+/// The TOC, then every data block. Returns a one-line summary of what was read. A cancel
+/// stops pg_restore at once.
+pub async fn verify(path: &Path, cancel: &CancellationToken) -> Result<String, BackupError> {
     let toc = toc(path).await?;
-    let (ok, _, stderr) = pg_restore(&["-f", "/dev/null"], path).await?;
-    if !ok {
+    let binary = super::tools::pg_restore(path, None, None).await?;
+    let mut child = super::tools::offline(&binary)
+        .args(["-f", "/dev/null"])
+        .arg(path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| {
+            BackupError::Tool(format!("{} could not be run ({e}).", binary.path.display()))
+        })?;
+    let pid = child.id();
+    // Read as it comes, so pg_restore never blocks on a full pipe of its messages.
+    let drain = drain(child.stderr.take());
+    let status = tokio::select! {
+        _ = cancel.cancelled() => {
+            super::tools::terminate(pid);
+            let _ = child.wait().await;
+            return Err(BackupError::Cancelled(
+                "Cancelled: pg_restore was stopped; the archive and its manifest were not changed.".to_string(),
+            ));
+        }
+        status = child.wait() => status.map_err(|e| BackupError::io("Waiting for pg_restore", e))?,
+    };
+    let stderr = crate::conninfo::mask_text(drain.await.unwrap_or_default().trim());
+    if !status.success() {
         return Err(BackupError::Tool(format!(
             "{} is damaged: its table of contents reads ({} entries) but its data does not: {stderr}",
             path.display(),
@@ -23,6 +53,19 @@ pub async fn verify(path: &Path) -> Result<String, BackupError> {
         "{} entries read, every data block intact",
         toc.count()
     ))
+}
+
+/// Everything a child writes on one stream, read on a task of its own.
+pub(super) fn drain(
+    stream: Option<impl tokio::io::AsyncRead + Unpin + Send + 'static>,
+) -> tokio::task::JoinHandle<String> {
+    tokio::spawn(async move {
+        let mut text = Vec::new();
+        if let Some(mut s) = stream {
+            let _ = tokio::io::AsyncReadExt::read_to_end(&mut s, &mut text).await;
+        }
+        String::from_utf8_lossy(&text).into_owned()
+    })
 }
 
 /// A restore into a scratch database, dropped afterwards whatever happens, with each
@@ -40,7 +83,7 @@ pub async fn restore_test(
         ));
     }
     log.line("Counting the rows the archive holds".to_string());
-    let expected = archived_row_counts(path).await?;
+    let expected = archived_row_counts_until(path, cancel).await?;
     let scratch = format!(
         "holomush_verify_{}",
         crate::auth::random_token().get(..10).unwrap_or("x")

@@ -115,7 +115,26 @@ impl Recorder {
     }
 }
 
+/// How many doctor runs go at once in this process: every page load of Troubleshooting runs
+/// one, and each opens connections and starts client tools.
+pub const AT_ONCE: usize = 2;
+
+static RUNNING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(AT_ONCE);
+
+/// The doctor's steps on `url_text`. Beyond [`AT_ONCE`] runs, a caller waits its turn (first
+/// come, first served) and then gets a fresh report of its own.
 pub async fn run(url_text: &str) -> DoctorReport {
+    // The semaphore is never closed, so acquiring fails never; were it to, run unbounded.
+    let _turn = RUNNING.acquire().await.ok();
+    run_now(url_text).await
+}
+
+/// How many doctor runs are going now (at most [`AT_ONCE`]).
+pub fn running() -> usize {
+    AT_ONCE - RUNNING.available_permits()
+}
+
+async fn run_now(url_text: &str) -> DoctorReport {
     let mut rec = Recorder {
         steps: Vec::new(),
         stopped_by: None,
@@ -708,4 +727,41 @@ pub async fn enable_pg_trgm(url: &DatabaseUrl) -> Result<String, DiagnoseError> 
     };
     conn.close().await.ok();
     outcome
+}
+
+#[cfg(test)]
+mod bound_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn at_most_two_doctors_run_at_once_and_the_rest_wait_their_turn() {
+        // A server that accepts and never answers keeps each run busy for seconds.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let held = tokio::spawn(async move {
+            let mut open = Vec::new();
+            while let Ok((s, _)) = listener.accept().await {
+                open.push(s);
+            }
+        });
+        let url = format!("postgres://u:p@127.0.0.1:{port}/db");
+        let runs: Vec<_> = (0..5)
+            .map(|_| {
+                let url = url.clone();
+                tokio::spawn(async move { run(&url).await })
+            })
+            .collect();
+        let mut most = 0;
+        for _ in 0..20 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            most = most.max(running());
+        }
+        assert_eq!(most, AT_ONCE);
+        for r in runs {
+            r.abort();
+        }
+        held.abort();
+    }
 }

@@ -29,18 +29,21 @@ pub async fn download_backup(
     Path(name): Path<String>,
 ) -> Response {
     let console = &web.console;
-    let path = match ops::backup::archive::resolve(&console.config.backup_dir, &name) {
-        Ok(p) => p,
+    // The one lookup every use of an archive goes through: a well-formed name, and only a
+    // regular file of the backup folder (a link planted there is refused, not followed).
+    let path = match ops::backup::archive::locate(
+        &console.config.backup_dir,
+        ops::backup::archive::ArchiveRef::Name(&name),
+    ) {
+        Ok(found) => found.path,
+        Err(e @ ops::backup::BackupError::Missing(_)) => {
+            return refuse(StatusCode::NOT_FOUND, e.to_string())
+        }
+        Err(e @ ops::backup::BackupError::Io(_)) => {
+            return refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+        }
         Err(e) => return refuse(StatusCode::BAD_REQUEST, e.to_string()),
     };
-    // Only a regular file of the backup folder: a link planted there (to a file elsewhere)
-    // is refused, not followed.
-    if std::fs::symlink_metadata(&path).is_ok_and(|m| !m.is_file()) {
-        return refuse(
-            StatusCode::BAD_REQUEST,
-            format!("{name} in the backup folder is not a regular file (a symbolic link or a folder): the console sends only the archives it holds itself."),
-        );
-    }
     let mut open = tokio::fs::OpenOptions::new();
     // O_NOFOLLOW: the file opened is the one checked, not a link swapped in since.
     open.read(true).custom_flags(libc::O_NOFOLLOW);
@@ -111,13 +114,11 @@ pub async fn upload_backup(
         Ok(None) => return back("No file was sent: choose a .dump file first.", false),
         Err(e) => return back(&format!("The upload could not be read: {e}."), false),
     };
-    let name = field
-        .file_name()
-        .unwrap_or_default()
-        .rsplit(['/', '\\'])
-        .next()
-        .unwrap_or_default()
-        .to_string();
+    // The name as sent: one with a folder in it is refused by the archive-name rule, not
+    // quietly cut down to a name the sender did not give.
+    let Some(name) = field.file_name().map(str::to_string) else {
+        return back("No file was sent: choose a .dump file first.", false);
+    };
     match console.receive_upload(&name, field, &session.actor).await {
         Ok(done) => back(&done, true),
         Err(e) => back(&e.to_string(), false),

@@ -1,0 +1,113 @@
+//! Whether an archive is one the console made, and whether it is still the bytes its
+//! manifest describes: restoring runs the SQL an archive holds with the console's role, so
+//! an archive from elsewhere (uploaded, copied in, outside the folder) needs a person's
+//! typed consent, and any archive whose sha256 changed is not restored at all.
+
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncReadExt;
+use tokio_util::sync::CancellationToken;
+
+use super::archive::{read_manifest, Located};
+use super::{BackupError, Manifest};
+
+/// Where an archive came from, as far as the console can tell.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Origin {
+    /// A backup job of this console wrote it (its manifest says so, names it and has its size).
+    Console(Manifest),
+    /// Uploaded (the upload writes a manifest marked not by the console), copied into the
+    /// folder by hand, or read from outside the folder. The manifest, when there is one that
+    /// describes this file, still carries a sha256 to check.
+    Elsewhere(Option<Manifest>),
+}
+
+impl Origin {
+    pub fn manifest(&self) -> Option<&Manifest> {
+        match self {
+            Origin::Console(m) => Some(m),
+            Origin::Elsewhere(m) => m.as_ref(),
+        }
+    }
+
+    pub fn by_console(&self) -> bool {
+        matches!(self, Origin::Console(_))
+    }
+}
+
+/// The manifest beside an archive of the folder, when it describes this very file (its name
+/// and size); a manifest left by an archive deleted since, or copied with other bytes, is not.
+pub fn manifest_of(path: &Path, name: &str) -> Option<Manifest> {
+    let m = read_manifest(path)?;
+    let size = std::fs::symlink_metadata(path).ok()?.len();
+    (m.file == name && m.size == size).then_some(m)
+}
+
+pub fn origin(found: &Located) -> Origin {
+    if !found.inside {
+        return Origin::Elsewhere(None);
+    }
+    match manifest_of(&found.path, &found.name) {
+        Some(m) if m.by_console && !m.sha256.is_empty() => Origin::Console(m),
+        other => Origin::Elsewhere(other),
+    }
+}
+
+/// What a person is told before restoring an archive the console did not make.
+pub fn foreign_warning(name: &str) -> String {
+    format!(
+        "{name} was not made by this console's backups (it was uploaded or copied in): restoring it runs the SQL it holds with the console's database role, so restore only an archive you trust."
+    )
+}
+
+/// The sentence for a restore of such an archive without the typed name.
+pub fn unconfirmed(name: &str, target: &str) -> String {
+    format!(
+        "{name} was not made by this console's backups and restoring it runs its SQL with the console's database role: type the target database name \"{target}\" to confirm. Nothing was changed."
+    )
+}
+
+/// Reads the archive once and compares its sha256 with the manifest's; no manifest (or
+/// one without a sha256) has nothing to compare. Stops when cancelled.
+pub async fn check_sha256(
+    path: &Path,
+    name: &str,
+    manifest: Option<&Manifest>,
+    cancel: &CancellationToken,
+) -> Result<(), BackupError> {
+    let Some(expected) = manifest
+        .map(|m| m.sha256.as_str())
+        .filter(|s| !s.is_empty())
+    else {
+        return Ok(());
+    };
+    let mut file = tokio::fs::File::open(path)
+        .await
+        .map_err(|e| BackupError::io(&format!("Reading {}", path.display()), e))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    loop {
+        let n = tokio::select! {
+            _ = cancel.cancelled() => {
+                return Err(BackupError::Cancelled(
+                    "Cancelled while checking the archive's sha256: nothing was changed.".to_string(),
+                ))
+            }
+            n = file.read(&mut buf) => n.map_err(|e| BackupError::io(&format!("Reading {}", path.display()), e))?,
+        };
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    let found = hex::encode(hasher.finalize());
+    if found == expected {
+        return Ok(());
+    }
+    Err(BackupError::Refused(format!(
+        "{name} is not the archive its manifest describes: its sha256 is {} but the manifest recorded {} when it was written: the file changed since, so it is not used. Use another archive; nothing was changed.",
+        &found[..12],
+        &expected[..expected.len().min(12)]
+    )))
+}
