@@ -91,6 +91,19 @@ impl Console {
         })
     }
 
+    /// Finishes or undoes a restore in place that a killed console left half done (see
+    /// [`crate::backup::interrupted`]), with an audit record for each; returns what it did.
+    pub async fn recover_interrupted_restore(&self) -> Vec<String> {
+        let done = crate::backup::interrupted::recover(&self.config.database_url).await;
+        for what in &done {
+            self.record(
+                Entry::new("system", JobKind::RestoreInPlace.as_str(), self.target())
+                    .detail(what.clone()),
+            );
+        }
+        done
+    }
+
     /// Records an action; a failure to write the audit log is logged, never hidden.
     pub fn record(&self, entry: Entry) {
         if let Err(e) = self.audit.record(entry) {

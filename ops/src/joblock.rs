@@ -84,7 +84,8 @@ fn parse_application(name: &str) -> Option<(&str, &str, &str, &str)> {
     Some((role, pid, host, kind))
 }
 
-fn hostname() -> String {
+/// This machine's name, as the holders of locks and restores name it.
+pub fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_string())
         .ok()

@@ -191,7 +191,7 @@ pub async fn migrate(cmd: MigrateCommand) -> Result<(), String> {
     if let MigrateCommand::Create { name } = &cmd {
         return create_migration(name);
     }
-    let console = open()?;
+    let console = open().await?;
     let op = match cmd {
         MigrateCommand::Status { json } => return migrate_status(&console, json).await,
         MigrateCommand::Repair {
@@ -231,7 +231,7 @@ pub async fn migrate(cmd: MigrateCommand) -> Result<(), String> {
 }
 
 pub async fn backup(cmd: BackupCommand) -> Result<(), String> {
-    let console = open()?;
+    let console = open().await?;
     let job = match cmd {
         BackupCommand::List { json } => {
             let list = ops::backup::catalog::list(&console.config.backup_dir)
@@ -367,7 +367,7 @@ pub async fn restore(args: RestoreArgs) -> Result<(), String> {
         .transpose()?
         .map(|text| ops::backup::restore::target_url(&text).map_err(|e| e.to_string()))
         .transpose()?;
-    let console = open()?;
+    let console = open().await?;
     let given = ArchiveRef::from_cli(&file);
     let database = console.config.database_url.database().to_string();
     let restoring_to = into
@@ -604,13 +604,17 @@ async fn bootstrap(console: &ops::Console) -> Result<(), String> {
     }
 }
 
-fn open() -> Result<ops::Console, String> {
+async fn open() -> Result<ops::Console, String> {
     let config = ops::config::Config::from_env().map_err(|e| e.to_string())?;
-    ops::Console::open(config).map_err(|e| e.to_string())
+    let console = ops::Console::open(config).map_err(|e| e.to_string())?;
+    for what in console.recover_interrupted_restore().await {
+        eprintln!("{what}");
+    }
+    Ok(console)
 }
 
 pub async fn info(args: InfoArgs) -> Result<(), String> {
-    let console = open()?;
+    let console = open().await?;
     let snap = console.status.get().await;
     if args.json {
         let text = serde_json::to_string_pretty(&*snap).map_err(|e| e.to_string())?;

@@ -160,8 +160,12 @@ async fn exists(url: &str, relation: &str) -> bool {
     found.is_some()
 }
 
+/// The databases of `url`'s server named LIKE `like`, read through `postgres` (the
+/// database of `url` may be the one missing).
 async fn databases(url: &str, like: &str) -> Vec<String> {
-    let mut c = connect(url).await;
+    let mut u = url::Url::parse(url).expect("url");
+    u.set_path("/postgres");
+    let mut c = connect(u.as_str()).await;
     let names =
         sqlx::query_scalar("SELECT datname FROM pg_database WHERE datname LIKE $1 ORDER BY 1")
             .bind(like)
@@ -172,7 +176,7 @@ async fn databases(url: &str, like: &str) -> Vec<String> {
     names
 }
 
-/// Polls `check` every 50 ms for up to 60 s.
+/// Polls `check` every 50 ms for up to 120 s (the tests of this file run side by side).
 async fn until<F, Fut>(what: &str, mut check: F)
 where
     F: FnMut() -> Fut,
@@ -180,7 +184,7 @@ where
 {
     let t = Instant::now();
     while !check().await {
-        assert!(t.elapsed() < Duration::from_secs(60), "never: {what}");
+        assert!(t.elapsed() < Duration::from_secs(120), "never: {what}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -240,7 +244,7 @@ async fn fill(url: &str) {
     let mut c = connect(url).await;
     sqlx::raw_sql(
         "CREATE TABLE bulk (id bigint PRIMARY KEY, body text);
-         INSERT INTO bulk SELECT g, repeat(md5(g::text), 4) FROM generate_series(1, 1500000) g;",
+         INSERT INTO bulk SELECT g, repeat(md5(g::text), 4) FROM generate_series(1, 500000) g;",
     )
     .execute(&mut c)
     .await
@@ -414,11 +418,8 @@ async fn twenty_clis_and_a_server_racing_migrate_up_apply_each_file_once() {
             );
         }
     }
-    until("the server's start-up migration ends", || async {
-        std::fs::read_to_string(env.data.join("jobs").join("00000001.json"))
-            .is_ok_and(|r| !r.contains("\"Running\""))
-    })
-    .await;
+    // The server listens once its start-up migration ended (or was refused as busy).
+    env.until_listening().await;
     signal(&server, libc::SIGTERM);
     let _ = wait_within(server, Duration::from_secs(35));
     assert_eq!(ledger(&db.url).await, Some((3, false)));
@@ -502,7 +503,7 @@ async fn migrate_up_postgres_restarted_mid_file_fails_with_a_sentence_and_leaves
 // ---- backup create -------------------------------------------------------------------
 
 const BACKUP_CANCELLED: &str =
-    "Cancelled: the partial archive was removed and nothing else changed.";
+    "Cancelled: pg_dump was stopped, the partial archive removed and no manifest written; nothing else changed.";
 
 #[tokio::test]
 async fn backup_create_cli_ctrl_c_mid_dump_removes_the_partial_archive() {
@@ -675,5 +676,171 @@ async fn backup_create_into_a_full_folder_fails_and_leaves_no_archive() {
     let said = last_line(&out);
     assert!(said.contains("No space left on device"), "{said}");
     assert_eq!(files, Vec::<String>::new());
-    assert_eq!(rows(&db.url).await, 1_500_000, "the database is as it was");
+    assert_eq!(rows(&db.url).await, 500_000, "the database is as it was");
+}
+
+// ---- restore --into and --in-place ---------------------------------------------------
+
+/// A filled database with one full backup of it; the live database then changes (a table
+/// `after_backup`), so the tests can tell the live database from a restored one.
+async fn backed_up(db: &TestDb, env: &Env) -> String {
+    fill(&db.url).await;
+    let o = env.run(&["backup", "create", "--json"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let file = env
+        .files()
+        .into_iter()
+        .find(|f| f.ends_with(".dump"))
+        .expect("an archive");
+    let mut c = connect(&db.url).await;
+    sqlx::raw_sql("CREATE TABLE after_backup (id int); DELETE FROM bulk WHERE id <= 10;")
+        .execute(&mut c)
+        .await
+        .expect("change");
+    c.close().await.ok();
+    file
+}
+
+/// The live database is exactly as it was after [`backed_up`] changed it.
+async fn live_unchanged(db: &TestDb) {
+    assert!(
+        exists(&db.url, "after_backup").await,
+        "the live database was replaced"
+    );
+    assert_eq!(rows(&db.url).await, 500_000 - 10);
+}
+
+fn db_url(db: &TestDb, name: &str) -> String {
+    let mut u = url::Url::parse(&db.url).expect("url");
+    u.set_path(&format!("/{name}"));
+    u.to_string()
+}
+
+#[tokio::test]
+async fn restore_into_cli_ctrl_c_drops_the_half_made_database() {
+    let db = TestDb::create().await;
+    let env = env(&db, "ri-int", 0.0);
+    let file = backed_up(&db, &env).await;
+    let target = format!("{}_into", db.name);
+    let cli = env.spawn(&["restore", &file, "--into", &target]);
+    until("pg_restore is filling the target", || async {
+        !databases(&db.url, &target).await.is_empty()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    signal(&cli, libc::SIGINT);
+    let (out, _) = wait_within(cli, Duration::from_secs(35));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(
+        last_line(&out),
+        format!("error: Cancelled: pg_restore was stopped and the half-restored database \"{target}\" was dropped; nothing else changed.")
+    );
+    assert_eq!(databases(&db.url, &target).await, Vec::<String>::new());
+    live_unchanged(&db).await;
+}
+
+#[tokio::test]
+async fn restore_in_place_cli_ctrl_c_before_the_swap_drops_the_copy_and_keeps_the_live_database() {
+    let db = TestDb::create().await;
+    let env = env(&db, "rp-int", 0.0);
+    let file = backed_up(&db, &env).await;
+    let copies = format!("{}_restoring_%", &db.name[..db.name.len().min(30)]);
+    let cli = env.spawn(&["restore", &file, "--in-place", "--yes"]);
+    until("pg_restore is filling the copy", || async {
+        !databases(&db.url, &copies).await.is_empty()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    signal(&cli, libc::SIGINT);
+    let (out, _) = wait_within(cli, Duration::from_secs(35));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let said = last_line(&out);
+    assert!(
+        said.starts_with("error: Cancelled before the swap: the copy \"")
+            && said.contains(&format!(
+                "\" was dropped and \"{}\" was not changed (safety backup ",
+                db.name
+            )),
+        "{said}"
+    );
+    assert_eq!(databases(&db.url, &copies).await, Vec::<String>::new());
+    live_unchanged(&db).await;
+    // The safety backup is complete: listed, with its manifest.
+    let list = env.run(&["backup", "list", "--json"]);
+    let listed: Vec<serde_json::Value> =
+        serde_json::from_slice(&list.stdout).expect("backup list --json");
+    let safety: Vec<&serde_json::Value> = listed
+        .iter()
+        .filter(|a| a["safety"] == serde_json::Value::Bool(true))
+        .collect();
+    assert_eq!(safety.len(), 1, "{}", text(&list));
+    assert!(!has_partial(&env));
+}
+
+#[tokio::test]
+async fn restore_in_place_kill_9_before_the_swap_is_undone_by_the_next_command() {
+    let db = TestDb::create().await;
+    let env = env(&db, "rp-kill", 0.0);
+    let file = backed_up(&db, &env).await;
+    let copies = format!("{}_restoring_%", &db.name[..db.name.len().min(30)]);
+    let cli = env.spawn(&["restore", &file, "--in-place", "--yes"]);
+    until("pg_restore is filling the copy", || async {
+        !databases(&db.url, &copies).await.is_empty()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let pid = cli.id();
+    signal(&cli, libc::SIGKILL);
+    let _ = wait_within(cli, Duration::from_secs(10));
+    let left = databases(&db.url, &copies).await;
+    assert_eq!(left.len(), 1, "the copy is left by a kill -9");
+    live_unchanged(&db).await;
+
+    let o = env.run(&["info"]);
+    let said = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(
+        said.contains(&format!(
+            "A restore in place was interrupted before its swap (process {pid} is gone): dropped its copy \"{}\"; \"{}\" was not changed.",
+            left[0], db.name
+        )),
+        "{said}"
+    );
+    assert_eq!(databases(&db.url, &copies).await, Vec::<String>::new());
+    live_unchanged(&db).await;
+}
+
+#[tokio::test]
+async fn restore_in_place_kill_9_during_the_swap_is_finished_by_the_next_command() {
+    let db = TestDb::create().await;
+    let mut env = env(&db, "rp-swap", 0.0);
+    let file = backed_up(&db, &env).await;
+    env.set("HOLOMUSH_ADMIN_FAULT_PAUSE", "swap");
+    let previous = format!("{}_before_restore_%", &db.name[..db.name.len().min(30)]);
+    let cli = env.spawn(&["restore", &file, "--in-place", "--yes"]);
+    // Between the two renames: the live database has its "before" name, the copy not yet its own.
+    until("the swap is half done", || async {
+        !databases(&db.url, &previous).await.is_empty()
+            && databases(&db.url, &db.name).await.is_empty()
+    })
+    .await;
+    signal(&cli, libc::SIGKILL);
+    let _ = wait_within(cli, Duration::from_secs(10));
+    assert_eq!(databases(&db.url, &db.name).await, Vec::<String>::new());
+
+    let o = env.run(&["info"]);
+    let before = databases(&db.url, &previous).await;
+    assert_eq!(before.len(), 1);
+    let said = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(
+        said.contains(&format!(
+            "A restore in place was interrupted during its swap: finished it, so \"{}\" is the restored database and the one before it is \"{}\".",
+            db.name, before[0]
+        )),
+        "{said}"
+    );
+    // The restored database has the archive's rows, not the later change; the one before
+    // it is kept and can be entered.
+    assert!(!exists(&db.url, "after_backup").await);
+    assert_eq!(rows(&db.url).await, 500_000);
+    assert!(exists(&db_url(&db, &before[0]), "after_backup").await);
 }

@@ -6,6 +6,7 @@ pub mod contents;
 pub mod counts;
 pub mod dump;
 pub mod header;
+pub mod interrupted;
 pub mod restore;
 pub mod retention;
 pub mod tools;

@@ -200,7 +200,7 @@ async fn clear_sessions(
     .await?;
     let others: Vec<(i32, String)> = sqlx::query_as(
         "SELECT pid, coalesce(nullif(application_name, ''), 'no application name') FROM pg_stat_activity
-          WHERE datname = $1 AND pid <> pg_backend_pid()",
+          WHERE datname = $1 AND pid <> pg_backend_pid() AND backend_type = 'client backend'",
     )
     .bind(database)
     .fetch_all(&mut *c)
@@ -208,14 +208,16 @@ async fn clear_sessions(
     for (pid, app) in &others {
         log.line(format!("Ending session {pid} ({app}) on \"{database}\""));
     }
-    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()")
+    // Client sessions only: an autovacuum worker (busy after a large load) cannot be ended
+    // by a role without pg_signal_backend, and the rename stops it by itself.
+    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND backend_type = 'client backend'")
         .bind(database)
         .execute(&mut *c)
         .await?;
     // Terminated backends take a moment to leave, and a rename fails while any remain.
     for _ in 0..50 {
         let left: i64 =
-            sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = $1")
+            sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND backend_type = 'client backend'")
                 .bind(database)
                 .fetch_one(&mut *c)
                 .await?;
@@ -281,7 +283,21 @@ pub async fn in_place(
                 "Could not create the restore database \"{fresh}\": {e}."
             ))
         })?;
+    // The journal of this swap, for the console that starts after this one is killed.
+    let marked = conn
+        .execute(
+            super::interrupted::Marker::new(&current, &previous)
+                .comment_on(&fresh)
+                .as_str(),
+        )
+        .await;
     conn.close().await.ok();
+    if let Err(e) = marked {
+        drop_database(url, &current, &fresh).await;
+        return Err(BackupError::Tool(format!(
+            "Could not mark the restore database \"{fresh}\" ({e}); it was dropped and \"{current}\" was not changed."
+        )));
+    }
     log.line(format!(
         "Restoring into a fresh database \"{fresh}\"; \"{current}\" stays as it is until the swap"
     ));
@@ -357,6 +373,7 @@ pub async fn in_place(
         )));
     }
     c.close().await.ok();
+    pause_for_a_fault_test("swap");
     // …then the fresh one from inside the previous one.
     let renamed = async {
         let mut c = connect(url, &previous).await.map_err(|e| e.to_string())?;
@@ -370,6 +387,11 @@ pub async fn in_place(
         )
         .await
         .map_err(|e| e.to_string())?;
+        // Best effort: a marker left behind names a finished swap, which recovery ignores
+        // while the database is present and its maker's process is alive or elsewhere.
+        let _ = c
+            .execute(super::interrupted::clear_on(&current).as_str())
+            .await;
         c.close().await.ok();
         Ok::<_, String>(())
     }
@@ -512,4 +534,15 @@ pub async fn to_server(
         counted.tables,
         counted.rows
     ))
+}
+
+/// Debug builds only: `HOLOMUSH_ADMIN_FAULT_PAUSE=<point>` holds the job at that point for
+/// ten seconds, so the fault tests can kill the process exactly there (between the two
+/// renames of a swap). A release build ignores the variable.
+fn pause_for_a_fault_test(point: &str) {
+    if cfg!(debug_assertions)
+        && std::env::var("HOLOMUSH_ADMIN_FAULT_PAUSE").is_ok_and(|p| p == point)
+    {
+        std::thread::sleep(std::time::Duration::from_secs(10));
+    }
 }

@@ -101,6 +101,9 @@ pub async fn serve() -> Result<(), String> {
             stop.cancel();
         });
     }
+    for what in console.recover_interrupted_restore().await {
+        println!("{what}");
+    }
     auto_migrate(&console, &stop).await;
     if stop.is_cancelled() {
         return stop_jobs(&console, "start-up").await;
@@ -148,9 +151,18 @@ pub async fn serve() -> Result<(), String> {
     .with_graceful_shutdown(stop.clone().cancelled_owned())
     .into_future();
     tokio::pin!(server);
+    // The server ends by itself once the stop is asked for and its connections are gone,
+    // possibly before this select sees the stop: then it must not be polled again.
+    let mut served = false;
     tokio::select! {
-        served = &mut server => served.map_err(|e| format!("The web server stopped: {e}"))?,
+        result = &mut server => {
+            result.map_err(|e| format!("The web server stopped: {e}"))?;
+            served = true;
+        }
         _ = stop.cancelled() => {}
+    }
+    if !stop.is_cancelled() {
+        return Err("The web server stopped without being asked to.".to_string());
     }
     println!(
         "Stopping: no new requests; running jobs stop at their next safe point (at most {} s)",
@@ -159,10 +171,11 @@ pub async fn serve() -> Result<(), String> {
     // New connections are refused at once; open ones (a job's event stream ends with its
     // job) get the same grace as the jobs.
     let listened = bound.to_string();
-    let (stopped, _) = tokio::join!(
-        stop_jobs(&console, &listened),
-        tokio::time::timeout(GRACE, &mut server)
-    );
+    let (stopped, _) = tokio::join!(stop_jobs(&console, &listened), async {
+        if !served {
+            let _ = tokio::time::timeout(GRACE, &mut server).await;
+        }
+    });
     stopped
 }
 

@@ -1,0 +1,205 @@
+//! A restore in place that was killed (kill -9, a crash, a power cut) is finished or undone
+//! by the next console that starts. The fresh copy carries a marker in its database comment
+//! from the moment it is created until the swap is done, saying what it is for; that is the
+//! journal, kept where the databases are, so any console on any machine can read it.
+
+use serde::{Deserialize, Serialize};
+use sqlx::{Connection, Executor, PgConnection};
+
+use crate::conninfo::DatabaseUrl;
+use crate::db::quote_ident;
+
+const PREFIX: &str = "holomush-admin restore in progress: ";
+
+/// What a fresh copy is for, and who is making it.
+#[derive(Serialize, Deserialize, Debug, PartialEq)]
+pub struct Marker {
+    /// The database it replaces.
+    pub current: String,
+    /// The name the replaced database takes.
+    pub previous: String,
+    pub pid: u32,
+    pub host: String,
+}
+
+impl Marker {
+    pub fn new(current: &str, previous: &str) -> Self {
+        Self {
+            current: current.to_string(),
+            previous: previous.to_string(),
+            pid: std::process::id(),
+            host: crate::joblock::hostname(),
+        }
+    }
+
+    /// The statement that puts the marker on `fresh`.
+    pub fn comment_on(&self, fresh: &str) -> String {
+        let text = format!(
+            "{PREFIX}{}",
+            serde_json::to_string(self).unwrap_or_default()
+        );
+        format!(
+            "COMMENT ON DATABASE {} IS '{}'",
+            quote_ident(fresh),
+            text.replace('\'', "''")
+        )
+    }
+
+    fn parse(comment: &str) -> Option<Self> {
+        serde_json::from_str(comment.strip_prefix(PREFIX)?).ok()
+    }
+
+    /// The process making the copy is gone (only a process on this machine can be asked).
+    fn abandoned(&self) -> bool {
+        self.host == crate::joblock::hostname() && !crate::process::pid_alive(self.pid)
+    }
+}
+
+/// The statement that clears the marker once the copy has taken its name.
+pub fn clear_on(database: &str) -> String {
+    format!("COMMENT ON DATABASE {} IS NULL", quote_ident(database))
+}
+
+/// Settles what a killed restore in place of `url`'s database left, and says what it did:
+/// - killed between the two renames (the database is missing, its copy complete): the copy
+///   takes the name, so the restore the person asked for is finished;
+/// - killed before the swap (the database still there, maybe barred from connections): the
+///   half-made copy is dropped and the database opened again, as if the restore never ran.
+///
+/// Nothing is touched while the process that made the copy still runs.
+pub async fn recover(url: &DatabaseUrl) -> Vec<String> {
+    let current = url.database().to_string();
+    let Some(mut c) = maintenance(url).await else {
+        return Vec::new();
+    };
+    let copies: Vec<(String, String)> = sqlx::query_as(
+        "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database
+          WHERE shobj_description(oid, 'pg_database') LIKE $1",
+    )
+    .bind(format!("{PREFIX}%"))
+    .fetch_all(&mut c)
+    .await
+    .unwrap_or_default();
+    let present: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(&current)
+            .fetch_one(&mut c)
+            .await
+            .unwrap_or(true);
+    let mut done = Vec::new();
+    for (fresh, comment) in copies {
+        let Some(m) = Marker::parse(&comment).filter(|m| m.current == current) else {
+            continue;
+        };
+        if fresh == current {
+            // A finished swap whose marker was not cleared: the live database, never dropped.
+            let _ = c.execute(clear_on(&current).as_str()).await;
+            continue;
+        }
+        if !present {
+            // The first rename happens only after the restore completed without errors.
+            let finish = async {
+                c.execute(
+                    format!(
+                        "ALTER DATABASE {} RENAME TO {}",
+                        quote_ident(&fresh),
+                        quote_ident(&current)
+                    )
+                    .as_str(),
+                )
+                .await?;
+                c.execute(clear_on(&current).as_str()).await?;
+                c.execute(
+                    format!(
+                        "ALTER DATABASE {} WITH ALLOW_CONNECTIONS true",
+                        quote_ident(&m.previous)
+                    )
+                    .as_str(),
+                )
+                .await?;
+                Ok::<_, sqlx::Error>(())
+            };
+            match finish.await {
+                Ok(()) => done.push(format!(
+                    "A restore in place was interrupted during its swap: finished it, so \"{current}\" is the restored database and the one before it is \"{}\".",
+                    m.previous
+                )),
+                Err(e) => done.push(format!(
+                    "A restore in place was interrupted during its swap and could not be finished ({e}): the restored database is \"{fresh}\" and the previous one \"{}\"; rename \"{fresh}\" to \"{current}\" by hand.",
+                    m.previous
+                )),
+            }
+            break;
+        }
+        if m.abandoned() {
+            let undo = async {
+                c.execute(
+                    format!(
+                        "ALTER DATABASE {} WITH ALLOW_CONNECTIONS true",
+                        quote_ident(&current)
+                    )
+                    .as_str(),
+                )
+                .await?;
+                c.execute(
+                    format!(
+                        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                        quote_ident(&fresh)
+                    )
+                    .as_str(),
+                )
+                .await?;
+                Ok::<_, sqlx::Error>(())
+            };
+            match undo.await {
+                Ok(()) => done.push(format!(
+                    "A restore in place was interrupted before its swap (process {} is gone): dropped its copy \"{fresh}\"; \"{current}\" was not changed.",
+                    m.pid
+                )),
+                Err(e) => done.push(format!(
+                    "A restore in place was interrupted before its swap and its copy \"{fresh}\" could not be dropped ({e}): drop it by hand; \"{current}\" was not changed."
+                )),
+            }
+        }
+    }
+    c.close().await.ok();
+    done
+}
+
+/// A connection to some database of the server other than the one that may be missing or
+/// barred: the managed one when it takes connections, else `postgres`, else `template1`.
+async fn maintenance(url: &DatabaseUrl) -> Option<PgConnection> {
+    for db in [url.database(), "postgres", "template1"] {
+        let Ok(target) = url.with_database(db) else {
+            continue;
+        };
+        match PgConnection::connect_with(&target.connect_options()).await {
+            Ok(c) => return Some(c),
+            Err(e) => {
+                let code = e
+                    .as_database_error()
+                    .and_then(|d| d.code().map(|c| c.to_string()));
+                // Missing (3D000), barred (55000) or not ours to enter (42501): try the next.
+                if !matches!(code.as_deref(), Some("3D000" | "55000" | "42501")) {
+                    return None;
+                }
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_marker_reads_back_from_its_comment_even_with_quotes_in_names() {
+        let m = Marker::new("holo'mush", "holo'mush_before_restore_1");
+        let sql = m.comment_on("holo'mush_restoring_1");
+        assert!(sql.starts_with("COMMENT ON DATABASE \"holo'mush_restoring_1\" IS '"));
+        let text = format!("{PREFIX}{}", serde_json::to_string(&m).expect("json"));
+        assert_eq!(Marker::parse(&text), Some(m));
+        assert_eq!(Marker::parse("a comment of someone else's"), None);
+    }
+}
