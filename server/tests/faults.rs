@@ -674,7 +674,11 @@ async fn backup_create_into_a_full_folder_fails_and_leaves_no_archive() {
     let _ = Command::new("umount").arg(env.backups()).status();
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let said = last_line(&out);
-    assert!(said.contains("No space left on device"), "{said}");
+    assert!(
+        said.starts_with("error: Writing ")
+            && said.ends_with(".partial failed: the disk is full (No space left on device (os error 28)). Free space in the backup folder (delete old archives, or set HOLOMUSH_BACKUP_DIR to a larger disk), then try again; nothing incomplete was kept."),
+        "{said}"
+    );
     assert_eq!(files, Vec::<String>::new());
     assert_eq!(rows(&db.url).await, 500_000, "the database is as it was");
 }
@@ -843,4 +847,30 @@ async fn restore_in_place_kill_9_during_the_swap_is_finished_by_the_next_command
     assert!(!exists(&db.url, "after_backup").await);
     assert_eq!(rows(&db.url).await, 500_000);
     assert!(exists(&db_url(&db, &before[0]), "after_backup").await);
+}
+
+#[test]
+fn the_readme_fault_table_names_only_tests_of_this_file() {
+    let readme = include_str!("../../README.md");
+    let me = include_str!("faults.rs");
+    let table = readme
+        .split("<!-- fault-table:")
+        .nth(1)
+        .expect("the README has the fault table");
+    let rows: Vec<&str> = table
+        .lines()
+        .skip(3)
+        .take_while(|l| l.starts_with('|'))
+        .collect();
+    assert!(rows.len() >= 15, "{} rows", rows.len());
+    for row in rows {
+        let test = row
+            .trim_end_matches('|')
+            .rsplit('|')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .trim_matches('`');
+        assert!(me.contains(&format!("fn {test}(")), "no test {test}");
+    }
 }

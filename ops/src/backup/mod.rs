@@ -58,6 +58,13 @@ pub enum BackupError {
 
 impl BackupError {
     pub fn io(what: &str, e: std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::StorageFull
+            || e.kind() == std::io::ErrorKind::QuotaExceeded
+        {
+            return BackupError::Io(format!(
+                "{what} failed: the disk is full ({e}). Free space in the backup folder (delete old archives, or set HOLOMUSH_BACKUP_DIR to a larger disk), then try again; nothing incomplete was kept."
+            ));
+        }
         BackupError::Io(format!("{what} failed: {e}."))
     }
 }
