@@ -222,7 +222,8 @@ mod tests {
         assert_eq!(wrong, FREE_FAILURES, "only the free tries were checked");
     }
 
-    fn secret(s: &str) -> Secret {
+    /// The console password `s`, as the configuration hands it over.
+    pub(super) fn secret(s: &str) -> Secret {
         crate::config::Config::from_lookup(|k| match k {
             "DATABASE_URL" => Some("postgres://h/db".to_string()),
             "HOLOMUSH_ADMIN_PASSWORD" => Some(s.to_string()),

@@ -70,3 +70,20 @@ pub fn quote_ident(name: &str) -> String {
     let name = name.split('\0').next().unwrap_or("");
     format!("\"{}\"", name.replace('"', "\"\""))
 }
+
+/// `ALTER DATABASE … WITH ALLOW_CONNECTIONS …`, the bar a swap puts up and takes down.
+pub fn allow_connections_sql(database: &str, allow: bool) -> String {
+    format!(
+        "ALTER DATABASE {} WITH ALLOW_CONNECTIONS {allow}",
+        quote_ident(database)
+    )
+}
+
+/// `ALTER DATABASE … RENAME TO …`.
+pub fn rename_database_sql(from: &str, to: &str) -> String {
+    format!(
+        "ALTER DATABASE {} RENAME TO {}",
+        quote_ident(from),
+        quote_ident(to)
+    )
+}

@@ -46,8 +46,14 @@ pub struct Held {
 }
 
 impl Held {
-    /// Ends the session, and with it the lock.
-    pub async fn release(self) {
+    /// Releases the lock, then ends the session. The unlock is answered before this
+    /// returns, whereas a closing session lets go of its locks a moment later: the next
+    /// job (from any process) must not be refused in that moment.
+    pub async fn release(mut self) {
+        let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(KEY)
+            .execute(&mut self.conn)
+            .await;
         let _ = self.conn.close().await;
     }
 }

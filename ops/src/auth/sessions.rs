@@ -219,16 +219,7 @@ mod tests {
         dir
     }
 
-    fn secret(s: &str) -> Secret {
-        crate::config::Config::from_lookup(|k| match k {
-            "DATABASE_URL" => Some("postgres://h/db".to_string()),
-            "HOLOMUSH_ADMIN_PASSWORD" => Some(s.to_string()),
-            _ => None,
-        })
-        .ok()
-        .and_then(|c| c.admin_password)
-        .expect("a password")
-    }
+    use crate::auth::tests::secret;
 
     #[test]
     fn sessions_survive_a_restart_and_hold_no_token_nor_password() {

@@ -99,24 +99,11 @@ pub async fn recover(url: &DatabaseUrl) -> Vec<String> {
         if !present {
             // The first rename happens only after the restore completed without errors.
             let finish = async {
-                c.execute(
-                    format!(
-                        "ALTER DATABASE {} RENAME TO {}",
-                        quote_ident(&fresh),
-                        quote_ident(&current)
-                    )
-                    .as_str(),
-                )
-                .await?;
+                c.execute(crate::db::rename_database_sql(&fresh, &current).as_str())
+                    .await?;
                 c.execute(clear_on(&current).as_str()).await?;
-                c.execute(
-                    format!(
-                        "ALTER DATABASE {} WITH ALLOW_CONNECTIONS true",
-                        quote_ident(&m.previous)
-                    )
-                    .as_str(),
-                )
-                .await?;
+                c.execute(crate::db::allow_connections_sql(&m.previous, true).as_str())
+                    .await?;
                 Ok::<_, sqlx::Error>(())
             };
             match finish.await {
@@ -133,14 +120,8 @@ pub async fn recover(url: &DatabaseUrl) -> Vec<String> {
         }
         if m.abandoned() {
             let undo = async {
-                c.execute(
-                    format!(
-                        "ALTER DATABASE {} WITH ALLOW_CONNECTIONS true",
-                        quote_ident(&current)
-                    )
-                    .as_str(),
-                )
-                .await?;
+                c.execute(crate::db::allow_connections_sql(&current, true).as_str())
+                    .await?;
                 c.execute(
                     format!(
                         "DROP DATABASE IF EXISTS {} WITH (FORCE)",

@@ -190,14 +190,8 @@ async fn clear_sessions(
     database: &str,
     log: &Log,
 ) -> Result<(), sqlx::Error> {
-    c.execute(
-        format!(
-            "ALTER DATABASE {} WITH ALLOW_CONNECTIONS false",
-            quote_ident(database)
-        )
-        .as_str(),
-    )
-    .await?;
+    c.execute(crate::db::allow_connections_sql(&database, false).as_str())
+        .await?;
     let others: Vec<(i32, String)> = sqlx::query_as(
         "SELECT pid, coalesce(nullif(application_name, ''), 'no application name') FROM pg_stat_activity
           WHERE datname = $1 AND pid <> pg_backend_pid() AND backend_type = 'client backend'",
@@ -335,36 +329,17 @@ pub async fn in_place(
     let mut c = connect(url, &fresh).await?;
     let moved = async {
         clear_sessions(&mut c, &current, log).await?;
-        c.execute(
-            format!(
-                "ALTER DATABASE {} RENAME TO {}",
-                quote_ident(&current),
-                quote_ident(&previous)
-            )
-            .as_str(),
-        )
-        .await?;
+        c.execute(crate::db::rename_database_sql(&current, &previous).as_str())
+            .await?;
         // Nobody looks for the old database under its new name; we need to enter it next.
-        c.execute(
-            format!(
-                "ALTER DATABASE {} WITH ALLOW_CONNECTIONS true",
-                quote_ident(&previous)
-            )
-            .as_str(),
-        )
-        .await?;
+        c.execute(crate::db::allow_connections_sql(&previous, true).as_str())
+            .await?;
         Ok::<_, sqlx::Error>(())
     }
     .await;
     if let Err(e) = moved {
         let _ = c
-            .execute(
-                format!(
-                    "ALTER DATABASE {} WITH ALLOW_CONNECTIONS true",
-                    quote_ident(&current)
-                )
-                .as_str(),
-            )
+            .execute(crate::db::allow_connections_sql(&current, true).as_str())
             .await;
         c.close().await.ok();
         drop_database(url, &current, &fresh).await;
@@ -377,16 +352,9 @@ pub async fn in_place(
     // …then the fresh one from inside the previous one.
     let renamed = async {
         let mut c = connect(url, &previous).await.map_err(|e| e.to_string())?;
-        c.execute(
-            format!(
-                "ALTER DATABASE {} RENAME TO {}",
-                quote_ident(&fresh),
-                quote_ident(&current)
-            )
-            .as_str(),
-        )
-        .await
-        .map_err(|e| e.to_string())?;
+        c.execute(crate::db::rename_database_sql(&fresh, &current).as_str())
+            .await
+            .map_err(|e| e.to_string())?;
         // Best effort: a marker left behind names a finished swap, which recovery ignores
         // while the database is present and its maker's process is alive or elsewhere.
         let _ = c
