@@ -190,7 +190,7 @@ async fn clear_sessions(
     database: &str,
     log: &Log,
 ) -> Result<(), sqlx::Error> {
-    c.execute(crate::db::allow_connections_sql(&database, false).as_str())
+    c.execute(crate::db::allow_connections_sql(database, false).as_str())
         .await?;
     let others: Vec<(i32, String)> = sqlx::query_as(
         "SELECT pid, coalesce(nullif(application_name, ''), 'no application name') FROM pg_stat_activity
