@@ -174,7 +174,7 @@ fn assert_security_headers(what: &str, r: &Reply) {
         Some("nosniff"),
         "{what}"
     );
-    assert_eq!(r.header("referrer-policy"), Some("no-referrer"), "{what}");
+    assert_eq!(r.header("referrer-policy"), Some("same-origin"), "{what}");
     assert_eq!(r.header("cache-control"), Some("no-store"), "{what}");
 }
 

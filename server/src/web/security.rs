@@ -145,9 +145,12 @@ impl Security {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         );
+        // Not no-referrer: under it Chromium sends `Origin: null` on the console's own form
+        // posts, and a plain form (or Leptos's error return) has no page to go back to.
+        // same-origin still gives no other site a referrer.
         headers.insert(
             header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
+            HeaderValue::from_static("same-origin"),
         );
         // Pages, server functions and downloads; the hashed assets set their own.
         if !headers.contains_key(header::CACHE_CONTROL) {
