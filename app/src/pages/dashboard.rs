@@ -3,8 +3,8 @@ use std::time::Duration;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use ops::model::{
-    format_age, format_bytes, BackupFreshness, Connection, Extension, Ledger, SchemaVersion, ServerFacts,
-    StatusSnapshot, MIN_SERVER_MAJOR,
+    format_age, format_bytes, BackupFreshness, Connection, Extension, Ledger, SchemaVersion,
+    ServerFacts, StatusSnapshot, MIN_SERVER_MAJOR,
 };
 
 use crate::api::get_status;

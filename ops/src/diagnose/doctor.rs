@@ -599,7 +599,12 @@ async fn migrations(conn: &mut PgConnection, url: &DatabaseUrl) -> Outcome {
     use crate::model::MigrationWorld as W;
     let detected = match crate::migrate::world::detect(conn).await {
         Ok(d) => d,
-        Err(e) => return fail(crate::config::mask_url(&e.to_string()), "Check the server's log."),
+        Err(e) => {
+            return fail(
+                crate::config::mask_url(&e.to_string()),
+                "Check the server's log.",
+            )
+        }
     };
     let _ = url;
     let world = detected.world;

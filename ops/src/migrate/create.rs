@@ -96,7 +96,8 @@ mod tests {
 
     #[test]
     fn a_goose_folder_gets_gooses_template() {
-        let dir = std::env::temp_dir().join(format!("holomush-create-goose-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("holomush-create-goose-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("dir");
         std::fs::write(dir.join("000031_x.sql"), "-- +goose Up\nSELECT 1;\n").expect("seed");

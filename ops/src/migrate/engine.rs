@@ -138,7 +138,9 @@ impl Migrator {
         cancel: &CancellationToken,
     ) -> Result<RunReport, MigrateError> {
         let detected = super::world::detect(conn).await?;
-        if let Some(refusal) = detected.refusal(Ledger::GolangMigrate, &self.source.origin.to_string()) {
+        if let Some(refusal) =
+            detected.refusal(Ledger::GolangMigrate, &self.source.origin.to_string())
+        {
             return Err(MigrateError::Refused(refusal));
         }
         table.ensure(conn).await?;

@@ -80,13 +80,15 @@ pub async fn detect(conn: &mut PgConnection) -> Result<Detected, MigrateError> {
 impl Detected {
     /// Whether an engine of `ledger` may write this database; the refusal is one sentence.
     pub fn refusal(&self, ledger: Ledger, origin: &str) -> Option<String> {
-        let golang = self.golang_version.map_or("no version".to_string(), |(v, d)| {
-            if d {
-                format!("version {v}, dirty")
-            } else {
-                format!("version {v}")
-            }
-        });
+        let golang = self
+            .golang_version
+            .map_or("no version".to_string(), |(v, d)| {
+                if d {
+                    format!("version {v}, dirty")
+                } else {
+                    format!("version {v}")
+                }
+            });
         match (ledger, self.world) {
             (Ledger::Goose, MigrationWorld::GolangMigrateOnly | MigrationWorld::BothNotAdopted)
                 if self.golang_version.is_some() =>

@@ -100,7 +100,9 @@ pub fn plan(
             .map(|v| (v, Direction::Up))
             .collect())
     };
-    let down_to = |target: i64, limit: Option<u64>| -> Result<Vec<(u64, Direction)>, MigrateError> {
+    let down_to = |target: i64,
+                   limit: Option<u64>|
+     -> Result<Vec<(u64, Direction)>, MigrateError> {
         let mut out = Vec::new();
         for r in rows {
             if r.version <= target || limit.is_some_and(|l| out.len() as u64 >= l) {
@@ -190,13 +192,27 @@ async fn run_locked(
         }
         let Some(parsed) = parsed else {
             let file = mig.file_name().unwrap_or_default().to_string();
-            log(format!("Stopped before version {}: a Go migration", mig.version));
+            log(format!(
+                "Stopped before version {}: a Go migration",
+                mig.version
+            ));
             return Err(MigrateError::GoMigration {
                 version: mig.version,
                 file,
             });
         };
-        let step = apply(m, conn, &ledger, mig, direction, &parsed, current, with_history, log).await?;
+        let step = apply(
+            m,
+            conn,
+            &ledger,
+            mig,
+            direction,
+            &parsed,
+            current,
+            with_history,
+            log,
+        )
+        .await?;
         done.push(step);
         current = ledger::max_version(&ledger.list(conn).await?);
     }
@@ -230,12 +246,20 @@ async fn apply(
     if statements.is_empty() {
         log(format!(
             "Warning: {label} has no -- +goose {} statements: the ledger moves and no SQL runs",
-            if direction == Direction::Up { "Up" } else { "Down" }
+            if direction == Direction::Up {
+                "Up"
+            } else {
+                "Down"
+            }
         ));
     } else {
         log(format!(
             "Applying {label} ({file_name}{})",
-            if parsed.use_tx { "" } else { ", no transaction" }
+            if parsed.use_tx {
+                ""
+            } else {
+                ", no transaction"
+            }
         ));
     }
     let started_at = Utc::now();
@@ -256,7 +280,16 @@ async fn apply(
         actor: m.actor.clone(),
         from_version: if from == 0 { NIL } else { from },
     };
-    let outcome = run_statements(conn, statements, parsed.use_tx, &ledger_sql, with_history, &mut record, started).await;
+    let outcome = run_statements(
+        conn,
+        statements,
+        parsed.use_tx,
+        &ledger_sql,
+        with_history,
+        &mut record,
+        started,
+    )
+    .await;
     let duration = started.elapsed();
     if let Err(e) = outcome {
         let message = format!(

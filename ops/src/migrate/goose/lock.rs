@@ -40,7 +40,12 @@ pub async fn acquire(
             .bind(LOCK_ID)
             .fetch_one(&mut *conn)
             .await
-            .map_err(|e| MigrateError::Database(format!("failed to initialize: failed to execute pg_try_advisory_lock: {}", super::engine::pg_text(&e))))?;
+            .map_err(|e| {
+                MigrateError::Database(format!(
+                    "failed to initialize: failed to execute pg_try_advisory_lock: {}",
+                    super::engine::pg_text(&e)
+                ))
+            })?;
         if got {
             return Ok(());
         }

@@ -47,14 +47,20 @@ pub fn parse(body: &str, direction: Direction) -> Result<(Vec<String>, bool), St
             match rest.trim() {
                 "+goose Up" => {
                     if state != State::Start {
-                        return Err(format!("duplicate '-- +goose Up' annotations; stateMachine={}, {SEE}", state as u8));
+                        return Err(format!(
+                            "duplicate '-- +goose Up' annotations; stateMachine={}, {SEE}",
+                            state as u8
+                        ));
                     }
                     state = State::Up;
                     continue;
                 }
                 "+goose Down" => {
                     if !matches!(state, State::Up | State::EndUp) {
-                        return Err(format!("must start with '-- +goose Up' annotation, stateMachine={}, {SEE}", state as u8));
+                        return Err(format!(
+                            "must start with '-- +goose Up' annotation, stateMachine={}, {SEE}",
+                            state as u8
+                        ));
                     }
                     let remaining = buf.trim();
                     if !remaining.is_empty() {
@@ -238,7 +244,10 @@ DROP TABLE t;
         let body = "-- +goose NO TRANSACTION\n-- +goose Up\nCREATE INDEX CONCURRENTLY i ON t (id);\n-- +goose Down\nDROP INDEX CONCURRENTLY i;\n";
         let p = parse_all(body).expect("parses");
         assert!(!p.use_tx);
-        assert_eq!(p.up, vec!["CREATE INDEX CONCURRENTLY i ON t (id);".to_string()]);
+        assert_eq!(
+            p.up,
+            vec!["CREATE INDEX CONCURRENTLY i ON t (id);".to_string()]
+        );
     }
 
     #[test]

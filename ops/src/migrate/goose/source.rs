@@ -34,7 +34,9 @@ pub fn parse_file_name(file: &str) -> Option<(u64, &str, MigrationKind)> {
 }
 
 /// The versions of a goose folder; files that are not goose migrations are skipped.
-pub fn collect(mut files: Vec<(String, Vec<u8>)>) -> Result<BTreeMap<u64, Migration>, MigrateError> {
+pub fn collect(
+    mut files: Vec<(String, Vec<u8>)>,
+) -> Result<BTreeMap<u64, Migration>, MigrateError> {
     files.sort_by(|a, b| a.0.cmp(&b.0));
     let mut out: BTreeMap<u64, Migration> = BTreeMap::new();
     for (file_name, bytes) in files {

@@ -50,7 +50,10 @@ pub async fn status(m: &Migrator) -> Result<Status, MigrateError> {
         });
     }
     for v in &applied {
-        let Some(version) = u64::try_from(*v).ok().filter(|u| m.source.get(*u).is_none()) else {
+        let Some(version) = u64::try_from(*v)
+            .ok()
+            .filter(|u| m.source.get(*u).is_none())
+        else {
             continue;
         };
         migrations.push(Entry {
