@@ -174,9 +174,11 @@ pub async fn migration_sql(version: u64) -> Result<ops::model::MigrationSql, App
             body: f.body.clone(),
         })
     };
+    // A goose file holds both sections: show it once.
+    let goose = migrator.source.ledger == ops::model::Ledger::Goose;
     Ok(ops::model::MigrationSql {
         up: file(&m.up),
-        down: file(&m.down),
+        down: if goose { None } else { file(&m.down) },
     })
 }
 

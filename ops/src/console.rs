@@ -624,6 +624,12 @@ impl Console {
     /// Starts a bootstrap job; its output names each object checked.
     pub async fn start_bootstrap(&self, actor: &str) -> Result<Arc<Job>, ConsoleError> {
         let migrator = self.migrator(actor)?;
+        if migrator.source.ledger == crate::model::Ledger::Goose {
+            return Err(ConsoleError::Refused(format!(
+                "Bootstrap marks golang-migrate's schema_migrations, but {} holds goose files: bootstrap with the golang-migrate migrations, then adopt.",
+                migrator.source.origin
+            )));
+        }
         let status = self.status.clone();
         Ok(self.jobs.start(JobKind::MigrateBootstrap, actor, &self.target(), move |job| async move {
             job.log("Checking the objects of the embedded migrations (scripts/bootstrap-migrations.sql)");
@@ -645,6 +651,11 @@ impl Console {
     /// Starts a migration job; its log, cancel and audit record come from the job runner.
     pub async fn start_migration(&self, op: Op, actor: &str) -> Result<Arc<Job>, ConsoleError> {
         let migrator = self.migrator(actor)?;
+        if matches!(op, Op::Force(_)) && migrator.source.ledger == crate::model::Ledger::Goose {
+            return Err(ConsoleError::Refused(
+                crate::migrate::goose::engine::NO_FORCE.to_string(),
+            ));
+        }
         let status = self.status.clone();
         Ok(self
             .jobs
@@ -704,7 +715,7 @@ impl Console {
     }
 }
 
-/// The next `NNNNNN_name.up.sql` / `.down.sql` pair in the migrations folder, with its audit
+/// The next migration in the migrations folder (a golang-migrate pair or a goose file), with its audit
 /// record. Needs no database (golang-migrate's `create` does not), so the CLI calls it
 /// without a Console.
 pub fn create_migration(
@@ -723,9 +734,10 @@ pub fn create_migration(
         }
     };
     match crate::migrate::create::create(dir, name) {
-        Ok((up, down)) => {
-            recorded(entry.detail(up.display().to_string()));
-            Ok(format!("Created {} and {}", up.display(), down.display()))
+        Ok(files) => {
+            let shown: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+            recorded(entry.detail(shown.first().cloned().unwrap_or_default()));
+            Ok(format!("Created {}", shown.join(" and ")))
         }
         Err(e) => {
             recorded(entry.failed(e.to_string()));

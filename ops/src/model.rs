@@ -155,6 +155,12 @@ pub struct ServerFacts {
     pub database_size_bytes: i64,
     pub pg_trgm: Extension,
     pub migration: SchemaVersion,
+    /// Which ledgers the database holds (golang-migrate, goose, both, adopted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub world: Option<MigrationWorld>,
+    /// goose_db_version's highest version, when that table exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub goose_version: Option<i64>,
 }
 
 impl ServerFacts {
@@ -272,6 +278,11 @@ pub struct MigrationEntry {
     pub duration_ms: Option<i64>,
     pub applied_by: Option<String>,
     pub drift: bool,
+    #[serde(default)]
+    pub kind: MigrationKind,
+    /// Why this migration needs something the console cannot do (a Go migration).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -283,6 +294,95 @@ pub struct MigrationStatus {
     /// While dirty: the recorded failure that left it so, when the console saw it happen.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_failure: Option<SqlFailure>,
+    /// Whose ledger the migration source writes: its files decide.
+    #[serde(default)]
+    pub ledger: Ledger,
+    /// Which ledgers the database holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub world: Option<MigrationWorld>,
+}
+
+/// The tool whose files and ledger a migration source follows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Ledger {
+    /// `NNN_name.up.sql` / `.down.sql` pairs, `schema_migrations`.
+    #[default]
+    GolangMigrate,
+    /// `NNN_name.sql` with `-- +goose Up` / `Down` sections (or `.go`), `goose_db_version`.
+    Goose,
+}
+
+impl Ledger {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Ledger::GolangMigrate => "golang-migrate",
+            Ledger::Goose => "goose",
+        }
+    }
+}
+
+/// A migration the console runs (SQL), or one only the holomush binary runs (Go).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MigrationKind {
+    #[default]
+    Sql,
+    Go,
+}
+
+/// Which migration ledgers a database holds: HoloMUSH moved from golang-migrate to goose.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MigrationWorld {
+    /// Neither ledger exists yet.
+    Fresh,
+    /// `schema_migrations` only.
+    GolangMigrateOnly,
+    /// `goose_db_version` only.
+    GooseOnly,
+    /// An empty `goose_db_version` beside `schema_migrations`: goose is there, adopt has not run.
+    BothNotAdopted,
+    /// `goose_db_version` plus `schema_migrations_pre_goose`: adopt has run.
+    Adopted,
+    /// Both ledgers hold versions and `schema_migrations` was not set aside.
+    BothInUse,
+}
+
+impl MigrationWorld {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MigrationWorld::Fresh => "fresh",
+            MigrationWorld::GolangMigrateOnly => "golang-migrate-only",
+            MigrationWorld::GooseOnly => "goose-only",
+            MigrationWorld::BothNotAdopted => "both-not-adopted",
+            MigrationWorld::Adopted => "adopted",
+            MigrationWorld::BothInUse => "both-in-use",
+        }
+    }
+
+    /// The world in one sentence, for the dashboard, the Migrations page, status and the doctor.
+    pub fn describe(self) -> &'static str {
+        match self {
+            MigrationWorld::Fresh => "No migration ledger yet: neither schema_migrations nor goose_db_version exists.",
+            MigrationWorld::GolangMigrateOnly => "golang-migrate only: schema_migrations is the ledger.",
+            MigrationWorld::GooseOnly => "goose only: goose_db_version is the ledger.",
+            MigrationWorld::BothNotAdopted => "Both ledgers, not adopted: an empty goose_db_version sits beside schema_migrations, which is still the ledger.",
+            MigrationWorld::Adopted => "Adopted: goose_db_version is the ledger; golang-migrate's history is kept in schema_migrations_pre_goose.",
+            MigrationWorld::BothInUse => "Both ledgers hold versions: goose_db_version has rows and schema_migrations was not set aside as schema_migrations_pre_goose.",
+        }
+    }
+
+    /// The ledger that decides what is applied, when there is exactly one.
+    pub fn active(self) -> Option<Ledger> {
+        match self {
+            MigrationWorld::GolangMigrateOnly | MigrationWorld::BothNotAdopted => {
+                Some(Ledger::GolangMigrate)
+            }
+            MigrationWorld::GooseOnly | MigrationWorld::Adopted => Some(Ledger::Goose),
+            MigrationWorld::Fresh | MigrationWorld::BothInUse => None,
+        }
+    }
 }
 
 impl MigrationState {
@@ -309,8 +409,33 @@ impl MigrationStatus {
 
     pub fn warnings(&self) -> Vec<String> {
         let mut out = Vec::new();
+        if let Some(world) = self.world {
+            match world.active() {
+                Some(active) if active != self.ledger => out.push(format!(
+                    "The migration source holds {} files but this database's ledger is {}: {} The console will not migrate it with these files.",
+                    self.ledger.as_str(),
+                    active.as_str(),
+                    world.describe()
+                )),
+                None if world == MigrationWorld::BothInUse => out.push(format!(
+                    "{} The console will not migrate it until one ledger is settled.",
+                    world.describe()
+                )),
+                _ => {}
+            }
+        }
         for e in &self.migrations {
+            if let Some(note) = &e.note {
+                out.push(note.clone());
+            }
             match e.state {
+                MigrationState::Skipped if self.ledger == Ledger::Goose => out.push(format!(
+                    "Migration {} ({}) is below the highest applied version {} but was never applied: goose refuses to migrate up (a missing, out-of-order migration). Renumber it above {} or apply its SQL by hand.",
+                    e.version,
+                    e.name,
+                    self.version.unwrap_or(0),
+                    self.version.unwrap_or(0)
+                )),
                 MigrationState::Skipped => out.push(format!(
                     "Migration {} ({}) is below the current version but was never applied: golang-migrate will never run it. Renumber it above {} or apply its SQL by hand.",
                     e.version,

@@ -185,7 +185,11 @@ async fn facts(pool: &PgPool, config: &Config) -> Result<ServerFacts, sqlx::Erro
     } else {
         SchemaVersion::NoTable
     };
+    // A reading that fails here should not hide the rest of the dashboard.
+    let detected = crate::migrate::world::detect(&mut conn).await.ok();
     Ok(ServerFacts {
+        world: detected.map(|d| d.world),
+        goose_version: detected.and_then(|d| d.goose_version),
         latency_ms,
         server_version: row.try_get("version")?,
         server_version_num: u32::try_from(row.try_get::<i32, _>("version_num")?).unwrap_or(0),

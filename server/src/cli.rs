@@ -26,7 +26,7 @@ pub enum Command {
     Info(InfoArgs),
     /// List the audit log, newest first.
     Activity(ActivityArgs),
-    /// golang-migrate's operations on the database's schema.
+    /// Migrations on the database's schema: golang-migrate's or goose's, as the source's files are.
     #[command(subcommand)]
     Migrate(MigrateCommand),
     /// pg_dump archives in HOLOMUSH_BACKUP_DIR.
@@ -119,7 +119,7 @@ pub enum MigrateCommand {
     },
     /// Migrate up or down to version V.
     Goto { version: u64 },
-    /// Set the version without running SQL and clear the dirty flag (-1 empties the table).
+    /// Set the version without running SQL and clear the dirty flag (-1 empties the table); golang-migrate only.
     #[command(allow_negative_numbers = true)]
     Force { version: i64 },
     /// Print the version (golang-migrate's style) and every migration's state.
@@ -127,7 +127,7 @@ pub enum MigrateCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Write the next NNNNNN_name.up.sql / .down.sql pair into the migrations folder.
+    /// Write the next migration into the migrations folder: a NNNNNN_name.up.sql / .down.sql pair, or goose's NNNNNN_name.sql.
     Create { name: String },
     /// Mark an existing database as migrated to the latest version after checking its objects.
     Bootstrap,
@@ -564,6 +564,10 @@ async fn migrate_status(console: &ops::Console, json: bool) -> Result<(), String
         return Ok(());
     }
     println!("{}", status.version_line());
+    println!("ledger: {}", status.ledger.as_str());
+    if let Some(world) = status.world {
+        println!("database: {}", world.describe());
+    }
     for e in &status.migrations {
         let when = e
             .applied_at
@@ -571,7 +575,7 @@ async fn migrate_status(console: &ops::Console, json: bool) -> Result<(), String
             .unwrap_or_default();
         let took = e.duration_ms.map(|d| format!("{d} ms")).unwrap_or_default();
         println!(
-            "{:>8}  {:<12} {:<32} {:<20} {:>9}  {}{}",
+            "{:>8}  {:<12} {:<32} {:<20} {:>9}  {}{}{}",
             e.version,
             e.state.as_str(),
             e.name,
@@ -580,6 +584,11 @@ async fn migrate_status(console: &ops::Console, json: bool) -> Result<(), String
             e.applied_by.as_deref().unwrap_or(""),
             if e.drift {
                 "  DRIFT: file changed since applied"
+            } else {
+                ""
+            },
+            if e.kind == ops::model::MigrationKind::Go {
+                "  GO: only the holomush binary runs it"
             } else {
                 ""
             }

@@ -590,3 +590,84 @@ async fn restore_into_another_server_reads_its_url_from_stdin() {
     assert!(stderr(&o).contains("cannot be used with"), "{}", stderr(&o));
     let _ = std::fs::remove_dir_all(&data);
 }
+
+/// A goose folder from the command line: status says whose ledger, a Go migration stops
+/// `up` with its sentence and a non-zero exit, `force` is refused, `create` writes goose's file.
+#[tokio::test]
+async fn goose_migrations_from_the_command_line() {
+    let db = TestDb::create().await;
+    let dir = std::env::temp_dir().join(format!("{}-goose", db.name));
+    std::fs::create_dir_all(&dir).expect("dir");
+    for (name, body) in [
+        (
+            "000001_a.sql",
+            "-- +goose Up\nCREATE TABLE a (id int);\n-- +goose Down\nDROP TABLE a;\n",
+        ),
+        ("000030_backfill.go", "package migrations\n"),
+        (
+            "000031_b.sql",
+            "-- +goose Up\nCREATE TABLE b (id int);\n-- +goose Down\nDROP TABLE b;\n",
+        ),
+    ] {
+        std::fs::write(dir.join(name), body).expect("write");
+    }
+    let data = std::env::temp_dir()
+        .join(format!("{}-cli-goose", db.name))
+        .display()
+        .to_string();
+    let d = dir.display().to_string();
+    let vars = [
+        ("DATABASE_URL", db.url.as_str()),
+        ("HOLOMUSH_ADMIN_DATA", data.as_str()),
+        ("HOLOMUSH_MIGRATIONS_DIR", d.as_str()),
+    ];
+    let sentence = "Version 30 (000030_backfill.go) is a Go migration, which only the holomush binary runs: start holomush (it migrates on start) to apply it, then run the console's migrations again.";
+
+    let o = run(&["migrate", "up"], &vars);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("Applied 1/up a"), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o).lines().last(),
+        Some(format!("error: {sentence}").as_str())
+    );
+
+    let o = run(&["migrate", "status"], &vars);
+    let text = stdout(&o);
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("1"));
+    assert_eq!(lines.next(), Some("ledger: goose"));
+    assert_eq!(
+        lines.next(),
+        Some("database: goose only: goose_db_version is the ledger.")
+    );
+    assert!(
+        text.contains("GO: only the holomush binary runs it"),
+        "{text}"
+    );
+    assert!(stderr(&o).contains(&format!("warning: {sentence}")));
+
+    let o = run(&["migrate", "status", "--json"], &vars);
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(json["ledger"], "goose");
+    assert_eq!(json["version"], 1);
+    assert_eq!(json["migrations"][1]["kind"], "go");
+    assert_eq!(json["migrations"][1]["state"], "pending");
+    assert_eq!(json["migrations"][1]["note"], sentence);
+    assert_eq!(json["migrations"][0]["kind"], "sql");
+
+    let o = run(&["migrate", "force", "1"], &vars);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o).trim(),
+        "error: goose has no force: its ledger lists each applied version and has no dirty flag to clear; use up, down or goto instead (nothing was changed)."
+    );
+
+    let o = run(&["migrate", "create", "add_rooms"], &vars);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o).trim(),
+        format!("Created {}", dir.join("000032_add_rooms.sql").display())
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&data);
+}

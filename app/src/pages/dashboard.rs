@@ -3,8 +3,8 @@ use std::time::Duration;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use ops::model::{
-    format_age, format_bytes, BackupFreshness, Connection, Extension, SchemaVersion, ServerFacts,
-    StatusSnapshot, MIN_SERVER_MAJOR,
+    format_age, format_bytes, BackupFreshness, Connection, Extension, Ledger, SchemaVersion,
+    ServerFacts, StatusSnapshot, MIN_SERVER_MAJOR,
 };
 
 use crate::api::get_status;
@@ -154,6 +154,14 @@ fn Facts(facts: ServerFacts, database: String) -> impl IntoView {
             dirty: true,
         } => (format!("version {version} (dirty)"), "bad", true),
     };
+    // A goose ledger's version replaces golang-migrate's when goose is the one in charge.
+    let (migration_text, migration_class) =
+        match (facts.world.and_then(|w| w.active()), facts.goose_version) {
+            (Some(Ledger::Goose), Some(v)) if v > 0 => (format!("goose version {v}"), "good"),
+            (Some(Ledger::Goose), _) => ("goose: no version applied yet".to_string(), "warn"),
+            _ => (migration_text, migration_class),
+        };
+    let world = facts.world.map(|w| w.describe());
     view! {
         <section class="card good" data-testid="connection">
             <h2>"Connection"</h2>
@@ -181,6 +189,7 @@ fn Facts(facts: ServerFacts, database: String) -> impl IntoView {
         <section class=format!("card {migration_class}") data-testid="migration">
             <h2>"Migrations"</h2>
             <p class="big">{migration_text}</p>
+            {world.map(|w| view! { <p class="muted" data-testid="ledger">{w}</p> })}
             {dirty.then(|| view! {
                 <p class="warning" role="alert">"A migration failed part-way: the Troubleshooting page walks through the repair."</p>
             })}

@@ -1,6 +1,6 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use ops::model::{MigrateAction, MigrationEntry, MigrationState, MigrationsView};
+use ops::model::{MigrateAction, MigrationEntry, MigrationKind, MigrationState, MigrationsView};
 
 use super::job::{FailedSql, JobIsland};
 use crate::api::{migration_sql, migrations_view, CreateMigration, RunBootstrap, StartMigration};
@@ -87,7 +87,8 @@ fn Overview(
         .count();
     let timeline = Timeline(v.status.migrations.clone());
     view! {
-        <p class="muted small" data-testid="target">"Database " <strong>{v.database.clone()}</strong> " · " <code>{v.target.clone()}</code> " · source: " {v.source.clone()}</p>
+        <p class="muted small" data-testid="target">"Database " <strong>{v.database.clone()}</strong> " · " <code>{v.target.clone()}</code> " · source: " {v.source.clone()} " (" <span data-testid="ledger">{v.status.ledger.as_str()}</span> " files)"</p>
+        {v.status.world.map(|w| view! { <p class="muted small" data-testid="world">{w.describe()}</p> })}
         <div class="grid">
             <section class=if dirty { "card bad" } else { "card good" }>
                 <h2>"Version"</h2>
@@ -142,7 +143,8 @@ fn Row(
     view! {
         <tr class=format!("state-{state}") data-version=version>
             <td>{version}</td>
-            <td>{m.name.clone()} {m.drift.then(|| view! { <span class="badge bad" title="The file changed after it was applied">"drift"</span> })}</td>
+            <td>{m.name.clone()} {m.drift.then(|| view! { <span class="badge bad" title="The file changed after it was applied">"drift"</span> })}
+                {(m.kind == MigrationKind::Go).then(|| view! { <span class="badge warn" title=m.note.clone().unwrap_or_default()>"Go"</span> })}</td>
             <td><span class=format!("badge {state}")>{state}</span></td>
             <td>{m.applied_at.map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_default()}</td>
             <td>{m.duration_ms.map(|d| format!("{d} ms")).unwrap_or_default()}</td>

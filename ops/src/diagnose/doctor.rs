@@ -596,35 +596,46 @@ async fn pg_trgm(conn: &mut PgConnection, url: &DatabaseUrl) -> Outcome {
 }
 
 async fn migrations(conn: &mut PgConnection, url: &DatabaseUrl) -> Outcome {
-    let present = sqlx::query_scalar::<_, bool>(
-        "SELECT EXISTS (SELECT 1 FROM information_schema.tables
-                         WHERE table_schema = current_schema() AND table_name = 'schema_migrations')",
-    )
-    .fetch_one(&mut *conn)
-    .await;
-    match present {
-        Err(e) => return fail(describe_error(&e, url), "Check the server's log."),
-        Ok(false) => {
-            return warn(
-                "There is no schema_migrations table: no migration has run on this database yet.",
-                "Run `holomush-admin migrate up` (or start HoloMUSH with HOLOMUSH_DB_AUTO_MIGRATE=true).",
+    use crate::model::MigrationWorld as W;
+    let detected = match crate::migrate::world::detect(conn).await {
+        Ok(d) => d,
+        Err(e) => {
+            return fail(
+                crate::config::mask_url(&e.to_string()),
+                "Check the server's log.",
             )
         }
-        Ok(true) => {}
-    }
-    let version = async {
-        let table = crate::migrate::state::Table::current(conn).await?;
-        table.version(conn).await
-    }
-    .await;
-    match version {
-        Err(e) => fail(e.to_string(), "Check the server's log."),
-        Ok((crate::migrate::state::NIL, false)) => pass("schema_migrations exists; no migration has been applied yet."),
-        Ok((v, true)) => fail(
-            format!("The database is dirty at version {v}: a migration failed or was interrupted, and golang-migrate refuses to run until it is repaired."),
-            "Run `holomush-admin migrate repair` to see what version left behind and how to fix it.",
+    };
+    let _ = url;
+    let world = detected.world;
+    match world {
+        W::Fresh => warn(
+            "There is no schema_migrations table: no migration has run on this database yet.",
+            "Run `holomush-admin migrate up` (or start HoloMUSH with HOLOMUSH_DB_AUTO_MIGRATE=true).",
         ),
-        Ok((v, false)) => pass(format!("schema_migrations is at version {v}, clean.")),
+        W::GooseOnly | W::Adopted => match detected.goose_version {
+            Some(v) if v > 0 => pass(format!("{} goose is at version {v}.", world.describe())),
+            _ => pass(format!("{} No goose migration has been applied yet.", world.describe())),
+        },
+        W::BothInUse => fail(
+            world.describe(),
+            "Decide which ledger is right (compare both with `holomush-admin migrate status`), then set the other aside; neither tool migrates this database until then.",
+        ),
+        W::GolangMigrateOnly | W::BothNotAdopted => {
+            let prefix = if world == W::BothNotAdopted {
+                format!("{} ", world.describe())
+            } else {
+                String::new()
+            };
+            match detected.golang_version {
+                None => pass(format!("{prefix}schema_migrations exists; no migration has been applied yet.")),
+                Some((v, true)) => fail(
+                    format!("{prefix}The database is dirty at version {v}: a migration failed or was interrupted, and golang-migrate refuses to run until it is repaired."),
+                    "Run `holomush-admin migrate repair` to see what version left behind and how to fix it.",
+                ),
+                Some((v, false)) => pass(format!("{prefix}schema_migrations is at version {v}, clean.")),
+            }
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::history::{self, Record};
 use super::lock;
-use super::source::{Direction, Migration, Source};
+use super::source::{Direction, Ledger, Migration, Source};
 use super::state::{Table, NIL, TABLE};
 use super::MigrateError;
 use crate::config::DatabaseUrl;
@@ -63,7 +63,10 @@ impl RunReport {
 pub struct Migrator {
     pub source: Source,
     pub url: DatabaseUrl,
+    /// golang-migrate's lock wait.
     pub lock_timeout: Duration,
+    /// goose's lock retries.
+    pub goose_lock: super::goose::lock::Retry,
     pub actor: String,
 }
 
@@ -78,6 +81,7 @@ impl Migrator {
             source,
             url,
             lock_timeout: lock::DEFAULT_TIMEOUT,
+            goose_lock: super::goose::lock::Retry::default(),
             actor: actor.into(),
         }
     }
@@ -112,6 +116,9 @@ impl Migrator {
         log: &Log,
         cancel: &CancellationToken,
     ) -> Result<RunReport, MigrateError> {
+        if self.source.ledger == Ledger::Goose {
+            return super::goose::engine::run(self, op, log, cancel).await;
+        }
         let mut conn = self.connect().await?;
         let table = Table::current(&mut conn).await?;
         let ids = self.lock_ids(&mut conn, &table).await?;
@@ -130,6 +137,12 @@ impl Migrator {
         log: &Log,
         cancel: &CancellationToken,
     ) -> Result<RunReport, MigrateError> {
+        let detected = super::world::detect(conn).await?;
+        if let Some(refusal) =
+            detected.refusal(Ledger::GolangMigrate, &self.source.origin.to_string())
+        {
+            return Err(MigrateError::Refused(refusal));
+        }
         table.ensure(conn).await?;
         let with_history = match history::ensure(conn).await {
             Ok(()) => true,

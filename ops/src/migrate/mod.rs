@@ -1,14 +1,19 @@
-//! A golang-migrate v4 compatible migration engine: same files, same
-//! `schema_migrations` table, same dirty rules, same advisory locks, same error text.
+//! Migration engines with the tools' own contracts: golang-migrate v4 (same files, same
+//! `schema_migrations` table, same dirty rules, same advisory locks, same error text) and
+//! goose v3 ([`goose`]). They share the source, the history, the status shape and the job;
+//! the source's files decide which tool's rules run, and [`world`] tells which ledgers a
+//! database holds.
 
 pub mod bootstrap;
 pub mod create;
 pub mod engine;
+pub mod goose;
 pub mod history;
 pub mod lock;
 pub mod source;
 pub mod state;
 pub mod status;
+pub mod world;
 
 use std::time::Duration;
 
@@ -44,6 +49,9 @@ pub enum MigrateError {
     Database(String),
     #[error("{0}")]
     Refused(String),
+    /// goose: a Go migration is next; only the holomush binary runs those.
+    #[error("{}", goose::go_note(*version, file))]
+    GoMigration { version: u64, file: String },
     #[error("Cancelled before version {0}: the migrations before it were applied and the database is clean.")]
     Cancelled(String),
 }

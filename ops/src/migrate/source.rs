@@ -1,6 +1,7 @@
-//! Where migrations come from: the set embedded in the binary or a folder.
-//! File names and rules are golang-migrate's: `^([0-9]+)_(.*)\.(down|up)\.(.*)$`,
-//! base-10 u64 versions, other files ignored, duplicates refused.
+//! Where migrations come from: the set embedded in the binary or a folder, in one tool's
+//! format. golang-migrate's names: `^([0-9]+)_(.*)\.(down|up)\.(.*)$`, base-10 u64 versions,
+//! other files ignored, duplicates refused. goose's names (`NNN_name.sql`, `NNN_name.go`) are
+//! read by [`super::goose::source`]; a folder holding both kinds is refused.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -34,19 +35,33 @@ pub struct MigrationFile {
     pub sha256: String,
 }
 
+/// One version. golang-migrate: an up and a down file. goose: one file holding both
+/// sections, given as `up` and `down` alike (its sha256 covers the whole file).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Migration {
     pub version: u64,
     pub name: String,
     pub up: Option<MigrationFile>,
     pub down: Option<MigrationFile>,
+    pub kind: MigrationKind,
 }
 
-pub use crate::model::Direction;
+impl Migration {
+    /// The file name shown for this version (goose: its one file).
+    pub fn file_name(&self) -> Option<&str> {
+        self.up
+            .as_ref()
+            .or(self.down.as_ref())
+            .map(|f| f.file_name.as_str())
+    }
+}
+
+pub use crate::model::{Direction, Ledger, MigrationKind};
 
 #[derive(Clone, Debug)]
 pub struct Source {
     pub origin: Origin,
+    pub ledger: Ledger,
     migrations: BTreeMap<u64, Migration>,
 }
 
@@ -99,7 +114,9 @@ impl Source {
                 continue;
             }
             let name = entry.file_name().to_string_lossy().to_string();
-            if parse_file_name(&name).is_none() {
+            if parse_file_name(&name).is_none()
+                && super::goose::source::parse_file_name(&name).is_none()
+            {
                 continue;
             }
             files.push((name, std::fs::read(entry.path()).map_err(read_err)?));
@@ -115,13 +132,39 @@ impl Source {
         }
     }
 
+    /// Recognises the format from the file names: golang-migrate pairs or goose files,
+    /// never both in one folder.
     pub fn from_files(
         origin: Origin,
         files: impl IntoIterator<Item = (String, Vec<u8>)>,
     ) -> Result<Self, MigrateError> {
-        let mut migrations: BTreeMap<u64, Migration> = BTreeMap::new();
         let mut files: Vec<(String, Vec<u8>)> = files.into_iter().collect();
         files.sort_by(|a, b| a.0.cmp(&b.0));
+        let golang = files
+            .iter()
+            .find(|(n, _)| parse_file_name(n).is_some())
+            .map(|(n, _)| n.clone());
+        let goose = files
+            .iter()
+            .find(|(n, _)| {
+                parse_file_name(n).is_none() && super::goose::source::parse_file_name(n).is_some()
+            })
+            .map(|(n, _)| n.clone());
+        match (golang, goose) {
+            (Some(g), Some(o)) => Err(MigrateError::Source(format!(
+                "{origin} mixes golang-migrate files ({g}) and goose files ({o}): keep one tool's migrations per folder and point HOLOMUSH_MIGRATIONS_DIR at it."
+            ))),
+            (None, Some(_)) => Ok(Self {
+                migrations: super::goose::source::collect(files)?,
+                origin,
+                ledger: Ledger::Goose,
+            }),
+            _ => Self::golang_migrate(origin, files),
+        }
+    }
+
+    fn golang_migrate(origin: Origin, files: Vec<(String, Vec<u8>)>) -> Result<Self, MigrateError> {
+        let mut migrations: BTreeMap<u64, Migration> = BTreeMap::new();
         for (name, bytes) in files {
             let Some((digits, label, direction)) = parse_file_name(&name) else {
                 continue;
@@ -145,6 +188,7 @@ impl Source {
                 name: label.to_string(),
                 up: None,
                 down: None,
+                kind: MigrationKind::Sql,
             });
             let slot = match direction {
                 Direction::Up => &mut entry.up,
@@ -157,7 +201,17 @@ impl Source {
             }
             *slot = Some(file);
         }
-        Ok(Self { origin, migrations })
+        Ok(Self {
+            origin,
+            ledger: Ledger::GolangMigrate,
+            migrations,
+        })
+    }
+
+    /// Every version, ascending: what goose's `ListSources` gives (adopt compares it with
+    /// `schema_migrations`).
+    pub fn versions(&self) -> Vec<u64> {
+        self.migrations.keys().copied().collect()
     }
 
     pub fn get(&self, version: u64) -> Option<&Migration> {

@@ -1,7 +1,7 @@
 //! `migrate status`: the database version, and every migration's state joined with
 //! the console's history (applied at, duration, by whom, drift).
 
-use crate::model::{Direction, SqlFailure};
+use crate::model::{Direction, Ledger, MigrationKind, SqlFailure};
 
 pub use crate::model::{
     MigrationEntry as Entry, MigrationState as State, MigrationStatus as Status,
@@ -13,7 +13,7 @@ use super::state::{Table, NIL};
 use super::MigrateError;
 
 /// The last successful up of `version` not undone by a later successful down.
-fn last_applied(history: &[Record], version: i64) -> Option<&Record> {
+pub(crate) fn last_applied(history: &[Record], version: i64) -> Option<&Record> {
     let mut applied = None;
     for r in history.iter().filter(|r| r.version == version && r.success) {
         applied = if r.direction == Direction::Up {
@@ -33,7 +33,11 @@ fn stepped_over(history: &[Record], version: i64) -> bool {
 }
 
 pub async fn status(migrator: &Migrator) -> Result<Status, MigrateError> {
+    if migrator.source.ledger == Ledger::Goose {
+        return super::goose::status::status(migrator).await;
+    }
     let mut conn = migrator.connect().await?;
+    let detected = super::world::detect(&mut conn).await?;
     let table = Table::current(&mut conn).await?;
     let (version, dirty) = table.version(&mut conn).await?;
     let history = history::all(&mut conn).await?;
@@ -65,6 +69,8 @@ pub async fn status(migrator: &Migrator) -> Result<Status, MigrateError> {
             duration_ms: shown.map(|r| r.duration_ms),
             applied_by: shown.map(|r| r.actor.clone()),
             drift,
+            kind: MigrationKind::Sql,
+            note: None,
         });
     }
     if version != NIL
@@ -81,6 +87,8 @@ pub async fn status(migrator: &Migrator) -> Result<Status, MigrateError> {
             duration_ms: None,
             applied_by: None,
             drift: false,
+            kind: MigrationKind::Sql,
+            note: None,
         });
         migrations.sort_by_key(|e| e.version);
     }
@@ -95,6 +103,8 @@ pub async fn status(migrator: &Migrator) -> Result<Status, MigrateError> {
         dirty,
         latest: migrator.source.latest(),
         migrations,
+        ledger: Ledger::GolangMigrate,
+        world: Some(detected.world),
     })
 }
 

@@ -1,0 +1,114 @@
+//! Which ledgers a database holds, in its current schema: golang-migrate's
+//! `schema_migrations`, goose's `goose_db_version`, and `schema_migrations_pre_goose` (what
+//! the adopt step leaves). Each engine refuses a world whose ledger is the other tool's.
+
+use sqlx::postgres::PgConnection;
+use sqlx::Row;
+
+use super::state::{Table, NIL};
+use super::MigrateError;
+use crate::model::{Ledger, MigrationWorld};
+
+pub const PRE_GOOSE_TABLE: &str = "schema_migrations_pre_goose";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Detected {
+    pub world: MigrationWorld,
+    /// `schema_migrations`' row (version, dirty), when it has one.
+    pub golang_version: Option<(i64, bool)>,
+    /// Rows in `goose_db_version`, when it exists.
+    pub goose_rows: Option<i64>,
+    /// goose's version: the highest `version_id` (0 when only the version-0 row).
+    pub goose_version: Option<i64>,
+}
+
+pub async fn detect(conn: &mut PgConnection) -> Result<Detected, MigrateError> {
+    let row = sqlx::query(
+        "SELECT coalesce(to_regclass(quote_ident(s) || '.schema_migrations') IS NOT NULL, false) AS sm,
+                coalesce(to_regclass(quote_ident(s) || '.goose_db_version') IS NOT NULL, false) AS goose,
+                coalesce(to_regclass(quote_ident(s) || '.schema_migrations_pre_goose') IS NOT NULL, false) AS pre,
+                s AS schema
+           FROM (SELECT current_schema() AS s) AS x",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(MigrateError::db)?;
+    let get = |name: &str| row.try_get::<bool, _>(name).map_err(MigrateError::db);
+    let (sm, goose, pre) = (get("sm")?, get("goose")?, get("pre")?);
+    let golang_version = if sm {
+        let table = Table::current(conn).await?;
+        match table.version(conn).await? {
+            (NIL, false) => None,
+            v => Some(v),
+        }
+    } else {
+        None
+    };
+    let (goose_rows, goose_version) = if goose {
+        let schema: String = row.try_get("schema").map_err(MigrateError::db)?;
+        let counted = sqlx::query(&format!(
+            "SELECT count(*) AS n, coalesce(max(version_id), 0) AS v FROM {}.{}",
+            crate::db::quote_ident(&schema),
+            crate::db::quote_ident(super::goose::ledger::TABLE)
+        ))
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(MigrateError::db)?;
+        (
+            Some(counted.try_get::<i64, _>("n").map_err(MigrateError::db)?),
+            Some(counted.try_get::<i64, _>("v").map_err(MigrateError::db)?),
+        )
+    } else {
+        (None, None)
+    };
+    let world = match (sm, goose_rows, pre) {
+        (_, Some(_), true) => MigrationWorld::Adopted,
+        (true, Some(0), false) => MigrationWorld::BothNotAdopted,
+        (true, Some(_), false) if golang_version.is_some() => MigrationWorld::BothInUse,
+        (_, Some(_), false) => MigrationWorld::GooseOnly,
+        (true, None, _) => MigrationWorld::GolangMigrateOnly,
+        (false, None, _) => MigrationWorld::Fresh,
+    };
+    Ok(Detected {
+        world,
+        golang_version,
+        goose_rows,
+        goose_version,
+    })
+}
+
+impl Detected {
+    /// Whether an engine of `ledger` may write this database; the refusal is one sentence.
+    pub fn refusal(&self, ledger: Ledger, origin: &str) -> Option<String> {
+        let golang = self
+            .golang_version
+            .map_or("no version".to_string(), |(v, d)| {
+                if d {
+                    format!("version {v}, dirty")
+                } else {
+                    format!("version {v}")
+                }
+            });
+        match (ledger, self.world) {
+            (Ledger::Goose, MigrationWorld::GolangMigrateOnly | MigrationWorld::BothNotAdopted)
+                if self.golang_version.is_some() =>
+            {
+                Some(format!(
+                    "This database's migrations are recorded by golang-migrate (schema_migrations at {golang}) and goose has not adopted them, but {origin} holds goose files: run the adopt step first, or point HOLOMUSH_MIGRATIONS_DIR at the golang-migrate migrations; nothing was changed."
+                ))
+            }
+            (Ledger::Goose, MigrationWorld::BothNotAdopted) => Some(
+                "This database has an empty goose_db_version beside schema_migrations (the adopt step has not run), so goose cannot start on it: run the adopt step first, or drop the empty goose_db_version; nothing was changed.".to_string()
+            ),
+            (_, MigrationWorld::BothInUse) => Some(format!(
+                "This database has both ledgers in use (schema_migrations at {golang} and versions in goose_db_version) and was never adopted: settle which ledger is right by hand before migrating; nothing was changed."
+            )),
+            (Ledger::GolangMigrate, MigrationWorld::GooseOnly | MigrationWorld::Adopted) => {
+                Some(format!(
+                    "This database's migrations are recorded by goose (goose_db_version), but {origin} holds golang-migrate files: point HOLOMUSH_MIGRATIONS_DIR at HoloMUSH's goose migrations; nothing was changed."
+                ))
+            }
+            _ => None,
+        }
+    }
+}
