@@ -6,6 +6,7 @@ pub mod create;
 pub mod engine;
 pub mod history;
 pub mod lock;
+pub mod rehearse;
 pub mod source;
 pub mod state;
 pub mod status;
