@@ -52,7 +52,8 @@ SELECT 'constraint',
        quote_ident(ns.nspname) || '.' || quote_ident(r.relname) || '.' || quote_ident(k.conname),
        pg_get_constraintdef(k.oid)
   FROM pg_constraint k JOIN pg_class r ON r.oid = k.conrelid JOIN ns ON ns.oid = r.relnamespace
- WHERE NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = r.oid)
+ WHERE k.contype <> 'n' -- PostgreSQL 18's NOT NULL constraints: the column says NOT NULL
+   AND NOT EXISTS (SELECT 1 FROM ext WHERE ext.classid = 'pg_class'::regclass AND ext.objid = r.oid)
 UNION ALL
 SELECT 'function',
        quote_ident(ns.nspname) || '.' || quote_ident(p.proname) || '(' || pg_get_function_identity_arguments(p.oid) || ')',
