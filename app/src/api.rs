@@ -204,6 +204,19 @@ pub async fn start_migration(
     Ok(guard::started(job).await)
 }
 
+/// Starts a rehearsal of `up` on a scratch copy of the database (a fresh dump, dropped
+/// afterwards): the live database is only read, so nothing is typed to confirm.
+#[server(prefix = "/api", endpoint = "migrate_rehearse")]
+pub async fn start_rehearsal() -> Result<u64, AppError> {
+    let caller = guard::require_session()?;
+    let job = caller
+        .console
+        .start_rehearsal(None, None, &caller.actor)
+        .await
+        .map_err(AppError::new)?;
+    Ok(guard::started(job).await)
+}
+
 #[server(prefix = "/api", endpoint = "job")]
 pub async fn job_status(id: u64) -> Result<ops::model::JobView, AppError> {
     let caller = guard::require_session()?;

@@ -93,14 +93,25 @@ impl Console {
 
     /// Finishes or undoes a restore in place that a killed console left half done (see
     /// [`crate::backup::interrupted`]), with an audit record for each; returns what it did.
+    ///
+    /// It also drops the scratch copies that killed rehearsals left (see
+    /// [`crate::migrate::rehearse::scratch`]), recorded as `migrate.rehearse`.
     pub async fn recover_interrupted_restore(&self) -> Vec<String> {
-        let done = crate::backup::interrupted::recover(&self.config.database_url).await;
+        let mut done = crate::backup::interrupted::recover(&self.config.database_url).await;
         for what in &done {
             self.record(
                 Entry::new("system", JobKind::RestoreInPlace.as_str(), self.target())
                     .detail(what.clone()),
             );
         }
+        let swept = crate::migrate::rehearse::scratch::sweep(&self.config.database_url).await;
+        for what in &swept {
+            self.record(
+                Entry::new("system", JobKind::MigrateRehearse.as_str(), self.target())
+                    .detail(what.clone()),
+            );
+        }
+        done.extend(swept);
         done
     }
 
@@ -619,6 +630,73 @@ impl Console {
                 "Forced version {version}: schema_migrations is clean at {version}. Migrations run again."
             ))
         }).await?)
+    }
+
+    /// Starts a rehearsal: the pending migrations run on a scratch copy of the database
+    /// (a streamed dump, or `from_backup`), reported per file with its locks, then the
+    /// schema difference; the copy is dropped whatever happens and the live database is
+    /// only read. An archive the console did not make needs `confirm` = the database's name.
+    pub async fn start_rehearsal<'a>(
+        &self,
+        from_backup: Option<ArchiveRef<'a>>,
+        confirm: Option<&str>,
+        actor: &str,
+    ) -> Result<Arc<Job>, ConsoleError> {
+        use crate::migrate::rehearse::{self, plan::GolangMigrate};
+        let plan = GolangMigrate {
+            migrator: self.migrator(actor)?,
+        };
+        let (from, note, checked) = match from_backup {
+            None => (rehearse::From::Dump, None, None),
+            Some(given) => {
+                let found = self.archive(given)?;
+                let origin = self.consent(&found, self.config.database_url.database(), confirm)?;
+                let note = self.restore_note(&found, &origin);
+                let checked = (found.name.clone(), origin.manifest().cloned());
+                (
+                    rehearse::From::Archive {
+                        path: found.path,
+                        name: found.name,
+                    },
+                    note,
+                    Some(checked),
+                )
+            }
+        };
+        let url = self.config.database_url.clone();
+        Ok(self
+            .jobs
+            .start_noted(
+                JobKind::MigrateRehearse,
+                actor,
+                &self.target(),
+                note,
+                move |job| async move {
+                    if let (Some(checked), rehearse::From::Archive { path, .. }) = (&checked, &from)
+                    {
+                        checked.check(path, job.cancel_token()).await?;
+                    }
+                    job.log(format!(
+                        "Rehearsing up from {}",
+                        plan.migrator.source.origin
+                    ));
+                    let log: &crate::backup::Log = &*job;
+                    let outcome =
+                        rehearse::rehearse(&url, &plan, from, log, job.cancel_token()).await;
+                    let summary = outcome.summary();
+                    let ok = outcome.report.ok;
+                    job.set_output(JobOutput::Rehearsal(outcome.report));
+                    if ok {
+                        Ok(summary)
+                    } else {
+                        Err(JobFailure {
+                            message: summary,
+                            sql: outcome.failed,
+                        })
+                    }
+                },
+            )
+            .await?)
     }
 
     /// Starts a bootstrap job; its output names each object checked.

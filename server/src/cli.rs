@@ -131,6 +131,19 @@ pub enum MigrateCommand {
     Create { name: String },
     /// Mark an existing database as migrated to the latest version after checking its objects.
     Bootstrap,
+    /// Run what `up` would run on a scratch copy of the database (dropped afterwards): each
+    /// file's outcome, time and locks on existing tables, then the schema difference.
+    Rehearse {
+        #[arg(long)]
+        json: bool,
+        /// Copy from this archive (a name in HOLOMUSH_BACKUP_DIR, or a path) instead of a
+        /// fresh pg_dump of the database.
+        #[arg(long, value_name = "FILE")]
+        from_backup: Option<String>,
+        /// For an archive this console did not make: the database's name, typed.
+        #[arg(long, requires = "from_backup")]
+        confirm_name: Option<String>,
+    },
     /// Guided repair of a dirty version: what happened, what took effect, what to do.
     /// With --apply VERSION: a safety backup, then force VERSION (after V's down SQL with --run-down).
     #[command(allow_negative_numbers = true)]
@@ -205,6 +218,19 @@ pub async fn migrate(cmd: MigrateCommand) -> Result<(), String> {
         }
         MigrateCommand::Create { name } => return create_migration(&name),
         MigrateCommand::Bootstrap => return bootstrap(&console).await,
+        MigrateCommand::Rehearse {
+            json,
+            from_backup,
+            confirm_name,
+        } => {
+            return rehearse(
+                &console,
+                json,
+                from_backup.as_deref(),
+                confirm_name.as_deref(),
+            )
+            .await
+        }
         MigrateCommand::Up { n } => Op::Up(n),
         MigrateCommand::Down { all: true, yes, .. } => {
             if !yes {
@@ -611,6 +637,78 @@ async fn bootstrap(console: &ops::Console) -> Result<(), String> {
         }
         _ => Err(result),
     }
+}
+
+/// `migrate rehearse`: the job's log on stderr, then a table per file (or the JSON);
+/// fails when a file failed or the rehearsal could not run.
+async fn rehearse(
+    console: &ops::Console,
+    json: bool,
+    from_backup: Option<&str>,
+    confirm: Option<&str>,
+) -> Result<(), String> {
+    let job = console
+        .start_rehearsal(from_backup.map(ArchiveRef::from_cli), confirm, "cli")
+        .await?;
+    let view = settle(
+        &job,
+        job.follow(|line| eprintln!("{:>7.3}s  {}", line.at_ms as f64 / 1000.0, line.text)),
+    )
+    .await?;
+    let result = view.result.clone().unwrap_or_default();
+    let Some(ops::model::JobOutput::Rehearsal(r)) = view.output else {
+        return Err(result);
+    };
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&r).map_err(|e| e.to_string())?
+        );
+    } else {
+        print_rehearsal(&r);
+    }
+    if r.ok {
+        eprintln!("{result}");
+        Ok(())
+    } else {
+        Err(result)
+    }
+}
+
+fn print_rehearsal(r: &ops::model::Rehearsal) {
+    println!(
+        "{:>8}  {:<28} {:<6} {:>9}  locks on existing tables",
+        "version", "name", "result", "took"
+    );
+    for s in &r.steps {
+        let locks = match &s.locks_unknown {
+            Some(why) => format!("unknown: {why}"),
+            None if s.locks.is_empty() => "none".to_string(),
+            None => s
+                .locks
+                .iter()
+                .map(|l| format!("{} {}", l.relation, l.mode))
+                .collect::<Vec<_>>()
+                .join(", "),
+        };
+        println!(
+            "{:>8}  {:<28} {:<6} {:>6} ms  {locks}",
+            s.version,
+            s.name,
+            if s.ok { "ok" } else { "FAILED" },
+            s.duration_ms
+        );
+        if let Some(e) = &s.error {
+            println!("          {e}");
+        }
+    }
+    if !r.schema_changes.is_empty() {
+        println!("schema changes:");
+        for c in &r.schema_changes {
+            println!("  {:<8} {:<11} {}", c.change.as_str(), c.kind, c.name);
+        }
+    }
+    println!("total {} ms, scratch copy {}", r.total_ms, r.scratch);
 }
 
 async fn open() -> Result<ops::Console, String> {

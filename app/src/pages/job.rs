@@ -1,7 +1,9 @@
 //! Watching a job of the runner from a page: its live log, cancel, result, failing SQL.
 
 use leptos::prelude::*;
-use ops::model::{JobLine, JobStatus, JobView, Progress, SqlFailure};
+use ops::model::{JobLine, JobOutput, JobStatus, JobView, Progress, SqlFailure};
+
+use super::rehearsal::RehearsalReport;
 
 use crate::api::{job_status, CancelJob};
 use crate::error::AppError;
@@ -186,6 +188,11 @@ pub fn JobPanel(job_res: JobResource, live: Live) -> impl IntoView {
                                     <p class=if job.status == JobStatus::Succeeded { "notice" } else { "error" } role="status" data-testid="job-result">{r}</p>
                                 })}
                                 {job.failure.clone().map(|f| view! { <FailedSql f message=job.result.clone().unwrap_or_default()/> })}
+                                {match (&job.output, job.status) {
+                                    (_, JobStatus::Running) => None,
+                                    (Some(JobOutput::Rehearsal(r)), _) => Some(view! { <RehearsalReport r=r.clone()/> }),
+                                    _ => None,
+                                }}
                             </section>
                         }.into_any()
                     }

@@ -3,7 +3,9 @@ use leptos_meta::Title;
 use ops::model::{MigrateAction, MigrationEntry, MigrationKind, MigrationState, MigrationsView};
 
 use super::job::{FailedSql, JobIsland};
-use crate::api::{migration_sql, migrations_view, CreateMigration, RunBootstrap, StartMigration};
+use crate::api::{
+    migration_sql, migrations_view, CreateMigration, RunBootstrap, StartMigration, StartRehearsal,
+};
 use crate::SchemaChanged;
 
 #[component]
@@ -12,6 +14,7 @@ pub fn MigrationsPage() -> impl IntoView {
     let view_res = Resource::new(move || refresh.get(), |_| migrations_view());
     let query = leptos_router::hooks::use_query_map();
     let start = ServerAction::<StartMigration>::new();
+    let rehearse = ServerAction::<StartRehearsal>::new();
     // A migration's SQL opens from its link (?sql=N), rendered by the server.
     let shown_sql = Memo::new(move |_| query.read().get("sql").and_then(|v| v.parse::<u64>().ok()));
     // Owned here, not by the form: the form is redrawn when the list is read again.
@@ -46,6 +49,11 @@ pub fn MigrationsPage() -> impl IntoView {
                 <label>"Type the database name to confirm " <input name="confirm" aria-label="Confirm database name"/></label>
             </ActionForm>
             {move || start.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{e.message}</p> })}
+            <ActionForm action=rehearse attr:class="row">
+                <button type="submit" data-testid="rehearse">"Rehearse"</button>
+                <span class="muted small">"Runs what “Apply all pending” would run on a scratch copy of the database (dropped afterwards): each file's time and the locks it takes, then the schema changes. The live database is not changed."</span>
+            </ActionForm>
+            {move || rehearse.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{e.message}</p> })}
         </section>
         <Transition fallback=|| view! { <p class="muted">"Reading schema_migrations…"</p> }>
             {move || Suspend::new(async move {

@@ -5,6 +5,7 @@ mod doctor;
 mod job;
 mod login;
 mod migrations;
+mod rehearsal;
 mod settings;
 mod troubleshooting;
 

@@ -53,7 +53,7 @@ impl Outcome {
 }
 
 /// pg_restore into an existing, empty database, with progress; errors it went past are returned.
-async fn run_pg_restore(
+pub(crate) async fn run_pg_restore(
     url: &DatabaseUrl,
     archive: &Path,
     target: &str,
@@ -156,7 +156,7 @@ async fn run_pg_restore(
 /// pg_restore 17 and newer open each connection with `SET transaction_timeout = 0`, a
 /// setting older servers do not know; they refuse it, and pg_restore goes on and counts
 /// it. Only that refusal, only from a newer pg_restore than the server, is let through.
-fn newer_setting_refused(line: &str, tool_major: u32, server_major: u32) -> bool {
+pub(crate) fn newer_setting_refused(line: &str, tool_major: u32, server_major: u32) -> bool {
     tool_major > server_major
         && server_major < 17
         && line.contains("unrecognized configuration parameter \"transaction_timeout\"")

@@ -202,6 +202,51 @@ impl Migrator {
         })
     }
 
+    /// The rehearsal's seam (see [`super::rehearse::plan`]): the files `up` would run on
+    /// `conn`'s database, in order, refused as `up` refuses (dirty, unknown version).
+    pub async fn pending_up(
+        &self,
+        conn: &mut PgConnection,
+    ) -> Result<Vec<Migration>, MigrateError> {
+        let table = Table::current(conn).await?;
+        table.ensure(conn).await?;
+        let (from, dirty) = table.version(conn).await?;
+        if dirty {
+            return Err(MigrateError::Dirty(from));
+        }
+        let plan = self.plan(Op::Up(None), from)?;
+        Ok(plan
+            .steps
+            .iter()
+            .filter_map(|(v, _, _)| self.source.get(*v).cloned())
+            .collect())
+    }
+
+    /// The rehearsal's seam: one up file applied on `conn` exactly as [`Self::run`] applies
+    /// it (dirty version, the file as one statement string, clean version), without the
+    /// advisory locks and the history a real run adds.
+    pub async fn apply_up(
+        &self,
+        conn: &mut PgConnection,
+        m: &Migration,
+    ) -> Result<Duration, MigrateError> {
+        let table = Table::current(conn).await?;
+        let quiet = |_: String| {};
+        // No history is written, so the version before this file is not needed.
+        self.apply(
+            conn,
+            &table,
+            m,
+            Direction::Up,
+            m.version as i64,
+            NIL,
+            false,
+            &quiet,
+        )
+        .await
+        .map(|s| s.duration)
+    }
+
     fn exists(&self, version: i64) -> Result<u64, MigrateError> {
         u64::try_from(version)
             .ok()

@@ -10,6 +10,7 @@ pub mod engine;
 pub mod goose;
 pub mod history;
 pub mod lock;
+pub mod rehearse;
 pub mod source;
 pub mod state;
 pub mod status;
