@@ -29,6 +29,8 @@ pub fn lock_id_bare(name: &str) -> i64 {
 
 /// Who holds an advisory lock, told in one line.
 pub async fn holder(conn: &mut PgConnection, id: i64) -> Option<String> {
+    // Advisory locks belong to one database: a holder of the same id elsewhere on the
+    // server (another game, another test) is not in our way.
     let row = sqlx::query(
         "SELECT a.pid, coalesce(nullif(a.application_name, ''), 'no application name') AS app,
                 coalesce(host(a.client_addr), 'local socket') AS client,
@@ -36,6 +38,7 @@ pub async fn holder(conn: &mut PgConnection, id: i64) -> Option<String> {
                 coalesce(left(a.query, 80), '') AS query
            FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
           WHERE l.locktype = 'advisory' AND l.granted
+            AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
             AND l.classid::bigint = ($1 >> 32) AND l.objid::bigint = ($1 & 4294967295) AND l.objsubid = 1
           LIMIT 1",
     )
