@@ -29,7 +29,7 @@ pub fn MigrationsPage() -> impl IntoView {
         <Title text="Migrations"/>
         <header class="page-head">
             <h1>"Migrations"</h1>
-            <p class="muted">"golang-migrate's migrations: same files, same schema_migrations table, same locks as HoloMUSH's servers."</p>
+            <p class="muted">"The migrations as HoloMUSH's servers run them, by the same rules, ledger and locks: golang-migrate's schema_migrations, or goose's goose_db_version once HoloMUSH moved to goose (which one is said below)."</p>
         </header>
         <section class="card actions" aria-label="Actions">
             <h2>"Actions"</h2>
