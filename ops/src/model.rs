@@ -475,6 +475,18 @@ pub struct MigrationsView {
     pub running_job: Option<u64>,
 }
 
+/// The Migrations page's adopt wizard: the preview, and what to type to confirm.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdoptView {
+    pub preview: AdoptPreview,
+    /// `schema_migrations_pre_goose` is there and the adopt can be undone (when goose has
+    /// run nothing else: the undo itself checks).
+    pub can_undo: bool,
+    pub database: String,
+    pub target: String,
+    pub source: String,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MigrationSql {
     pub up: Option<SqlFile>,

@@ -172,3 +172,134 @@ async fn adopt_asks_for_the_name_then_adopts_and_undo_puts_it_back() {
         vec!["items", "players", "schema_migrations"]
     );
 }
+
+/// The Migrations page's adopt wizard, posted as plain forms (no JavaScript): the preview
+/// with the versions it would seed, a wrong name refused, the right one adopting with a
+/// safety backup, and the page then showing goose's ledger.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_adopt_wizard_works_as_plain_forms() {
+    use std::time::{Duration, Instant};
+    let db = TestDb::create().await;
+    golang(&db, 3, false).await;
+    let data = std::env::temp_dir().join(format!("{}-adopt", db.name));
+    let site = data.join("site");
+    std::fs::create_dir_all(site.join("pkg")).expect("site");
+    std::fs::write(site.join("pkg/holomush-admin.js"), "").expect("site marker");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = command(&db, &["serve"])
+        .env("HOLOMUSH_ADMIN_ADDR", format!("127.0.0.1:{port}"))
+        .env("HOLOMUSH_ADMIN_PASSWORD", "adopt-pw")
+        .env("HOLOMUSH_DB_AUTO_MIGRATE", "false")
+        .env("LEPTOS_SITE_ROOT", &site)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve");
+    let t = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "the server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let jar = data.join("cookies");
+    let curl = |args: &[&str]| {
+        let o = Command::new("curl")
+            .args(["-s", "-b"])
+            .arg(&jar)
+            .arg("-c")
+            .arg(&jar)
+            .args(args)
+            .output()
+            .expect("curl");
+        String::from_utf8_lossy(&o.stdout).to_string()
+    };
+    curl(&[
+        "-o",
+        "/dev/null",
+        "--data-binary",
+        "password=adopt-pw",
+        &format!("{base}/login"),
+    ]);
+    let page = curl(&[&format!("{base}/migrations")]);
+    assert!(
+        page.contains("href=\"/migrations?wizard=adopt\""),
+        "the goose card links to the wizard: {page}"
+    );
+    let wizard = format!("{base}/migrations?wizard=adopt");
+    let page = curl(&[&wizard]);
+    assert!(
+        page.contains("data-testid=\"adopt-seed\">0, 1, 3</td>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("data-testid=\"adopt-state\">ready</td>"),
+        "{page}"
+    );
+    let post = |confirm: &str| {
+        curl(&[
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{redirect_url}",
+            "-H",
+            "Accept: text/html",
+            "-H",
+            &format!("Referer: {wizard}"),
+            "-H",
+            &format!("Origin: {base}"),
+            "--data-binary",
+            &format!("confirm={confirm}&safety_backup=on"),
+            &format!("{base}/api/adopt_start"),
+        ])
+    };
+    let refused = post("nope");
+    assert!(
+        !refused.contains("job="),
+        "a wrong name starts nothing: {refused}"
+    );
+    assert_eq!(
+        tables(&db).await,
+        vec!["items", "players", "schema_migrations"]
+    );
+    let location = post(&db.name);
+    assert!(location.contains("wizard=adopt"), "{location}");
+    let id = location
+        .split("job=")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no job= in {location:?}"))
+        .to_string();
+    let t = Instant::now();
+    let page = loop {
+        let page = curl(&[&format!("{wizard}&job={id}")]);
+        if page.contains("data-testid=\"job-result\"") {
+            break page;
+        }
+        assert!(t.elapsed() < Duration::from_secs(60), "no result: {page}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(
+        page.contains(
+            "Adopted: goose_db_version holds the version-0 row and 2 seeded versions (up to 3)"
+        ),
+        "{page}"
+    );
+    assert!(page.contains("Safety backup"), "{page}");
+    assert!(
+        page.contains("data-testid=\"adopt-state\">already-adopted</td>"),
+        "{page}"
+    );
+    assert!(page.contains("data-testid=\"adopt-undo\""), "{page}");
+    let page = curl(&[&format!("{base}/migrations")]);
+    assert!(
+        page.contains("Adopted: goose_db_version is the ledger"),
+        "{page}"
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+}
