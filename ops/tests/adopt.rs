@@ -380,8 +380,7 @@ async fn two_consoles_adopting_at_once_seed_once() {
     assert_eq!(ledgers(&db).await.goose, Some(vec![0, 1, 2, 3, 5, 8]));
 }
 
-async fn job(console: &ops::Console, j: Arc<ops::jobs::Job>) -> JobView {
-    let _ = console;
+async fn job(j: Arc<ops::jobs::Job>) -> JobView {
     j.follow(|_| {}).await
 }
 
@@ -401,11 +400,7 @@ async fn the_dry_run_changes_nothing_and_the_job_adopts_then_undo_restores() {
     );
     assert_eq!(ledgers(&db).await, before, "the dry run changed nothing");
 
-    let view = job(
-        &console,
-        console.start_adopt(false, "test").await.expect("starts"),
-    )
-    .await;
+    let view = job(console.start_adopt(false, "test").await.expect("starts")).await;
     assert_eq!(view.status, JobStatus::Succeeded, "{:?}", view.result);
     assert_eq!(
         view.result.as_deref(),
@@ -414,13 +409,10 @@ async fn the_dry_run_changes_nothing_and_the_job_adopts_then_undo_restores() {
     assert!(matches!(view.output, Some(JobOutput::Adopt(ref p)) if p.seed == vec![1, 2, 3, 5]));
     assert_eq!(ledgers(&db).await.goose, Some(vec![0, 1, 2, 3, 5]));
 
-    let view = job(
-        &console,
-        console
-            .start_adopt_undo(false, "test")
-            .await
-            .expect("starts"),
-    )
+    let view = job(console
+        .start_adopt_undo(false, "test")
+        .await
+        .expect("starts"))
     .await;
     assert_eq!(view.status, JobStatus::Succeeded, "{:?}", view.result);
     assert_eq!(
@@ -489,11 +481,7 @@ async fn a_refused_adopt_fails_its_job_with_the_code_and_takes_no_backup() {
     let dir = folder(&db, &[]);
     golang(&db, &[(3, true)]).await;
     let console = ops::Console::open(config_with(&db, &dir)).expect("console");
-    let view = job(
-        &console,
-        console.start_adopt(true, "test").await.expect("starts"),
-    )
-    .await;
+    let view = job(console.start_adopt(true, "test").await.expect("starts")).await;
     assert_eq!(view.status, JobStatus::Failed);
     assert_eq!(
         view.result.as_deref(),
@@ -511,11 +499,7 @@ async fn the_adopt_takes_a_safety_backup_first() {
     let dir = folder(&db, &[]);
     golang(&db, &[(3, false)]).await;
     let console = ops::Console::open(config_with(&db, &dir)).expect("console");
-    let view = job(
-        &console,
-        console.start_adopt(true, "test").await.expect("starts"),
-    )
-    .await;
+    let view = job(console.start_adopt(true, "test").await.expect("starts")).await;
     assert_eq!(view.status, JobStatus::Succeeded, "{:?}", view.result);
     let archives = ops::backup::catalog::list(&console.config.backup_dir)
         .await
@@ -590,6 +574,42 @@ async fn a_rehearsal_of_a_golang_migrate_database_with_goose_files_adopts_then_u
             .map(|l| (l.relation.as_str(), l.mode.as_str()))
             .collect::<Vec<_>>(),
         vec![("players", "AccessExclusiveLock")]
+    );
+    assert_eq!(ledgers(&db).await, before, "the live database is unchanged");
+}
+
+#[tokio::test]
+async fn a_rehearsal_of_an_adopted_database_runs_gooses_up_without_the_adopt() {
+    let db = TestDb::create().await;
+    let dir = folder(
+        &db,
+        &[(
+            "00009_note.sql",
+            "-- +goose Up\nALTER TABLE players ADD COLUMN note text;\n-- +goose Down\nALTER TABLE players DROP COLUMN note;\n",
+        )],
+    );
+    golang(&db, &[(5, false)]).await;
+    run(&migrator(&db, &dir)).await;
+    let console = ops::Console::open(config_with(&db, &dir)).expect("console");
+    let before = ledgers(&db).await;
+    let view = console
+        .start_rehearsal(None, None, "test")
+        .await
+        .expect("starts")
+        .follow(|_| {})
+        .await;
+    assert_eq!(view.status, JobStatus::Succeeded, "{:?}", view.result);
+    assert!(view
+        .lines
+        .iter()
+        .any(|l| l.text.starts_with("Rehearsing up from ")));
+    assert!(!view.lines.iter().any(|l| l.text.starts_with("Adopt: ")));
+    let Some(JobOutput::Rehearsal(r)) = view.output else {
+        panic!("no rehearsal output");
+    };
+    assert_eq!(
+        r.steps.iter().map(|s| s.version).collect::<Vec<_>>(),
+        vec![8, 9]
     );
     assert_eq!(ledgers(&db).await, before, "the live database is unchanged");
 }
