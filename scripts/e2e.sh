@@ -172,3 +172,30 @@ playwright tests/troubleshooting.spec.ts
 check_no_secrets
 ls "$work/backups-repair"/*_safety_*.dump >/dev/null || { echo "The repair took no safety backup." >&2; exit 1; }
 stop_server
+
+# 8. The cutover to goose: a database migrated by golang-migrate (the embedded set) crosses
+#    to goose through the Migrations page's adopt wizard, with the goose folder holding the
+#    same versions plus one newer.
+new_database
+if ! DATABASE_URL="$db_url" HOLOMUSH_ADMIN_DATA="$work/cli-data" "$BIN" migrate up >"$work/cli.log" 2>&1; then
+  echo "migrate up of the embedded set failed:" >&2; cat "$work/cli.log" >&2; exit 1
+fi
+mkdir -p "$work/goose"
+versions="$(ls "$ROOT"/migrations/*.up.sql | sed -n 's|.*/\([0-9]*\)_.*|\1|p' | sort -n)"
+for v in $versions; do
+  printf -- '-- +goose Up\nSELECT 1;\n-- +goose Down\nSELECT 1;\n' > "$work/goose/${v}_adopted.sql"
+done
+E2E_ADOPT_RECORDED="$(PGDATABASE="$E2E_DATABASE" psql -qAt -c 'SELECT version FROM schema_migrations')"
+export E2E_ADOPT_RECORDED
+newer="$(printf '%06d' "$((E2E_ADOPT_RECORDED + 1))")"
+printf -- '-- +goose Up\nCREATE TABLE e2e_goose (id int);\n-- +goose Down\nDROP TABLE e2e_goose;\n' > "$work/goose/${newer}_after_adopt.sql"
+E2E_ADOPT_SEED="0, $(for v in $versions; do echo $((10#$v)); done | paste -sd, - | sed 's/,/, /g')"
+export E2E_ADOPT_SEED
+start_server "$E2E_PASSWORD" HOLOMUSH_DB_AUTO_MIGRATE=false HOLOMUSH_MIGRATIONS_DIR="$work/goose" HOLOMUSH_BACKUP_DIR="$work/backups-adopt"
+playwright tests/adopt.spec.ts
+check_no_secrets
+ls "$work/backups-adopt"/*_safety_*.dump >/dev/null || { echo "The adopt took no safety backup." >&2; exit 1; }
+rows="$(PGDATABASE="$E2E_DATABASE" psql -qAt -c 'SELECT count(*) FROM goose_db_version')"
+expected="$(( $(echo "$versions" | wc -l) + 1 ))"
+[ "$rows" = "$expected" ] || { echo "goose_db_version has $rows rows, not $expected." >&2; exit 1; }
+stop_server

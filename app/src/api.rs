@@ -217,6 +217,63 @@ pub async fn start_rehearsal() -> Result<u64, AppError> {
     Ok(guard::started(job).await)
 }
 
+/// The adopt wizard's preview: what HoloMUSH's first goose boot would do (read only).
+#[server(prefix = "/api", endpoint = "adopt")]
+pub async fn adopt_view() -> Result<ops::model::AdoptView, AppError> {
+    let caller = guard::require_session()?;
+    let c = &caller.console;
+    let preview = c
+        .adopt_preview(&caller.actor)
+        .await
+        .map_err(AppError::new)?;
+    Ok(ops::model::AdoptView {
+        can_undo: matches!(
+            &c.status.get().await.connection,
+            ops::model::Connection::Up(f) if f.world == Some(ops::model::MigrationWorld::Adopted)
+        ),
+        preview,
+        database: c.config.database_url.database().to_string(),
+        target: c.target(),
+        source: c.config.migrations_dir.as_ref().map_or_else(
+            || "the embedded migrations".to_string(),
+            |d| d.display().to_string(),
+        ),
+    })
+}
+
+/// Starts the adopt (golang-migrate → goose); needs the database name typed.
+#[server(prefix = "/api", endpoint = "adopt_start")]
+pub async fn start_adopt(
+    #[server(default)] confirm: String,
+    // A checkbox: present ("on") when ticked.
+    #[server(default)] safety_backup: Option<String>,
+) -> Result<u64, AppError> {
+    let caller = guard::require_session()?;
+    let c = &caller.console;
+    guard::require_typed_name(c, &confirm, "adopt")?;
+    let job = c
+        .start_adopt(safety_backup.is_some(), &caller.actor)
+        .await
+        .map_err(AppError::new)?;
+    Ok(guard::started(job).await)
+}
+
+/// Starts the adopt's undo; needs the database name typed.
+#[server(prefix = "/api", endpoint = "adopt_undo")]
+pub async fn start_adopt_undo(
+    #[server(default)] confirm: String,
+    #[server(default)] safety_backup: Option<String>,
+) -> Result<u64, AppError> {
+    let caller = guard::require_session()?;
+    let c = &caller.console;
+    guard::require_typed_name(c, &confirm, "undo the adopt of")?;
+    let job = c
+        .start_adopt_undo(safety_backup.is_some(), &caller.actor)
+        .await
+        .map_err(AppError::new)?;
+    Ok(guard::started(job).await)
+}
+
 #[server(prefix = "/api", endpoint = "job")]
 pub async fn job_status(id: u64) -> Result<ops::model::JobView, AppError> {
     let caller = guard::require_session()?;

@@ -10,7 +10,7 @@ use crate::backup::trust::Origin;
 use crate::config::Config;
 use crate::jobs::{Job, JobFailure, Jobs};
 use crate::migrate::{MigrateError, Migrator, Op, Source};
-use crate::model::{JobKind, JobOutput, SqlFailure, Verification};
+use crate::model::{AdoptPreview, AdoptState, JobKind, JobOutput, SqlFailure, Verification};
 use crate::status::StatusCache;
 
 /// Why a Console action did not happen (or did not finish), as one sentence each; the web
@@ -642,10 +642,16 @@ impl Console {
         confirm: Option<&str>,
         actor: &str,
     ) -> Result<Arc<Job>, ConsoleError> {
-        use crate::migrate::rehearse::{self, plan::GolangMigrate};
-        let plan = GolangMigrate {
-            migrator: self.migrator(actor)?,
+        use crate::migrate::rehearse::{self, plan::Chosen};
+        let migrator = self.migrator(actor)?;
+        // Which engine `up` would be is decided by the source and the live database's ledger.
+        let world = {
+            let mut conn = migrator.connect().await?;
+            let detected = crate::migrate::world::detect(&mut conn).await;
+            sqlx::Connection::close(conn).await.ok();
+            detected?.world
         };
+        let plan = Chosen::pick(migrator, world);
         let (from, note, checked) = match from_backup {
             None => (rehearse::From::Dump, None, None),
             Some(given) => {
@@ -677,8 +683,9 @@ impl Console {
                         checked.check(path, job.cancel_token()).await?;
                     }
                     job.log(format!(
-                        "Rehearsing up from {}",
-                        plan.migrator.source.origin
+                        "Rehearsing {} from {}",
+                        plan.what(),
+                        plan.migrator().source.origin
                     ));
                     let log: &crate::backup::Log = &*job;
                     let outcome =
@@ -694,6 +701,111 @@ impl Console {
                             sql: outcome.failed,
                         })
                     }
+                },
+            )
+            .await?)
+    }
+
+    /// What HoloMUSH's first goose boot would do with the database (`migrate adopt
+    /// --dry-run`): read only, nothing is written or locked.
+    pub async fn adopt_preview(&self, actor: &str) -> Result<AdoptPreview, ConsoleError> {
+        let migrator = self.migrator(actor)?;
+        let mut conn = migrator.connect().await?;
+        let preview = crate::migrate::adopt::probe(&mut conn, &migrator.source).await;
+        sqlx::Connection::close(conn).await.ok();
+        Ok(preview?)
+    }
+
+    /// Starts the adopt (golang-migrate → goose) as HoloMUSH's first goose boot does it,
+    /// under goose's lock, after a safety backup (when asked and there is work to do). A
+    /// database with nothing to adopt ends at once, changed in nothing; a refusal fails the
+    /// job with HoloMUSH's code.
+    pub async fn start_adopt(
+        &self,
+        safety_backup: bool,
+        actor: &str,
+    ) -> Result<Arc<Job>, ConsoleError> {
+        let migrator = self.migrator(actor)?;
+        let status = self.status.clone();
+        let url = self.config.database_url.clone();
+        let dir = self.config.backup_dir.clone();
+        let by = actor.to_string();
+        Ok(self
+            .jobs
+            .start(
+                JobKind::MigrateAdopt,
+                actor,
+                &self.target(),
+                move |job| async move {
+                    job.log(format!("Adopting with the goose files of {}", migrator.source.origin));
+                    let fail = |e: MigrateError| JobFailure::new(e.to_string());
+                    let mut conn = migrator.connect().await.map_err(fail)?;
+                    let first = crate::migrate::adopt::probe(&mut conn, &migrator.source).await;
+                    sqlx::Connection::close(conn).await.ok();
+                    let first = first.map_err(fail)?;
+                    job.log(first.sentence.clone());
+                    if first.state == AdoptState::Ready && safety_backup {
+                        safety(&job, &url, &dir, &by, "nothing was adopted").await?;
+                    }
+                    let log_job = job.clone();
+                    let log = move |line: String| log_job.log(line);
+                    let result = crate::migrate::adopt::run(&migrator, &log, job.cancel_token()).await;
+                    status.invalidate().await;
+                    let (found, done) = result.map_err(fail)?;
+                    for line in &done {
+                        job.log(line.clone());
+                    }
+                    job.set_output(JobOutput::Adopt(found.clone()));
+                    if let Some(refusal) = &found.refusal {
+                        return Err(JobFailure::new(refusal.to_string()));
+                    }
+                    Ok(match found.state {
+                        AdoptState::Ready => format!(
+                            "Adopted: goose_db_version holds the version-0 row and {} seeded version{} (up to {}); schema_migrations is kept as schema_migrations_pre_goose.",
+                            found.seed.len(),
+                            if found.seed.len() == 1 { "" } else { "s" },
+                            found.recorded_version.unwrap_or_default()
+                        ),
+                        _ => found.sentence,
+                    })
+                },
+            )
+            .await?)
+    }
+
+    /// Starts the adopt's undo: `schema_migrations_pre_goose` renamed back and
+    /// `goose_db_version` dropped in one transaction under goose's lock, refused once goose
+    /// has run anything the adopt did not seed; after a safety backup when asked.
+    pub async fn start_adopt_undo(
+        &self,
+        safety_backup: bool,
+        actor: &str,
+    ) -> Result<Arc<Job>, ConsoleError> {
+        let migrator = self.migrator(actor)?;
+        let status = self.status.clone();
+        let url = self.config.database_url.clone();
+        let dir = self.config.backup_dir.clone();
+        let by = actor.to_string();
+        Ok(self
+            .jobs
+            .start(
+                JobKind::MigrateAdoptUndo,
+                actor,
+                &self.target(),
+                move |job| async move {
+                    if safety_backup {
+                        safety(&job, &url, &dir, &by, "the adopt was not undone").await?;
+                    }
+                    let log_job = job.clone();
+                    let log = move |line: String| log_job.log(line);
+                    let result =
+                        crate::migrate::adopt::undo(&migrator, &log, job.cancel_token()).await;
+                    status.invalidate().await;
+                    let done = result.map_err(|e| JobFailure::new(e.to_string()))?;
+                    for line in &done {
+                        job.log(line.clone());
+                    }
+                    Ok("Undid the adopt: schema_migrations is golang-migrate's ledger again and goose_db_version is gone.".to_string())
                 },
             )
             .await?)
@@ -874,6 +986,30 @@ pub async fn enable_pg_trgm(
         tracing::error!("{e}");
     }
     result.map_err(ConsoleError::Failed)
+}
+
+/// A safety backup (a full pg_dump labelled safety) before a change; when it fails, the
+/// change does not happen (`instead` says what did not).
+async fn safety(
+    job: &Job,
+    url: &crate::config::DatabaseUrl,
+    dir: &std::path::Path,
+    by: &str,
+    instead: &str,
+) -> Result<(), JobFailure> {
+    job.log("Taking a safety backup first".to_string());
+    let req = crate::backup::dump::Request {
+        url,
+        dir,
+        kind: crate::model::BackupKind::Full,
+        by,
+        safety: true,
+    };
+    let m = crate::backup::dump::dump(req, job, job.cancel_token())
+        .await
+        .map_err(|e| JobFailure::new(format!("The safety backup failed, so {instead}: {e}")))?;
+    job.log(format!("Safety backup {}", m.file));
+    Ok(())
 }
 
 /// The sha256 check a restore job starts with: the archive's name and the manifest that

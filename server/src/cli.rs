@@ -3,7 +3,9 @@
 use clap::{Args, Parser, Subcommand};
 use ops::backup::archive::ArchiveRef;
 use ops::migrate::Op;
-use ops::model::{format_bytes, AuditFilter, Connection, Extension, Outcome, SchemaVersion};
+use ops::model::{
+    format_bytes, AdoptState, AuditFilter, Connection, Extension, Outcome, SchemaVersion,
+};
 
 /// The HoloMUSH database console: a web admin console and a CLI for HoloMUSH's PostgreSQL
 /// database. Configuration comes from the environment (DATABASE_URL, DB_MAX_CONNS,
@@ -144,6 +146,29 @@ pub enum MigrateCommand {
         #[arg(long, requires = "from_backup")]
         confirm_name: Option<String>,
     },
+    /// The cutover to goose, as HoloMUSH's first goose boot does it: seed goose_db_version
+    /// from schema_migrations' version (the goose files at or below it) and keep
+    /// schema_migrations as schema_migrations_pre_goose, under goose's lock, after a safety
+    /// backup. Needs the goose migrations (HOLOMUSH_MIGRATIONS_DIR).
+    Adopt {
+        /// Print what it would do (version, dirty flag, rows, versions seeded, or the
+        /// refusal and its code) and change nothing.
+        #[arg(long, conflicts_with = "undo")]
+        dry_run: bool,
+        /// With --dry-run: print JSON.
+        #[arg(long, requires = "dry_run")]
+        json: bool,
+        /// Roll the adopt back (schema_migrations back, goose_db_version dropped) while goose
+        /// has applied nothing beyond the versions it seeded.
+        #[arg(long)]
+        undo: bool,
+        /// Do not ask to type the database name.
+        #[arg(long)]
+        yes: bool,
+        /// Skip the safety backup (a full pg_dump) taken before the change.
+        #[arg(long)]
+        no_safety_backup: bool,
+    },
     /// Guided repair of a dirty version: what happened, what took effect, what to do.
     /// With --apply VERSION: a safety backup, then force VERSION (after V's down SQL with --run-down).
     #[command(allow_negative_numbers = true)]
@@ -230,6 +255,20 @@ pub async fn migrate(cmd: MigrateCommand) -> Result<(), String> {
                 confirm_name.as_deref(),
             )
             .await
+        }
+        MigrateCommand::Adopt {
+            dry_run,
+            json,
+            undo,
+            yes,
+            no_safety_backup,
+        } => {
+            let safety = !no_safety_backup;
+            return match (dry_run, undo) {
+                (true, _) => adopt_dry_run(&console, json).await,
+                (false, true) => adopt_undo(&console, yes, safety).await,
+                (false, false) => adopt(&console, yes, safety).await,
+            };
         }
         MigrateCommand::Up { n } => Op::Up(n),
         MigrateCommand::Down { all: true, yes, .. } => {
@@ -637,6 +676,102 @@ async fn bootstrap(console: &ops::Console) -> Result<(), String> {
         }
         _ => Err(result),
     }
+}
+
+/// `migrate adopt --dry-run`: the preview as text or JSON on stdout; fails (after printing
+/// it) when HoloMUSH would refuse, with the refusal's code.
+async fn adopt_dry_run(console: &ops::Console, json: bool) -> Result<(), String> {
+    let p = console.adopt_preview("cli").await?;
+    if json {
+        let refusal = p
+            .refusal
+            .as_ref()
+            .map(serde_json::to_value)
+            .transpose()
+            .map_err(|e| e.to_string())?;
+        let shape = serde_json::json!({
+            "state": p.state.as_str(),
+            "recorded_version": p.recorded_version,
+            "dirty": p.dirty,
+            "seed": p.seed,
+            "refusal": refusal,
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&shape).map_err(|e| e.to_string())?
+        );
+    } else {
+        let shown = |v: Option<String>| v.unwrap_or_else(|| "-".to_string());
+        println!("state:            {}", p.state.as_str());
+        println!(
+            "recorded version: {}",
+            shown(p.recorded_version.map(|v| v.to_string()))
+        );
+        println!(
+            "dirty:            {}",
+            shown(p.dirty.map(|d| d.to_string()))
+        );
+        println!("rows:             {}", shown(p.rows.map(|r| r.to_string())));
+        if p.state == AdoptState::Ready {
+            let seed: Vec<String> = p.seed.iter().map(u64::to_string).collect();
+            println!(
+                "would seed:       0 (goose's version-0 row), {}",
+                seed.join(", ")
+            );
+        }
+        if let Some(r) = &p.refusal {
+            println!("refusal:          {}", r.code.as_str());
+        }
+        println!("{}", p.sentence);
+    }
+    match p.refusal {
+        Some(r) => Err(r.to_string()),
+        None => Ok(()),
+    }
+}
+
+/// `migrate adopt`: the preview, the database name typed (unless --yes), then the job.
+async fn adopt(console: &ops::Console, yes: bool, safety: bool) -> Result<(), String> {
+    let p = console.adopt_preview("cli").await?;
+    if let Some(r) = p.refusal {
+        return Err(r.to_string());
+    }
+    if p.state != AdoptState::Ready {
+        println!("{}", p.sentence);
+        return Ok(());
+    }
+    eprintln!("{}", p.sentence);
+    if !yes {
+        let name = console.config.database_url.database();
+        typed(
+            &format!(
+                "This adopts database \"{name}\" ({}) for goose{}. Type the database name to go on: ",
+                console.target(),
+                if safety { " after a safety backup" } else { ", without a safety backup" }
+            ),
+            name,
+            "Not confirmed: nothing was changed",
+        )?;
+    }
+    let job = console.start_adopt(safety, "cli").await?;
+    follow(&job).await.map(|_| ())
+}
+
+/// `migrate adopt --undo`: the database name typed (unless --yes), then the job.
+async fn adopt_undo(console: &ops::Console, yes: bool, safety: bool) -> Result<(), String> {
+    if !yes {
+        let name = console.config.database_url.database();
+        typed(
+            &format!(
+                "This undoes the adopt of database \"{name}\" ({}): schema_migrations comes back and goose_db_version is dropped. Type the database name to go on: ",
+                console.target()
+            ),
+            name,
+            "Not confirmed: nothing was changed",
+        )?;
+    }
+    let job = console.start_adopt_undo(safety, "cli").await?;
+    follow(&job).await.map(|_| ())
 }
 
 /// `migrate rehearse`: the job's log on stderr, then a table per file (or the JSON);

@@ -1,10 +1,14 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
-use ops::model::{MigrateAction, MigrationEntry, MigrationKind, MigrationState, MigrationsView};
+use ops::model::{
+    AdoptCode, AdoptState, AdoptView, Ledger, MigrateAction, MigrationEntry, MigrationKind,
+    MigrationState, MigrationWorld, MigrationsView,
+};
 
 use super::job::{FailedSql, JobIsland};
 use crate::api::{
-    migration_sql, migrations_view, CreateMigration, RunBootstrap, StartMigration, StartRehearsal,
+    adopt_view, migration_sql, migrations_view, CreateMigration, RunBootstrap, StartAdopt,
+    StartAdoptUndo, StartMigration, StartRehearsal,
 };
 use crate::SchemaChanged;
 
@@ -17,6 +21,9 @@ pub fn MigrationsPage() -> impl IntoView {
     let rehearse = ServerAction::<StartRehearsal>::new();
     // A migration's SQL opens from its link (?sql=N), rendered by the server.
     let shown_sql = Memo::new(move |_| query.read().get("sql").and_then(|v| v.parse::<u64>().ok()));
+    // The adopt wizard opens from its link (?wizard=adopt), so it works without JavaScript and
+    // a form posted from it comes back to it.
+    let adopting = Memo::new(move |_| query.read().get("wizard").as_deref() == Some("adopt"));
     // Owned here, not by the form: the form is redrawn when the list is read again.
     let create = ServerAction::<CreateMigration>::new();
     Effect::new(move |_| {
@@ -55,6 +62,7 @@ pub fn MigrationsPage() -> impl IntoView {
             </ActionForm>
             {move || rehearse.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{e.message}</p> })}
         </section>
+        {move || adopting.get().then(|| view! { <AdoptWizard/> })}
         <Transition fallback=|| view! { <p class="muted">"Reading schema_migrations…"</p> }>
             {move || Suspend::new(async move {
                 match view_res.await {
@@ -64,7 +72,9 @@ pub fn MigrationsPage() -> impl IntoView {
                             .read_untracked()
                             .get("job")
                             .and_then(|j| j.parse::<u64>().ok())
-                            .or(v.running_job);
+                            .or(v.running_job)
+                            // The adopt wizard follows its own job.
+                            .filter(|_| !adopting.get_untracked());
                         view! {
                             {job.map(|id| view! { <JobIsland id/> })}
                             <Overview v=v shown_sql start create/>
@@ -116,6 +126,20 @@ fn Overview(
                 <FailedSql message=f.error.clone().unwrap_or_default() f/>
                 <p class="muted small">"The file ran as one transaction, so none of it stayed. Fix the file (or the schema), then force the version it should be at: the one before it to retry, or this one if you applied its change by hand."</p>
             </section>
+        })}
+        {(v.status.ledger == Ledger::Goose).then(|| {
+            let golang = matches!(v.status.world, Some(MigrationWorld::GolangMigrateOnly | MigrationWorld::BothNotAdopted));
+            view! {
+                <section class="card" data-testid="adopt-card">
+                    <h2>"goose"</h2>
+                    <p class="small">{if golang {
+                        "The source holds goose files but this database is still recorded by golang-migrate: HoloMUSH adopts it on its first goose boot. Preview and run that adopt here."
+                    } else {
+                        "The source holds goose files. The adopt wizard previews what HoloMUSH's first goose boot does with this database, and undoes an adopt while goose has run nothing else."
+                    }}</p>
+                    <a class=if golang { "button primary" } else { "button" } href="/migrations?wizard=adopt">"Cross to goose (adopt)"</a>
+                </section>
+            }
         })}
         {(!v.warnings.is_empty()).then(|| view! {
             <ul class="warnings" data-testid="warnings">{v.warnings.iter().map(|w| view! { <li class="warning">{w.clone()}</li> }).collect_view()}</ul>
@@ -315,5 +339,107 @@ fn BootstrapForm(refresh: RwSignal<u64>) -> impl IntoView {
                 Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
             })}
         </section>
+    }
+}
+
+/// The cutover to goose: the preview, a safety backup, the database name typed, the job.
+#[component]
+fn AdoptWizard() -> impl IntoView {
+    let preview = Resource::new(|| (), |_| adopt_view());
+    let start = ServerAction::<StartAdopt>::new();
+    let undo = ServerAction::<StartAdoptUndo>::new();
+    // The job started from this wizard comes back as ?job=N.
+    let query = leptos_router::hooks::use_query_map();
+    let job = query
+        .read_untracked()
+        .get("job")
+        .and_then(|j| j.parse::<u64>().ok());
+    view! {
+        <section class="card wizard" data-testid="adopt-wizard">
+            <h2>"Cross to goose (adopt)"</h2>
+            <p class="muted small">
+                "What HoloMUSH does on its first goose boot, under goose's lock and in one transaction: goose_db_version gets its version-0 row and a row for every goose version at or below the one schema_migrations records, and schema_migrations is kept as schema_migrations_pre_goose."
+            </p>
+            <Transition fallback=|| view! { <p class="muted">"Reading the ledgers…"</p> }>
+                {move || Suspend::new(async move {
+                    match preview.await {
+                        Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                        Ok(v) => view! { <AdoptSteps v start undo/> }.into_any(),
+                    }
+                })}
+            </Transition>
+            // An error of a post made before the page was hydrated comes back in the address.
+            {move || start.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{e.message}</p> })}
+            {move || undo.value().get().and_then(|r| r.err()).map(|e| view! { <p class="error" role="alert">{e.message}</p> })}
+            {job.map(|id| view! { <JobIsland id/> })}
+            <p class="small"><a href="/migrations">"Close"</a></p>
+        </section>
+    }
+}
+
+#[component]
+fn AdoptSteps(
+    v: AdoptView,
+    start: ServerAction<StartAdopt>,
+    undo: ServerAction<StartAdoptUndo>,
+) -> impl IntoView {
+    let p = v.preview;
+    let shown = |x: Option<String>| x.unwrap_or_else(|| "—".to_string());
+    let ready = p.state == AdoptState::Ready;
+    let dirty = p
+        .refusal
+        .as_ref()
+        .is_some_and(|r| r.code == AdoptCode::Dirty);
+    let seed = if ready {
+        let mut all = vec!["0".to_string()];
+        all.extend(p.seed.iter().map(u64::to_string));
+        all.join(", ")
+    } else {
+        "—".to_string()
+    };
+    let database = v.database.clone();
+    view! {
+        <ol class="steps">
+            <li data-testid="adopt-preview">
+                <h3>"1. Preview"</h3>
+                <p data-testid="adopt-sentence">{p.sentence.clone()}</p>
+                <table class="records small">
+                    <tbody>
+                        <tr><th>"State"</th><td data-testid="adopt-state">{p.state.as_str()}</td></tr>
+                        <tr><th>"Recorded version"</th><td data-testid="adopt-recorded">{shown(p.recorded_version.map(|v| v.to_string()))}</td></tr>
+                        <tr><th>"Dirty"</th><td>{shown(p.dirty.map(|d| d.to_string()))}</td></tr>
+                        <tr><th>"Rows in schema_migrations"</th><td>{shown(p.rows.map(|r| r.to_string()))}</td></tr>
+                        <tr><th>"goose_db_version rows it would write"</th><td data-testid="adopt-seed">{seed}</td></tr>
+                    </tbody>
+                </table>
+                {p.refusal.clone().map(|r| view! {
+                    <p class="error" data-testid="adopt-refusal"><code>{r.code.as_str()}</code> " " {r.message}</p>
+                })}
+                {dirty.then(|| view! {
+                    <a class="button primary" href="/troubleshooting?wizard=dirty" data-testid="adopt-repair">"Repair the dirty state first"</a>
+                })}
+            </li>
+            {ready.then(|| view! {
+                <li data-testid="adopt-do">
+                    <h3>"2. Do it"</h3>
+                    <ActionForm action=start>
+                        <p><label><input type="checkbox" name="safety_backup" checked=true/>" Take a safety backup first (a full pg_dump, kept and labelled safety)"</label></p>
+                        <p><label>{format!("Type the database name ({}) to confirm ", v.database)}<input name="confirm" aria-label="Database name for adopt"/></label></p>
+                        <button type="submit" class="danger">"Adopt"</button>
+                    </ActionForm>
+                </li>
+            })}
+            {v.can_undo.then(|| view! {
+                <li data-testid="adopt-undo">
+                    <h3>"Undo the adopt"</h3>
+                    <p class="small">"Renames schema_migrations_pre_goose back to schema_migrations and drops goose_db_version, in one transaction; refused once goose has applied anything the adopt did not seed."</p>
+                    <ActionForm action=undo>
+                        <p><label><input type="checkbox" name="safety_backup" checked=true/>" Take a safety backup first"</label></p>
+                        <p><label>{format!("Type the database name ({database}) to confirm ")}<input name="confirm" aria-label="Database name for undo"/></label></p>
+                        <button type="submit" class="danger">"Undo the adopt"</button>
+                    </ActionForm>
+                </li>
+            })}
+        </ol>
     }
 }

@@ -4,6 +4,7 @@
 //! the source's files decide which tool's rules run, and [`world`] tells which ledgers a
 //! database holds.
 
+pub mod adopt;
 pub mod bootstrap;
 pub mod create;
 pub mod engine;

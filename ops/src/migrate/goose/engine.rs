@@ -361,3 +361,77 @@ async fn run_statements(
     }
     result
 }
+
+/// The rehearsal's seam (see [`crate::migrate::rehearse::plan::Goose`]): one up file's
+/// statements one by one, then its ledger row, as [`run`] sends them but without a
+/// transaction of its own (the rehearsal holds one around a transactional file) and
+/// without the history a real run adds.
+pub async fn apply_up_bare(
+    conn: &mut PgConnection,
+    ledger: &Ledger,
+    mig: &Migration,
+) -> Result<(), MigrateError> {
+    let file = match (mig.kind, mig.up.as_ref()) {
+        (MigrationKind::Sql, Some(f)) => f,
+        _ => {
+            return Err(MigrateError::GoMigration {
+                version: mig.version,
+                file: mig.file_name().unwrap_or_default().to_string(),
+            })
+        }
+    };
+    let parsed = parser::parse_all(&file.body)
+        .map_err(|e| MigrateError::Source(format!("{}: {e}", file.file_name)))?;
+    let started = Instant::now();
+    let mut record = Record {
+        version: mig.version as i64,
+        name: mig.name.clone(),
+        direction: Direction::Up,
+        started_at: Utc::now(),
+        duration_ms: 0,
+        success: true,
+        error: None,
+        sha256: None,
+        actor: String::new(),
+        from_version: NIL,
+    };
+    run_statements(
+        conn,
+        &parsed.up,
+        false,
+        &ledger.insert_sql(mig.version),
+        false,
+        &mut record,
+        started,
+    )
+    .await
+    .map_err(|e| MigrateError::Failed {
+        message: format!(
+            "partial migration error (type:sql,version:{}): {}",
+            mig.version,
+            pg_text(&e)
+        ),
+        version: mig.version,
+        line: None,
+        column: None,
+    })
+}
+
+/// The rehearsal's seam: the versions goose's `up` would run on `conn`'s database, refused
+/// as `up` refuses (the other tool's ledger, missing out-of-order versions).
+pub async fn pending_up<'m>(
+    m: &'m Migrator,
+    conn: &mut PgConnection,
+) -> Result<Vec<&'m Migration>, MigrateError> {
+    let detected = world::detect(conn).await?;
+    if let Some(refusal) = detected.refusal(m.source.ledger, &m.source.origin.to_string()) {
+        return Err(MigrateError::Refused(refusal));
+    }
+    let ledger = Ledger::current(conn).await?;
+    ledger.ensure(conn).await?;
+    let rows = ledger.list(conn).await?;
+    plan(m, Op::Up(None), &rows)?
+        .into_iter()
+        .map(|(v, _)| m.source.get(v).ok_or(MigrateError::NoMigration(v as i64)))
+        .collect()
+}

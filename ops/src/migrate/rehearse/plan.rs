@@ -1,7 +1,7 @@
 //! The seam between a rehearsal and a migration engine: which files `up` would run on a
-//! database, and how one of them runs on a given connection. Today's engine is
-//! golang-migrate's; goose (and goose's `adopt` before its `up`) plug in here with their own
-//! [`Plan`], and the rehearsal around them (copy, locks, schema difference, clean-up) stays.
+//! database, and how one of them runs on a given connection: golang-migrate's `up`, goose's
+//! `up`, and goose's `adopt` then `up` ([`Chosen`] picks one), each behind one [`Plan`]; the
+//! rehearsal around them (copy, locks, schema difference, clean-up) is the same.
 
 use std::future::Future;
 
@@ -92,5 +92,164 @@ impl Plan for GolangMigrate {
             .get(step.version)
             .ok_or(MigrateError::NoMigration(step.version as i64))?;
         self.migrator.apply_up(conn, m).await.map(|_| ())
+    }
+}
+
+/// goose's `up` of a goose source, through the console's goose engine: a file marked
+/// `-- +goose NO TRANSACTION` runs outside the rehearsal's transaction, as goose runs it.
+pub struct Goose {
+    pub migrator: Migrator,
+}
+
+impl Plan for Goose {
+    fn ledger(&self) -> Vec<String> {
+        vec![crate::migrate::goose::ledger::TABLE.to_string()]
+    }
+
+    async fn prepare(&self, _conn: &mut PgConnection) -> Result<Vec<String>, MigrateError> {
+        Ok(Vec::new())
+    }
+
+    async fn pending(&self, conn: &mut PgConnection) -> Result<Vec<Step>, MigrateError> {
+        use crate::migrate::goose::{engine, parser};
+        let files = engine::pending_up(&self.migrator, conn).await?;
+        let mut steps = Vec::new();
+        for m in files {
+            let file = m.up.as_ref();
+            // goose parses every file it is about to run before running any.
+            let transactional = match (m.kind, file) {
+                (crate::model::MigrationKind::Sql, Some(f)) => {
+                    parser::parse_all(&f.body)
+                        .map_err(|e| MigrateError::Source(format!("{}: {e}", f.file_name)))?
+                        .use_tx
+                }
+                _ => true,
+            };
+            steps.push(Step {
+                version: m.version,
+                name: m.name.clone(),
+                file: m.file_name().unwrap_or_default().to_string(),
+                body: file.map(|f| f.body.clone()).unwrap_or_default(),
+                transactional,
+            });
+        }
+        Ok(steps)
+    }
+
+    async fn apply(&self, conn: &mut PgConnection, step: &Step) -> Result<(), MigrateError> {
+        let m = self
+            .migrator
+            .source
+            .get(step.version)
+            .ok_or(MigrateError::NoMigration(step.version as i64))?;
+        let ledger = crate::migrate::goose::ledger::Ledger::current(conn).await?;
+        crate::migrate::goose::engine::apply_up_bare(conn, &ledger, m).await
+    }
+}
+
+/// A database still on golang-migrate, rehearsed with a goose source: the adopt
+/// transaction first (as HoloMUSH's first goose boot runs it), then goose's `up`.
+pub struct AdoptThenUp {
+    pub goose: Goose,
+}
+
+impl Plan for AdoptThenUp {
+    fn ledger(&self) -> Vec<String> {
+        self.goose.ledger()
+    }
+
+    async fn prepare(&self, conn: &mut PgConnection) -> Result<Vec<String>, MigrateError> {
+        let (preview, done) =
+            crate::migrate::adopt::perform(conn, &self.goose.migrator.source).await?;
+        if let Some(refusal) = preview.refusal {
+            return Err(MigrateError::Refused(format!(
+                "The adopt refused on the copy, as HoloMUSH would on the database: {refusal}"
+            )));
+        }
+        let mut said = vec![format!("Adopt: {}", preview.sentence)];
+        said.extend(done.into_iter().map(|d| format!("Adopt: {d}")));
+        Ok(said)
+    }
+
+    async fn pending(&self, conn: &mut PgConnection) -> Result<Vec<Step>, MigrateError> {
+        self.goose.pending(conn).await
+    }
+
+    async fn apply(&self, conn: &mut PgConnection, step: &Step) -> Result<(), MigrateError> {
+        self.goose.apply(conn, step).await
+    }
+}
+
+/// The plan [`crate::Console::start_rehearsal`] picks for a source and a database.
+pub enum Chosen {
+    GolangMigrate(GolangMigrate),
+    Goose(Goose),
+    AdoptThenUp(AdoptThenUp),
+}
+
+impl Chosen {
+    /// golang-migrate files → their `up`; goose files → goose's `up`, after the adopt when
+    /// the database is still golang-migrate's.
+    pub fn pick(migrator: Migrator, world: crate::model::MigrationWorld) -> Self {
+        use crate::model::{Ledger, MigrationWorld};
+        match (migrator.source.ledger, world) {
+            (Ledger::GolangMigrate, _) => Chosen::GolangMigrate(GolangMigrate { migrator }),
+            (Ledger::Goose, MigrationWorld::GolangMigrateOnly | MigrationWorld::BothNotAdopted) => {
+                Chosen::AdoptThenUp(AdoptThenUp {
+                    goose: Goose { migrator },
+                })
+            }
+            (Ledger::Goose, _) => Chosen::Goose(Goose { migrator }),
+        }
+    }
+
+    pub fn migrator(&self) -> &Migrator {
+        match self {
+            Chosen::GolangMigrate(p) => &p.migrator,
+            Chosen::Goose(p) => &p.migrator,
+            Chosen::AdoptThenUp(p) => &p.goose.migrator,
+        }
+    }
+
+    /// What the job's log says it rehearses.
+    pub fn what(&self) -> &'static str {
+        match self {
+            Chosen::AdoptThenUp(_) => "the adopt (golang-migrate → goose) then up",
+            _ => "up",
+        }
+    }
+}
+
+impl Plan for Chosen {
+    fn ledger(&self) -> Vec<String> {
+        match self {
+            Chosen::GolangMigrate(p) => p.ledger(),
+            Chosen::Goose(p) => p.ledger(),
+            Chosen::AdoptThenUp(p) => p.ledger(),
+        }
+    }
+
+    async fn prepare(&self, conn: &mut PgConnection) -> Result<Vec<String>, MigrateError> {
+        match self {
+            Chosen::GolangMigrate(p) => p.prepare(conn).await,
+            Chosen::Goose(p) => p.prepare(conn).await,
+            Chosen::AdoptThenUp(p) => p.prepare(conn).await,
+        }
+    }
+
+    async fn pending(&self, conn: &mut PgConnection) -> Result<Vec<Step>, MigrateError> {
+        match self {
+            Chosen::GolangMigrate(p) => p.pending(conn).await,
+            Chosen::Goose(p) => p.pending(conn).await,
+            Chosen::AdoptThenUp(p) => p.pending(conn).await,
+        }
+    }
+
+    async fn apply(&self, conn: &mut PgConnection, step: &Step) -> Result<(), MigrateError> {
+        match self {
+            Chosen::GolangMigrate(p) => p.apply(conn, step).await,
+            Chosen::Goose(p) => p.apply(conn, step).await,
+            Chosen::AdoptThenUp(p) => p.apply(conn, step).await,
+        }
     }
 }
