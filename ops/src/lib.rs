@@ -21,6 +21,8 @@ pub mod console;
 #[cfg(feature = "engine")]
 pub mod db;
 #[cfg(feature = "engine")]
+pub mod dbmark;
+#[cfg(feature = "engine")]
 pub mod diagnose;
 #[cfg(feature = "engine")]
 pub mod files;

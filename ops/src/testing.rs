@@ -97,12 +97,23 @@ impl TestDb {
 
     /// A configuration pointing at this database, with data in a fresh temporary folder.
     pub fn config(&self) -> Config {
+        self.config_for(None)
+    }
+
+    /// As [`Self::config`], with the migrations of `dir` (HOLOMUSH_MIGRATIONS_DIR).
+    pub fn config_with(&self, dir: &std::path::Path) -> Config {
+        self.config_for(Some(dir))
+    }
+
+    fn config_for(&self, migrations: Option<&std::path::Path>) -> Config {
         let data = std::env::temp_dir().join(format!("{}-data", self.name));
         let url = self.url.clone();
+        let migrations = migrations.map(|d| d.display().to_string());
         Config::from_lookup(move |k| match k {
             "DATABASE_URL" => Some(url.clone()),
             "HOLOMUSH_ADMIN_DATA" => Some(data.display().to_string()),
             "HOLOMUSH_BACKUP_DIR" => Some(data.join("backups").display().to_string()),
+            "HOLOMUSH_MIGRATIONS_DIR" => migrations.clone(),
             "DB_MIN_CONNS" => Some("0".to_string()),
             _ => None,
         })
@@ -262,4 +273,27 @@ pub async fn full_backup(console: &crate::Console) -> (crate::model::JobView, St
         .unwrap_or_else(|| panic!("the backup named no archive: {view:?}"))
         .to_string();
     (view, file)
+}
+
+/// A folder of migration files written for one test (golang-migrate pairs or goose files).
+pub struct Folder(pub std::path::PathBuf);
+
+impl Folder {
+    pub fn new(files: &[(&str, &str)]) -> Self {
+        let dir = std::env::temp_dir().join(format!(
+            "holomush-migrations-{}",
+            crate::auth::random_token().get(..10).unwrap_or("x")
+        ));
+        std::fs::create_dir_all(&dir).expect("migrations folder");
+        for (name, body) in files {
+            std::fs::write(dir.join(name), body).expect("migration file");
+        }
+        Self(dir)
+    }
+}
+
+impl Drop for Folder {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ops::config::Config;
 use ops::migrate::goose::lock::{Retry, LOCK_ID};
 use ops::migrate::{adopt, MigrateError, Migrator, Op, Source};
 use ops::model::{AdoptCode, AdoptState, JobOutput, JobStatus, JobView};
@@ -45,21 +44,6 @@ fn folder(db: &TestDb, extra: &[(&str, &str)]) -> PathBuf {
         std::fs::write(dir.join(name), body).expect("write");
     }
     dir
-}
-
-fn config_with(db: &TestDb, dir: &Path) -> Config {
-    let data = std::env::temp_dir().join(format!("{}-data", db.name));
-    let url = db.url.clone();
-    let dir = dir.display().to_string();
-    Config::from_lookup(move |k| match k {
-        "DATABASE_URL" => Some(url.clone()),
-        "HOLOMUSH_ADMIN_DATA" => Some(data.display().to_string()),
-        "HOLOMUSH_BACKUP_DIR" => Some(data.join("backups").display().to_string()),
-        "HOLOMUSH_MIGRATIONS_DIR" => Some(dir.clone()),
-        "DB_MIN_CONNS" => Some("0".to_string()),
-        _ => None,
-    })
-    .expect("valid configuration")
 }
 
 fn migrator(db: &TestDb, dir: &Path) -> Migrator {
@@ -389,7 +373,7 @@ async fn the_dry_run_changes_nothing_and_the_job_adopts_then_undo_restores() {
     let db = TestDb::create().await;
     let dir = folder(&db, &[]);
     golang(&db, &[(5, false)]).await;
-    let console = ops::Console::open(config_with(&db, &dir)).expect("console");
+    let console = ops::Console::open(db.config_with(&dir)).expect("console");
     let before = ledgers(&db).await;
     let preview = console.adopt_preview("test").await.expect("preview");
     assert_eq!(preview.state, AdoptState::Ready);
@@ -480,7 +464,7 @@ async fn a_refused_adopt_fails_its_job_with_the_code_and_takes_no_backup() {
     let db = TestDb::create().await;
     let dir = folder(&db, &[]);
     golang(&db, &[(3, true)]).await;
-    let console = ops::Console::open(config_with(&db, &dir)).expect("console");
+    let console = ops::Console::open(db.config_with(&dir)).expect("console");
     let view = job(console.start_adopt(true, "test").await.expect("starts")).await;
     assert_eq!(view.status, JobStatus::Failed);
     assert_eq!(
@@ -498,7 +482,7 @@ async fn the_adopt_takes_a_safety_backup_first() {
     let db = TestDb::create().await;
     let dir = folder(&db, &[]);
     golang(&db, &[(3, false)]).await;
-    let console = ops::Console::open(config_with(&db, &dir)).expect("console");
+    let console = ops::Console::open(db.config_with(&dir)).expect("console");
     let view = job(console.start_adopt(true, "test").await.expect("starts")).await;
     assert_eq!(view.status, JobStatus::Succeeded, "{:?}", view.result);
     let archives = ops::backup::catalog::list(&console.config.backup_dir)
@@ -525,7 +509,7 @@ async fn a_rehearsal_of_a_golang_migrate_database_with_goose_files_adopts_then_u
         )],
     );
     golang(&db, &[(5, false)]).await;
-    let console = ops::Console::open(config_with(&db, &dir)).expect("console");
+    let console = ops::Console::open(db.config_with(&dir)).expect("console");
     let before = ledgers(&db).await;
     let view = console
         .start_rehearsal(None, None, "test")
@@ -590,7 +574,7 @@ async fn a_rehearsal_of_an_adopted_database_runs_gooses_up_without_the_adopt() {
     );
     golang(&db, &[(5, false)]).await;
     run(&migrator(&db, &dir)).await;
-    let console = ops::Console::open(config_with(&db, &dir)).expect("console");
+    let console = ops::Console::open(db.config_with(&dir)).expect("console");
     let before = ledgers(&db).await;
     let view = console
         .start_rehearsal(None, None, "test")

@@ -2,7 +2,6 @@
 //! ledger rows, its lock, its transaction rules and error texts; and which ledgers a database
 //! holds.
 
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -10,25 +9,16 @@ use ops::migrate::goose::lock::{Retry, LOCK_ID};
 use ops::migrate::status::{status, State};
 use ops::migrate::{world, MigrateError, Migrator, Op, Source};
 use ops::model::{Ledger, MigrationKind, MigrationWorld};
-use ops::testing::TestDb;
+use ops::testing::{Folder, TestDb};
 use sqlx::{Connection, Executor, PgConnection};
 use tokio_util::sync::CancellationToken;
 
-struct Folder(PathBuf);
+/// The engine over a test's folder.
+trait Migrate {
+    fn migrator(&self, db: &TestDb) -> Migrator;
+}
 
-impl Folder {
-    fn new(files: &[(&str, &str)]) -> Self {
-        let dir = std::env::temp_dir().join(format!(
-            "holomush-goose-{}",
-            ops::auth::random_token().get(..10).unwrap_or("x")
-        ));
-        std::fs::create_dir_all(&dir).expect("dir");
-        for (name, body) in files {
-            std::fs::write(dir.join(name), body).expect("write");
-        }
-        Self(dir)
-    }
-
+impl Migrate for Folder {
     fn migrator(&self, db: &TestDb) -> Migrator {
         let mut m = Migrator::new(
             Source::folder(&self.0).expect("source"),
@@ -40,12 +30,6 @@ impl Folder {
             retries: 50,
         };
         m
-    }
-}
-
-impl Drop for Folder {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

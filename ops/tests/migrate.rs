@@ -1,42 +1,26 @@
 //! golang-migrate's contract, rule by rule, against a real PostgreSQL.
 
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ops::migrate::status::{status, State};
 use ops::migrate::{lock, MigrateError, Migrator, Op, Source};
-use ops::testing::TestDb;
+use ops::testing::{Folder, TestDb};
 use sqlx::{Connection, Executor, PgConnection};
 use tokio_util::sync::CancellationToken;
 
-struct Folder(PathBuf);
+/// The engine over a test's folder.
+trait Migrate {
+    fn migrator(&self, db: &TestDb) -> Migrator;
+}
 
-impl Folder {
-    fn new(files: &[(&str, &str)]) -> Self {
-        let dir = std::env::temp_dir().join(format!(
-            "holomush-mig-{}",
-            ops::auth::random_token().get(..10).unwrap_or("x")
-        ));
-        std::fs::create_dir_all(&dir).expect("dir");
-        for (name, body) in files {
-            std::fs::write(dir.join(name), body).expect("write");
-        }
-        Self(dir)
-    }
-
+impl Migrate for Folder {
     fn migrator(&self, db: &TestDb) -> Migrator {
         Migrator::new(
             Source::folder(&self.0).expect("source"),
             db.database_url(),
             "test",
         )
-    }
-}
-
-impl Drop for Folder {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 

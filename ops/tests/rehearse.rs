@@ -2,29 +2,13 @@
 //! locks it took on existing tables, a failing file with its line, the schema difference,
 //! the live database unchanged and no scratch database left, whatever the ending.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use ops::config::Config;
 use ops::migrate::rehearse::catalog;
 use ops::migrate::Op;
 use ops::model::{Change, CopiedFrom, JobOutput, JobStatus, JobView, LockTaken, Rehearsal};
 use ops::testing::TestDb;
 use sqlx::{Connection, PgConnection};
-
-fn config_with(db: &TestDb, dir: &Path) -> Config {
-    let data = std::env::temp_dir().join(format!("{}-data", db.name));
-    let url = db.url.clone();
-    let dir = dir.display().to_string();
-    Config::from_lookup(move |k| match k {
-        "DATABASE_URL" => Some(url.clone()),
-        "HOLOMUSH_ADMIN_DATA" => Some(data.display().to_string()),
-        "HOLOMUSH_BACKUP_DIR" => Some(data.join("backups").display().to_string()),
-        "HOLOMUSH_MIGRATIONS_DIR" => Some(dir.clone()),
-        "DB_MIN_CONNS" => Some("0".to_string()),
-        _ => None,
-    })
-    .expect("valid configuration")
-}
 
 /// A migrations folder of the test database's with these up files.
 fn migrations(db: &TestDb, files: &[(&str, &str)]) -> PathBuf {
@@ -44,7 +28,7 @@ async fn at_version_1(db: &TestDb, files: &[(&str, &str)]) -> ops::Console {
     )];
     all.extend_from_slice(files);
     let dir = migrations(db, &all);
-    let console = ops::Console::open(config_with(db, &dir)).expect("console");
+    let console = ops::Console::open(db.config_with(&dir)).expect("console");
     let view = console
         .start_migration(Op::Up(Some(1)), "test")
         .await

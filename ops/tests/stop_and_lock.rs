@@ -1,32 +1,14 @@
 //! One job per database across processes (the console's own advisory lock), and a stop
 //! that lets a migration finish its current file and leaves the database clean.
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use ops::config::Config;
 use ops::console::ConsoleError;
 use ops::migrate::Op;
 use ops::model::{JobKind, JobStatus};
 use ops::testing::TestDb;
 use sqlx::{Connection, PgConnection};
-
-/// A configuration for `db` whose migrations are the files in `dir`.
-fn config_with(db: &TestDb, dir: &Path) -> Config {
-    let data = std::env::temp_dir().join(format!("{}-data", db.name));
-    let url = db.url.clone();
-    let dir = dir.display().to_string();
-    Config::from_lookup(move |k| match k {
-        "DATABASE_URL" => Some(url.clone()),
-        "HOLOMUSH_ADMIN_DATA" => Some(data.display().to_string()),
-        "HOLOMUSH_BACKUP_DIR" => Some(data.join("backups").display().to_string()),
-        "HOLOMUSH_MIGRATIONS_DIR" => Some(dir.clone()),
-        "DB_MIN_CONNS" => Some("0".to_string()),
-        _ => None,
-    })
-    .expect("valid configuration")
-}
 
 /// Three migrations whose up files each take `seconds`, in a folder of the test database's.
 fn slow_migrations(db: &TestDb, seconds: f64) -> std::path::PathBuf {
@@ -124,7 +106,7 @@ async fn a_second_process_is_refused_with_who_holds_the_database() {
 async fn a_stop_lets_the_running_migration_file_finish_and_leaves_the_database_clean() {
     let db = TestDb::create().await;
     let files = slow_migrations(&db, 1.5);
-    let console = ops::Console::open_server(config_with(&db, &files)).expect("open");
+    let console = ops::Console::open_server(db.config_with(&files)).expect("open");
     let job = console
         .start_migration(Op::Up(None), "auto")
         .await
@@ -160,7 +142,7 @@ async fn a_stop_lets_the_running_migration_file_finish_and_leaves_the_database_c
 async fn a_stop_cuts_short_what_does_not_reach_a_safe_point_in_time_and_says_so() {
     let db = TestDb::create().await;
     let files = slow_migrations(&db, 5.0);
-    let console = Arc::new(ops::Console::open_server(config_with(&db, &files)).expect("open"));
+    let console = Arc::new(ops::Console::open_server(db.config_with(&files)).expect("open"));
     let job = console
         .start_migration(Op::Up(None), "cli")
         .await

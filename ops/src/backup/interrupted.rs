@@ -34,24 +34,16 @@ impl Marker {
 
     /// The statement that puts the marker on `fresh`.
     pub fn comment_on(&self, fresh: &str) -> String {
-        let text = format!(
-            "{PREFIX}{}",
-            serde_json::to_string(self).unwrap_or_default()
-        );
-        format!(
-            "COMMENT ON DATABASE {} IS '{}'",
-            quote_ident(fresh),
-            text.replace('\'', "''")
-        )
+        crate::dbmark::comment_sql(PREFIX, fresh, self)
     }
 
     fn parse(comment: &str) -> Option<Self> {
-        serde_json::from_str(comment.strip_prefix(PREFIX)?).ok()
+        crate::dbmark::parse(PREFIX, comment)
     }
 
     /// The process making the copy is gone (only a process on this machine can be asked).
     fn abandoned(&self) -> bool {
-        self.host == crate::joblock::hostname() && !crate::process::pid_alive(self.pid)
+        crate::dbmark::maker_gone(self.pid, &self.host)
     }
 }
 
