@@ -597,3 +597,52 @@ async fn a_rehearsal_of_an_adopted_database_runs_gooses_up_without_the_adopt() {
     );
     assert_eq!(ledgers(&db).await, before, "the live database is unchanged");
 }
+
+#[tokio::test]
+async fn after_the_cutover_goose_files_are_not_taken_for_changed_golang_migrate_files() {
+    let db = TestDb::create().await;
+    // The console ran golang-migrate's files 1 and 2 (its history records their sha256)…
+    let golang = ops::testing::Folder::new(&[
+        (
+            "1_players.up.sql",
+            "CREATE TABLE players (id int PRIMARY KEY, name text);\n",
+        ),
+        ("1_players.down.sql", "DROP TABLE players;\n"),
+        (
+            "2_flags.up.sql",
+            "ALTER TABLE players ADD COLUMN flags int;\n",
+        ),
+        (
+            "2_flags.down.sql",
+            "ALTER TABLE players DROP COLUMN flags;\n",
+        ),
+    ]);
+    let m = Migrator::new(
+        Source::folder(&golang.0).expect("source"),
+        db.database_url(),
+        "test",
+    );
+    m.run(Op::Up(None), &quiet(), &CancellationToken::new())
+        .await
+        .expect("golang-migrate up");
+    // …then HoloMUSH moved to goose: the same versions, other files.
+    let goose = folder(&db, &[]);
+    let (preview, _) = run(&migrator(&db, &goose)).await;
+    assert_eq!(preview.state, AdoptState::Ready);
+    let status = ops::migrate::status::status(&migrator(&db, &goose))
+        .await
+        .expect("status");
+    assert!(
+        status.migrations.iter().all(|e| !e.drift),
+        "{:?}",
+        status.warnings()
+    );
+    assert!(
+        status
+            .warnings()
+            .iter()
+            .all(|w| !w.contains("changed after it was applied")),
+        "{:?}",
+        status.warnings()
+    );
+}

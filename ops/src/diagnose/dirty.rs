@@ -58,7 +58,7 @@ async fn analyze_on(
         });
     }
 
-    let records = history::all(conn).await?;
+    let records = history::all(conn, crate::model::Ledger::GolangMigrate).await?;
     let last_history = records
         .iter()
         .rev()

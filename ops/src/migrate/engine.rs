@@ -376,6 +376,7 @@ impl Migrator {
             sha256: file.map(|f| f.sha256.clone()),
             actor: self.actor.clone(),
             from_version: from,
+            ledger: crate::model::Ledger::GolangMigrate,
         };
         if let Err(e) = outcome {
             let failure = failure(&e, file.map_or("", |f| f.body.as_str()), m.version);

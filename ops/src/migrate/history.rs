@@ -8,7 +8,7 @@ use sqlx::Row;
 
 use super::state::literal;
 use super::MigrateError;
-use crate::model::Direction;
+use crate::model::{Direction, Ledger};
 
 const ENSURE: &str = "CREATE SCHEMA IF NOT EXISTS holomush_admin;
 CREATE TABLE IF NOT EXISTS holomush_admin.migration_history (
@@ -22,8 +22,13 @@ CREATE TABLE IF NOT EXISTS holomush_admin.migration_history (
     error text,
     sha256 text,
     actor text NOT NULL,
-    from_version bigint NOT NULL
+    from_version bigint NOT NULL,
+    ledger text
 );";
+
+/// Tables made before goose was known have no `ledger` column; their rows are golang-migrate's.
+const ADD_LEDGER: &str =
+    "ALTER TABLE holomush_admin.migration_history ADD COLUMN IF NOT EXISTS ledger text";
 
 #[derive(Clone, Debug)]
 pub struct Record {
@@ -38,6 +43,9 @@ pub struct Record {
     pub actor: String,
     /// The database version before this run, to tell a skipped file from one applied elsewhere.
     pub from_version: i64,
+    /// Whose file ran: after the cutover, goose's file of a version is not golang-migrate's
+    /// file of that version changed, so drift compares a tool's runs with its own files only.
+    pub ledger: Ledger,
 }
 
 /// Creates the history table; a user without CREATE gets a warning, not a failure.
@@ -48,6 +56,8 @@ pub async fn ensure(conn: &mut PgConnection) -> Result<(), String> {
             .await
             .map_err(|e| e.to_string())?;
     if exists {
+        // Best effort: without the column (no ALTER right), rows read as golang-migrate's.
+        let _ = sqlx::Executor::execute(&mut *conn, ADD_LEDGER).await;
         return Ok(());
     }
     sqlx::Executor::execute(&mut *conn, ENSURE).await.map(|_| ()).map_err(|e| {
@@ -60,8 +70,8 @@ pub fn insert_sql(r: &Record) -> String {
     let opt = |v: &Option<String>| v.as_deref().map_or("NULL".to_string(), literal);
     format!(
         "INSERT INTO holomush_admin.migration_history \
-           (version, name, direction, started_at, duration_ms, success, error, sha256, actor, from_version) \
-         VALUES ({}, {}, {}, {}::timestamptz, {}, {}, {}, {}, {}, {});",
+           (version, name, direction, started_at, duration_ms, success, error, sha256, actor, from_version, ledger) \
+         VALUES ({}, {}, {}, {}::timestamptz, {}, {}, {}, {}, {}, {}, {});",
         r.version,
         literal(&r.name),
         literal(r.direction.as_str()),
@@ -71,15 +81,16 @@ pub fn insert_sql(r: &Record) -> String {
         opt(&r.error),
         opt(&r.sha256),
         literal(&r.actor),
-        r.from_version
+        r.from_version,
+        literal(r.ledger.as_str())
     )
 }
 
 pub async fn append(conn: &mut PgConnection, r: &Record) -> Result<(), MigrateError> {
     sqlx::query(
         "INSERT INTO holomush_admin.migration_history
-           (version, name, direction, started_at, duration_ms, success, error, sha256, actor, from_version)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+           (version, name, direction, started_at, duration_ms, success, error, sha256, actor, from_version, ledger)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(r.version)
     .bind(&r.name)
@@ -91,14 +102,15 @@ pub async fn append(conn: &mut PgConnection, r: &Record) -> Result<(), MigrateEr
     .bind(&r.sha256)
     .bind(&r.actor)
     .bind(r.from_version)
+    .bind(r.ledger.as_str())
     .execute(&mut *conn)
     .await
     .map_err(MigrateError::db)?;
     Ok(())
 }
 
-/// Oldest first; empty when there is no history table yet.
-pub async fn all(conn: &mut PgConnection) -> Result<Vec<Record>, MigrateError> {
+/// The runs of `ledger`'s files, oldest first; empty when there is no history table yet.
+pub async fn all(conn: &mut PgConnection, ledger: Ledger) -> Result<Vec<Record>, MigrateError> {
     let exists: bool =
         sqlx::query_scalar("SELECT to_regclass('holomush_admin.migration_history') IS NOT NULL")
             .fetch_one(&mut *conn)
@@ -107,10 +119,19 @@ pub async fn all(conn: &mut PgConnection) -> Result<Vec<Record>, MigrateError> {
     if !exists {
         return Ok(Vec::new());
     }
-    let rows = sqlx::query(
-        "SELECT version, name, direction, started_at, duration_ms, success, error, sha256, actor, from_version
-           FROM holomush_admin.migration_history ORDER BY id",
+    let has_ledger: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM information_schema.columns
+          WHERE table_schema = 'holomush_admin' AND table_name = 'migration_history' AND column_name = 'ledger')",
     )
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(MigrateError::db)?;
+    let column = if has_ledger { "ledger" } else { "NULL::text" };
+    let rows = sqlx::query(&format!(
+        "SELECT version, name, direction, started_at, duration_ms, success, error, sha256, actor, from_version,
+                coalesce({column}, 'golang-migrate') AS ledger
+           FROM holomush_admin.migration_history ORDER BY id"
+    ))
     .fetch_all(&mut *conn)
     .await
     .map_err(MigrateError::db)?;
@@ -130,8 +151,14 @@ pub async fn all(conn: &mut PgConnection) -> Result<Vec<Record>, MigrateError> {
                 sha256: row.try_get("sha256")?,
                 actor: row.try_get("actor")?,
                 from_version: row.try_get("from_version")?,
+                ledger: if row.try_get::<String, _>("ledger")? == Ledger::Goose.as_str() {
+                    Ledger::Goose
+                } else {
+                    Ledger::GolangMigrate
+                },
             })
         })
-        .collect::<Result<Vec<_>, sqlx::Error>>()
+        .collect::<Result<Vec<Record>, sqlx::Error>>()
+        .map(|all| all.into_iter().filter(|r| r.ledger == ledger).collect())
         .map_err(MigrateError::db)
 }

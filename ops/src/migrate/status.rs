@@ -40,7 +40,7 @@ pub async fn status(migrator: &Migrator) -> Result<Status, MigrateError> {
     let detected = super::world::detect(&mut conn).await?;
     let table = Table::current(&mut conn).await?;
     let (version, dirty) = table.version(&mut conn).await?;
-    let history = history::all(&mut conn).await?;
+    let history = history::all(&mut conn, crate::model::Ledger::GolangMigrate).await?;
     let mut migrations = Vec::new();
     for m in migrator.source.iter() {
         let v = m.version as i64;

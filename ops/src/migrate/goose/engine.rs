@@ -279,6 +279,7 @@ async fn apply(
         sha256: file.map(|f| f.sha256.clone()),
         actor: m.actor.clone(),
         from_version: if from == 0 { NIL } else { from },
+        ledger: crate::model::Ledger::Goose,
     };
     let outcome = run_statements(
         conn,
@@ -394,6 +395,7 @@ pub async fn apply_up_bare(
         sha256: None,
         actor: String::new(),
         from_version: NIL,
+        ledger: crate::model::Ledger::Goose,
     };
     run_statements(
         conn,

@@ -16,7 +16,7 @@ pub async fn status(m: &Migrator) -> Result<Status, MigrateError> {
     let ledger = Ledger::current(&mut conn).await?;
     let rows = ledger.list(&mut conn).await?;
     let stamps = ledger.applied_at(&mut conn).await?;
-    let history = history::all(&mut conn).await?;
+    let history = history::all(&mut conn, crate::model::Ledger::Goose).await?;
     let applied: BTreeSet<i64> = ledger::applied(&rows).into_iter().collect();
     let max = ledger::max_version(&rows);
     let mut migrations = Vec::new();
