@@ -1,6 +1,8 @@
 //! `holomush-admin migrate adopt`, the real binary: the dry run's JSON and exit codes, the
 //! typed-name prompt, the adopt and its undo.
 
+mod common;
+
 use std::process::{Command, Output, Stdio};
 
 use ops::testing::TestDb;
@@ -181,58 +183,15 @@ async fn the_adopt_wizard_works_as_plain_forms() {
     use std::time::{Duration, Instant};
     let db = TestDb::create().await;
     golang(&db, 3, false).await;
-    let data = std::env::temp_dir().join(format!("{}-adopt", db.name));
-    let site = data.join("site");
-    std::fs::create_dir_all(site.join("pkg")).expect("site");
-    std::fs::write(site.join("pkg/holomush-admin.js"), "").expect("site marker");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("port")
-        .port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut server = command(&db, &["serve"])
-        .env("HOLOMUSH_ADMIN_ADDR", format!("127.0.0.1:{port}"))
-        .env("HOLOMUSH_ADMIN_PASSWORD", "adopt-pw")
-        .env("HOLOMUSH_DB_AUTO_MIGRATE", "false")
-        .env("LEPTOS_SITE_ROOT", &site)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("serve");
-    let t = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            t.elapsed() < Duration::from_secs(30),
-            "the server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let jar = data.join("cookies");
-    let curl = |args: &[&str]| {
-        let o = Command::new("curl")
-            .args(["-s", "-b"])
-            .arg(&jar)
-            .arg("-c")
-            .arg(&jar)
-            .args(args)
-            .output()
-            .expect("curl");
-        String::from_utf8_lossy(&o.stdout).to_string()
-    };
-    curl(&[
-        "-o",
-        "/dev/null",
-        "--data-binary",
-        "password=adopt-pw",
-        &format!("{base}/login"),
-    ]);
-    let page = curl(&[&format!("{base}/migrations")]);
+    let data = std::env::temp_dir().join(format!("{}-adopt-web", db.name));
+    let web = common::Web::start(command(&db, &["serve"]), &data, "adopt-pw");
+    let page = web.page("/migrations");
     assert!(
         page.contains("href=\"/migrations?wizard=adopt\""),
         "the goose card links to the wizard: {page}"
     );
-    let wizard = format!("{base}/migrations?wizard=adopt");
-    let page = curl(&[&wizard]);
+    let wizard = "/migrations?wizard=adopt";
+    let page = web.page(wizard);
     assert!(
         page.contains("data-testid=\"adopt-seed\">0, 1, 3</td>"),
         "{page}"
@@ -242,21 +201,11 @@ async fn the_adopt_wizard_works_as_plain_forms() {
         "{page}"
     );
     let post = |confirm: &str| {
-        curl(&[
-            "-o",
-            "/dev/null",
-            "-w",
-            "%{redirect_url}",
-            "-H",
-            "Accept: text/html",
-            "-H",
-            &format!("Referer: {wizard}"),
-            "-H",
-            &format!("Origin: {base}"),
-            "--data-binary",
+        web.post_form(
+            wizard,
+            "adopt_start",
             &format!("confirm={confirm}&safety_backup=on"),
-            &format!("{base}/api/adopt_start"),
-        ])
+        )
     };
     let refused = post("nope");
     assert!(
@@ -276,7 +225,7 @@ async fn the_adopt_wizard_works_as_plain_forms() {
         .to_string();
     let t = Instant::now();
     let page = loop {
-        let page = curl(&[&format!("{wizard}&job={id}")]);
+        let page = web.page(&format!("{wizard}&job={id}"));
         if page.contains("data-testid=\"job-result\"") {
             break page;
         }
@@ -295,11 +244,9 @@ async fn the_adopt_wizard_works_as_plain_forms() {
         "{page}"
     );
     assert!(page.contains("data-testid=\"adopt-undo\""), "{page}");
-    let page = curl(&[&format!("{base}/migrations")]);
+    let page = web.page("/migrations");
     assert!(
         page.contains("Adopted: goose_db_version is the ledger"),
         "{page}"
     );
-    let _ = server.kill();
-    let _ = server.wait();
 }

@@ -2,6 +2,8 @@
 //! copy is dropped by the next console that starts; run to the end, it prints the JSON
 //! and leaves nothing behind.
 
+mod common;
+
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -162,68 +164,11 @@ async fn a_failing_rehearsal_exits_non_zero_with_its_sentence() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_rehearse_button_works_as_a_plain_form_and_the_page_shows_a_bar_per_file() {
     let db = TestDb::create().await;
-    let data = std::env::temp_dir().join(format!("{}-rehearse", db.name));
-    let site = data.join("site");
-    std::fs::create_dir_all(site.join("pkg")).expect("site");
-    std::fs::write(site.join("pkg/holomush-admin.js"), "").expect("site marker");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("port")
-        .port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut server = command(&db, &["serve"])
-        .env("HOLOMUSH_ADMIN_ADDR", format!("127.0.0.1:{port}"))
-        .env("HOLOMUSH_ADMIN_PASSWORD", "rehearse-pw")
-        .env("HOLOMUSH_DB_AUTO_MIGRATE", "false")
-        .env("LEPTOS_SITE_ROOT", &site)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("serve");
-    let t = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            t.elapsed() < Duration::from_secs(30),
-            "the server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let jar = data.join("cookies");
-    let curl = |args: &[&str]| {
-        let o = Command::new("curl")
-            .args(["-s", "-b"])
-            .arg(&jar)
-            .arg("-c")
-            .arg(&jar)
-            .args(args)
-            .output()
-            .expect("curl");
-        String::from_utf8_lossy(&o.stdout).to_string()
-    };
-    curl(&[
-        "-o",
-        "/dev/null",
-        "--data-binary",
-        "password=rehearse-pw",
-        &format!("{base}/login"),
-    ]);
-    let page = curl(&[&format!("{base}/migrations")]);
+    let data = std::env::temp_dir().join(format!("{}-rehearse-web", db.name));
+    let web = common::Web::start(command(&db, &["serve"]), &data, "rehearse-pw");
+    let page = web.page("/migrations");
     assert!(page.contains(">Rehearse</button>"), "{page}");
-    let location = curl(&[
-        "-o",
-        "/dev/null",
-        "-w",
-        "%{redirect_url}",
-        "-H",
-        "Accept: text/html",
-        "-H",
-        &format!("Referer: {base}/migrations"),
-        "-H",
-        &format!("Origin: {base}"),
-        "--data-binary",
-        "",
-        &format!("{base}/api/migrate_rehearse"),
-    ]);
+    let location = web.post_form("/migrations", "migrate_rehearse", "");
     let id = location
         .split("?job=")
         .nth(1)
@@ -231,7 +176,7 @@ async fn the_rehearse_button_works_as_a_plain_form_and_the_page_shows_a_bar_per_
         .to_string();
     let t = Instant::now();
     let page = loop {
-        let page = curl(&[&format!("{base}/migrations?job={id}")]);
+        let page = web.page(&format!("/migrations?job={id}"));
         if page.contains("data-testid=\"rehearsal\"") {
             break page;
         }
@@ -244,7 +189,6 @@ async fn the_rehearse_button_works_as_a_plain_form_and_the_page_shows_a_bar_per_
         "the only file has the full bar: {page}"
     );
     assert!(page.contains("public.schema_migrations"), "{page}");
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(web);
     assert_eq!(scratches(&db).await, Vec::<String>::new());
 }
