@@ -96,7 +96,7 @@ impl Console {
     ///
     /// It also drops the scratch copies that killed rehearsals left (see
     /// [`crate::migrate::rehearse::scratch`]), recorded as `migrate.rehearse`.
-    pub async fn recover_interrupted_restore(&self) -> Vec<String> {
+    pub async fn recover_interrupted_work(&self) -> Vec<String> {
         let mut done = crate::backup::interrupted::recover(&self.config.database_url).await;
         for what in &done {
             self.record(

@@ -346,7 +346,7 @@ async fn a_scratch_left_by_a_gone_process_is_dropped_by_the_next_console() {
             .await
             .expect("mark");
     }
-    let done = console.recover_interrupted_restore().await;
+    let done = console.recover_interrupted_work().await;
     assert_eq!(
         done,
         vec![format!("Dropped the scratch database \"{left}\" left by a rehearsal that was stopped (process {gone} is gone).")]

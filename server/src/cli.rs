@@ -849,7 +849,7 @@ fn print_rehearsal(r: &ops::model::Rehearsal) {
 async fn open() -> Result<ops::Console, String> {
     let config = ops::config::Config::from_env().map_err(|e| e.to_string())?;
     let console = ops::Console::open(config).map_err(|e| e.to_string())?;
-    for what in console.recover_interrupted_restore().await {
+    for what in console.recover_interrupted_work().await {
         eprintln!("{what}");
     }
     Ok(console)

@@ -101,7 +101,7 @@ pub async fn serve() -> Result<(), String> {
             stop.cancel();
         });
     }
-    for what in console.recover_interrupted_restore().await {
+    for what in console.recover_interrupted_work().await {
         println!("{what}");
     }
     auto_migrate(&console, &stop).await;
