@@ -248,6 +248,46 @@ impl Console {
         }
     }
 
+    /// `backup import FILE`, the CLI's Upload button: an archive outside the backup folder is
+    /// received exactly as an upload is (same checks, same `backup.upload` record), so a
+    /// person at the server's shell gets what a person at the page gets.
+    pub async fn import_backup(
+        &self,
+        path: &std::path::Path,
+        actor: &str,
+    ) -> Result<String, ConsoleError> {
+        let refuse = |message: String| {
+            let target = path.file_name().map_or_else(
+                || path.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
+            self.record(Entry::new(actor, "backup.upload", target).failed(message.clone()));
+            ConsoleError::Refused(message)
+        };
+        let found = crate::backup::archive::locate(&self.config.backup_dir, ArchiveRef::Path(path))
+            .map_err(|e| refuse(e.to_string()))?;
+        if found.inside {
+            return Err(refuse(format!(
+                "{} is already in the backup folder: nothing to import (see `holomush-admin backup list`).",
+                found.name
+            )));
+        }
+        // O_NOFOLLOW: the file read is the one `locate` checked, not a link swapped in since.
+        let mut open = std::fs::OpenOptions::new();
+        std::os::unix::fs::OpenOptionsExt::custom_flags(open.read(true), libc::O_NOFOLLOW);
+        let file = open.open(&found.path).map_err(|e| {
+            refuse(format!(
+                "{} could not be opened: {e}. Nothing was imported.",
+                found.path.display()
+            ))
+        })?;
+        let chunks = tokio_util::io::ReaderStream::with_capacity(
+            tokio::fs::File::from_std(file),
+            256 * 1024,
+        );
+        self.receive_upload(&found.name, chunks, actor).await
+    }
+
     /// `migrate create` from the pages: see [`create_migration`].
     pub fn create_migration(&self, name: &str, actor: &str) -> Result<String, ConsoleError> {
         create_migration(

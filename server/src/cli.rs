@@ -98,6 +98,10 @@ pub enum BackupCommand {
         #[arg(long)]
         restore_test: bool,
     },
+    /// Copy an archive made elsewhere into HOLOMUSH_BACKUP_DIR, as the Backups page's Upload
+    /// does: checked block by block (pg_dump -Fc, HOLOMUSH_UPLOAD_LIMIT_MB), kept under its
+    /// own name with a manifest, and marked as not made by this console.
+    Import { file: std::path::PathBuf },
     /// Delete an archive and its manifest (asks for the name to be typed unless --yes).
     Delete {
         file: String,
@@ -344,6 +348,10 @@ pub async fn backup(cmd: BackupCommand) -> Result<(), String> {
             console
                 .start_verify(ArchiveRef::from_cli(&file), restore_test, "cli")
                 .await?
+        }
+        BackupCommand::Import { file } => {
+            println!("{}", console.import_backup(&file, "cli").await?);
+            return Ok(());
         }
         BackupCommand::Delete { file, yes } => {
             let given = ArchiveRef::from_cli(&file);

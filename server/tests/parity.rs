@@ -324,3 +324,142 @@ async fn a_link_in_the_backup_folder_is_neither_sent_nor_read() {
     );
     assert!(!contents.contains("not for download"), "{contents}");
 }
+
+/// The rest of the buttons: each migrate action, bootstrap, repair, restore into a new
+/// database, and an upload (the CLI's `backup import`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_other_actions_leave_the_same_audit_record_from_the_web_and_the_cli() {
+    let db = TestDb::create().await;
+    let s = Setup::start(&db);
+    let pool = sqlx::PgPool::connect(&db.url).await.expect("pool");
+    let name = &db.name;
+    let confirm = format!("confirm={name}");
+
+    // migrate.down, migrate.goto and migrate.force (the page types the database's name).
+    s.web_job("migrate", "action=up", false);
+    s.web_job("migrate", &format!("action=down&{confirm}"), false);
+    assert!(s.cli(&["migrate", "up"]).status.success());
+    let o = s.cli(&["migrate", "down"]);
+    assert!(o.status.success(), "{}", text(&o));
+    alike(&s.records(), "migrate.down", false);
+    s.web_job(
+        "migrate",
+        &format!("action=goto&version=1&{confirm}"),
+        false,
+    );
+    assert!(s.cli(&["migrate", "down"]).status.success());
+    let o = s.cli(&["migrate", "goto", "1"]);
+    assert!(o.status.success(), "{}", text(&o));
+    alike(&s.records(), "migrate.goto", false);
+    s.web_job(
+        "migrate",
+        &format!("action=force&version=1&{confirm}"),
+        false,
+    );
+    let o = s.cli(&["migrate", "force", "1"]);
+    assert!(o.status.success(), "{}", text(&o));
+    alike(&s.records(), "migrate.force", false);
+
+    // migrate.repair: dirty at 1 with its table there, forced clean from each side.
+    let dirty = "UPDATE schema_migrations SET dirty = true";
+    sqlx::query(dirty).execute(&pool).await.expect("dirty");
+    s.web_job("repair_start", "choice=force%3A1&confirm=1", false);
+    sqlx::query(dirty).execute(&pool).await.expect("dirty");
+    let o = s.cli(&["migrate", "repair", "--apply", "1", "--no-safety-backup"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let records = s.records();
+    alike(&records, "migrate.repair", true);
+    assert_eq!(
+        last(&records, "cli", "migrate.repair").outcome,
+        Outcome::Ok
+    );
+    let (version, is_dirty): (i64, bool) =
+        sqlx::query_as("SELECT version, dirty FROM schema_migrations")
+            .fetch_one(&pool)
+            .await
+            .expect("version");
+    assert_eq!((version, is_dirty), (1, false));
+
+    // migrate.bootstrap: the seed's objects are not here, so both are refused in the same words.
+    let bootstrapped = s.web("migration_bootstrap", &confirm, false);
+    let o = s.cli(&["migrate", "bootstrap"]);
+    assert!(!o.status.success(), "{}", text(&o));
+    let records = s.records();
+    alike(&records, "migrate.bootstrap", true);
+    let refusal = &last(&records, "cli", "migrate.bootstrap").detail;
+    assert!(
+        bootstrapped.contains(refusal.as_str()),
+        "{bootstrapped} / {refusal}"
+    );
+
+    // restore.new: the same archive into the same new name (dropped between the two).
+    let o = s.cli(&["backup", "create"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let archive = s.backups().pop().expect("an archive");
+    let into = format!("{name}_r");
+    s.web_job(
+        "backup_restore",
+        &format!("file={archive}&into={into}"),
+        false,
+    );
+    let drop = format!("DROP DATABASE \"{into}\"");
+    sqlx::query(&drop).execute(&pool).await.expect("drop");
+    let o = s.cli(&["restore", &archive, "--into", &into]);
+    assert!(o.status.success(), "{}", text(&o));
+    let records = s.records();
+    alike(&records, "restore.new", true);
+    assert_eq!(
+        last(&records, "cli", "restore.new").target,
+        format!("{archive} into {into}")
+    );
+    sqlx::query(&drop).execute(&pool).await.expect("drop");
+
+    // backup.upload: the page's upload and `backup import` of the same file, kept under its
+    // name; then a file that is not an archive, refused by both in the same words.
+    let elsewhere = s.data.join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).expect("elsewhere");
+    let copy = elsewhere.join("from_elsewhere.dump");
+    std::fs::copy(s.data.join("backups").join(&archive), &copy).expect("copy");
+    let upload = |path: &std::path::Path| {
+        let o = Command::new("curl")
+            .args(["-s", "-o", "/dev/null", "-w", "%{redirect_url}", "-b"])
+            .arg(&s.jar)
+            .arg("-F")
+            .arg(format!("archive=@{}", path.display()))
+            .arg(format!("{}/files/backups", s.base))
+            .output()
+            .expect("curl");
+        String::from_utf8_lossy(&o.stdout).to_string()
+    };
+    let sent = upload(&copy);
+    assert!(sent.contains("uploaded="), "{sent}");
+    let o = s.cli(&["backup", "delete", "from_elsewhere.dump", "--yes"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = s.cli(&["backup", "import", &copy.display().to_string()]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).starts_with("Uploaded from_elsewhere.dump ("),
+        "{}",
+        text(&o)
+    );
+    alike(&s.records(), "backup.upload", true);
+    assert!(s.backups().contains(&"from_elsewhere.dump".to_string()));
+
+    let not_archive = elsewhere.join("notes.dump");
+    std::fs::write(&not_archive, "these are notes, not an archive").expect("notes");
+    let sent = upload(&not_archive);
+    assert!(sent.contains("upload_error="), "{sent}");
+    let o = s.cli(&["backup", "import", &not_archive.display().to_string()]);
+    assert_eq!(
+        text(&o).trim(),
+        "error: That file is not a pg_dump custom-format archive (it does not start with PGDMP): upload a file made with pg_dump -Fc."
+    );
+    let records = s.records();
+    alike(&records, "backup.upload", true);
+    assert_eq!(
+        last(&records, "cli", "backup.upload").outcome,
+        Outcome::Failed
+    );
+    assert!(!s.backups().contains(&"notes.dump".to_string()));
+    pool.close().await;
+}
