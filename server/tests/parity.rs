@@ -369,10 +369,7 @@ async fn the_other_actions_leave_the_same_audit_record_from_the_web_and_the_cli(
     assert!(o.status.success(), "{}", text(&o));
     let records = s.records();
     alike(&records, "migrate.repair", true);
-    assert_eq!(
-        last(&records, "cli", "migrate.repair").outcome,
-        Outcome::Ok
-    );
+    assert_eq!(last(&records, "cli", "migrate.repair").outcome, Outcome::Ok);
     let (version, is_dirty): (i64, bool) =
         sqlx::query_as("SELECT version, dirty FROM schema_migrations")
             .fetch_one(&pool)

@@ -221,6 +221,36 @@ async fn archives_are_named_by_path_inside_and_outside_the_backup_folder() {
         assert!(err(&o).contains("symbolic link"), "{given}: {}", err(&o));
     }
 
+    // Import (the page's Upload) takes a path too: never a link, never the folder's own.
+    let link = root.join("elsewhere").join("link.dump");
+    std::os::unix::fs::symlink(&outside, &link).expect("symlink");
+    let o = run_in(&root, &["backup", "import", "elsewhere/link.dump"], &vars);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        err(&o),
+        "error: elsewhere/link.dump is a symbolic link: give the archive file itself (links are not followed)."
+    );
+    let o = run_in(
+        &root,
+        &["backup", "import", &format!("./backups/{name}")],
+        &vars,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        err(&o),
+        format!("error: {name} is already in the backup folder: nothing to import (see `holomush-admin backup list`).")
+    );
+    let o = run_in(&root, &["backup", "import", "elsewhere/copy.dump"], &vars);
+    assert!(o.status.success(), "{}", err(&o));
+    assert!(backups.join("copy.dump").is_file() && backups.join("copy.dump.json").is_file());
+    assert!(outside.is_file());
+    let o = run_in(&root, &["backup", "import", "elsewhere/copy.dump"], &vars);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        err(&o),
+        "error: ./backups/copy.dump already exists: nothing was overwritten."
+    );
+
     let o = run_in(
         &root,
         &["backup", "delete", &format!("./backups/{name}"), "--yes"],
