@@ -1,6 +1,14 @@
 //! A small, forgiving reader of migration SQL: splits a file into statements and
 //! recognises the ones whose effect can be looked up in the catalog. It never
 //! fails; what it does not recognise it leaves out.
+//!
+//! Why not `pg_query` (PostgreSQL's own parser), measured on this project's machine: version
+//! 18.1.0 adds a C build needing libclang (268 s wall, 155 s CPU, cold, release) and 3.4 MB
+//! to the binary, and its parse tree stops at a DO block's body, where the idempotent
+//! `CREATE TYPE` idioms live. On 43 real migration files (HoloMUSH's, `tests/sql-corpus`,
+//! sqlx's PostgreSQL fixtures) this scanner split 41 exactly as `split_with_parser` did; the
+//! other two differ on purpose: a comment inside a statement is dropped here, and a goose
+//! file is read up to its `-- +goose Down`.
 
 /// What one statement creates, alters or drops.
 #[derive(Clone, Debug, PartialEq, Eq)]
