@@ -458,5 +458,16 @@ async fn the_other_actions_leave_the_same_audit_record_from_the_web_and_the_cli(
         Outcome::Failed
     );
     assert!(!s.backups().contains(&"notes.dump".to_string()));
+
+    // The dotted names: `--action backup` finds every kind of backup record, and only those.
+    let o = s.cli(&["activity", "--action", "backup", "--limit", "500"]);
+    let listed = String::from_utf8_lossy(&o.stdout).to_string();
+    for action in ["backup.full", "backup.upload", "backup.delete"] {
+        assert!(
+            listed.contains(&format!(" {action} ")),
+            "{action}: {listed}"
+        );
+    }
+    assert!(listed.lines().all(|l| l.contains(" backup.")), "{listed}");
     pool.close().await;
 }
