@@ -8,8 +8,6 @@ use std::process::{Command, Output, Stdio};
 use ops::testing::TestDb;
 use sqlx::{Connection, Executor, PgConnection};
 
-const EXE: &str = env!("CARGO_BIN_EXE_holomush-admin");
-
 fn command(db: &TestDb, args: &[&str]) -> Command {
     let data = std::env::temp_dir().join(format!("{}-adopt", db.name));
     let migrations = data.join("migrations");
@@ -22,15 +20,9 @@ fn command(db: &TestDb, args: &[&str]) -> Command {
     ] {
         std::fs::write(migrations.join(name), body).expect("file");
     }
-    let mut cmd = Command::new(EXE);
-    cmd.env_clear()
-        .args(args)
-        .env("DATABASE_URL", &db.url)
-        .env("HOLOMUSH_ADMIN_DATA", &data)
-        .env("HOLOMUSH_BACKUP_DIR", data.join("backups"))
+    let mut cmd = common::binary(&db.url, &data);
+    cmd.args(args)
         .env("HOLOMUSH_MIGRATIONS_DIR", &migrations)
-        .env("DB_MIN_CONNS", "0")
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
         .stdin(Stdio::null());
     cmd
 }

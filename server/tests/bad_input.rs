@@ -4,17 +4,17 @@
 //! after every row the backup folder (names, bytes, manifests), the server's databases
 //! and the managed database's tables and migration version are as they were.
 
+mod common;
+
 use std::io::Write;
-use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Output, Stdio};
 use std::time::{Duration, Instant};
 
+use common::{text, Web};
 use ops::testing::TestDb;
 use sha2::Digest;
 use sqlx::Connection;
-
-const EXE: &str = env!("CARGO_BIN_EXE_holomush-admin");
 
 /// What a row gives the console.
 enum Input {
@@ -92,113 +92,39 @@ fn upload(name: &str, bytes: &[u8]) -> Input {
 
 struct Setup {
     db: TestDb,
-    vars: Vec<(&'static str, String)>,
     data: PathBuf,
     backups: PathBuf,
-    base: String,
-    jar: PathBuf,
-    server: Child,
+    web: Web,
 }
 
 impl Drop for Setup {
     fn drop(&mut self) {
-        let _ = self.server.kill();
-        let _ = self.server.wait();
+        self.web.kill();
         let _ = std::fs::remove_dir_all(&self.data);
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 impl Setup {
     fn start(db: TestDb) -> Self {
         let data = std::env::temp_dir().join(format!("{}-bad-input", db.name));
-        let backups = data.join("backups");
-        let port = free_port();
-        let vars = vec![
-            ("DATABASE_URL", db.url.clone()),
-            ("HOLOMUSH_ADMIN_DATA", data.display().to_string()),
-            ("HOLOMUSH_BACKUP_DIR", backups.display().to_string()),
-            ("HOLOMUSH_DB_AUTO_MIGRATE", "false".to_string()),
-            ("HOLOMUSH_ADMIN_ADDR", format!("127.0.0.1:{port}")),
-            ("HOLOMUSH_ADMIN_PASSWORD", "bad-input-pw".to_string()),
-            ("DB_MIN_CONNS", "0".to_string()),
-        ];
-        let site = data.join("site");
-        std::fs::create_dir_all(site.join("pkg")).expect("site");
-        std::fs::write(site.join("pkg/holomush-admin.js"), "").expect("site marker");
-        let mut cmd = Command::new(EXE);
-        cmd.arg("serve")
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("LEPTOS_SITE_ROOT", &site)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        for (k, v) in &vars {
-            cmd.env(k, v);
-        }
-        let server = cmd.spawn().expect("serve");
-        let base = format!("http://127.0.0.1:{port}");
-        let jar = data.join("cookies");
-        let setup = Setup {
+        let mut serve = common::binary(&db.url, &data);
+        serve.arg("serve");
+        let web = Web::start(serve, &data, "bad-input-pw");
+        Setup {
             db,
-            vars,
+            backups: data.join("backups"),
             data,
-            backups,
-            base,
-            jar,
-            server,
-        };
-        let t = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                t.elapsed() < Duration::from_secs(30),
-                "the server did not start"
-            );
-            std::thread::sleep(Duration::from_millis(100));
+            web,
         }
-        let mut login = Command::new("curl")
-            .args(["-s", "-o", "/dev/null", "-c"])
-            .arg(&setup.jar)
-            .args(["--data-binary", "@-"])
-            .arg(format!("{}/login", setup.base))
-            .stdin(Stdio::piped())
-            .spawn()
-            .expect("curl");
-        login
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(b"password=bad-input-pw")
-            .expect("password");
-        assert!(login.wait().expect("curl").success());
-        setup
     }
 
+    /// The CLI with the server's variables, `env` over them.
     fn run(&self, args: &[String], stdin: Option<&str>, env: &[(&str, String)]) -> Output {
-        let mut cmd = Command::new(EXE);
-        cmd.env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .args(args)
+        let mut cmd = self.web.command();
+        cmd.args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
-        for (k, v) in &self.vars {
-            cmd.env(k, v);
-        }
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -209,32 +135,15 @@ impl Setup {
         child.wait_with_output().expect("holomush-admin")
     }
 
-    fn post(&self, endpoint: &str, body: &str) -> String {
-        let o = Command::new("curl")
-            .args(["-s", "-b"])
-            .arg(&self.jar)
-            .args([
-                "-H",
-                "Content-Type: application/x-www-form-urlencoded",
-                "-H",
-                "Accept: application/json",
-            ])
-            .args(["--data-binary", body])
-            .arg(format!("{}/api/{endpoint}", self.base))
-            .output()
-            .expect("curl");
-        String::from_utf8_lossy(&o.stdout).to_string()
-    }
-
     /// The sentence a server function answered: its error, or the result of the job it
     /// started.
     fn page(&self, endpoint: &str, body: &str) -> String {
-        let answer = self.post(endpoint, body);
+        let answer = self.web.call(endpoint, body);
         if let Ok(id) = answer.trim().parse::<u64>() {
             let t = Instant::now();
             loop {
                 let view: serde_json::Value =
-                    serde_json::from_str(&self.post("job", &format!("id={id}"))).expect("job");
+                    serde_json::from_str(&self.web.call("job", &format!("id={id}"))).expect("job");
                 if view["status"] != "Running" {
                     return format!(
                         "job {}: {}",
@@ -256,13 +165,9 @@ impl Setup {
     }
 
     fn get(&self, path: &str) -> String {
-        let o = Command::new("curl")
-            .args(["-s", "-w", "\n%{http_code}", "-b"])
-            .arg(&self.jar)
-            .arg(format!("{}{path}", self.base))
-            .output()
-            .expect("curl");
-        let body = String::from_utf8_lossy(&o.stdout).to_string();
+        let body = self
+            .web
+            .curl(&["-w", "\n%{http_code}", &format!("{}{path}", self.web.base)]);
         match body.rsplit_once('\n') {
             Some((text, code)) => format!("{code} {text}"),
             None => body,
@@ -270,27 +175,25 @@ impl Setup {
     }
 
     fn upload(&self, name: &str, bytes: Option<&[u8]>) -> String {
-        let mut cmd = Command::new("curl");
-        cmd.args(["-s", "-o", "/dev/null", "-w", "%{redirect_url}", "-b"])
-            .arg(&self.jar);
         let file = self.data.join("upload.bin");
-        match bytes {
+        let field = match bytes {
             Some(b) => {
                 std::fs::write(&file, b).expect("upload file");
                 // curl keeps the name as given in the filename parameter.
-                cmd.arg("-F")
-                    .arg(format!("file=@{};filename=\"{name}\"", file.display()));
+                format!("file=@{};filename=\"{name}\"", file.display())
             }
-            None => {
-                cmd.args(["-F", "note=nothing"]);
-            }
-        }
-        let o = cmd
-            .arg(format!("{}/files/backups", self.base))
-            .output()
-            .expect("curl");
+            None => "note=nothing".to_string(),
+        };
+        let to = self.web.curl(&[
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{redirect_url}",
+            "-F",
+            &field,
+            &format!("{}/files/backups", self.web.base),
+        ]);
         let _ = std::fs::remove_file(&file);
-        let to = String::from_utf8_lossy(&o.stdout).to_string();
         url::Url::parse(&to)
             .ok()
             .and_then(|u| {

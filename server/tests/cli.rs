@@ -1,5 +1,7 @@
 //! The binary as an operator meets it: its help, its start-up errors, `info` and `activity`.
 
+mod common;
+
 use std::process::{Command, Output};
 
 use ops::testing::TestDb;
@@ -289,10 +291,13 @@ async fn migrate_commands_work_as_the_seed_writes_them() {
         Some("no version")
     );
 
-    let log =
-        std::fs::read_to_string(std::path::Path::new(&data).join("audit.log")).expect("audit");
+    let actions: Vec<String> = common::audit_records(std::path::Path::new(&data))
+        .into_iter()
+        .map(|r| r.action)
+        .collect();
     assert!(
-        log.contains("\"action\":\"migrate.up\"") && log.contains("\"action\":\"migrate.force\"")
+        actions.iter().any(|a| a == "migrate.up") && actions.iter().any(|a| a == "migrate.force"),
+        "{actions:?}"
     );
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_dir_all(&data);
@@ -391,10 +396,7 @@ async fn backup_and_restore_commands() {
 
 #[test]
 fn doctor_on_a_closed_port_fails_at_tcp_and_skips_the_rest() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
+    let port = common::free_port();
     let url = format!("postgres://holomush:s3cret-pw@127.0.0.1:{port}/holomush");
     let o = run(&["doctor", "--json"], &[("DATABASE_URL", url.as_str())]);
     assert!(!o.status.success(), "a failing step fails the command");

@@ -4,21 +4,25 @@
 //! in the database: nothing dirty that golang-migrate would not leave dirty, no archive
 //! that looks complete and is not, no live database changed by a failed restore.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use common::{audit_records, stop, text, wait_within, Web};
 use ops::testing::TestDb;
 use sqlx::{Connection, PgConnection};
 
-const EXE: &str = env!("CARGO_BIN_EXE_holomush-admin");
 const CLEAN_AT_1: &str =
     "Cancelled before version 2: the migrations before it were applied and the database is clean.";
 
 /// A console's folders and variables on one database, with three migrations of `seconds` each.
 struct Env {
-    vars: Vec<(&'static str, String)>,
+    url: String,
     data: PathBuf,
+    /// Over the binary's own: the migrations folder and what a test sets.
+    vars: Vec<(&'static str, String)>,
 }
 
 fn env(db: &TestDb, tag: &str, seconds: f64) -> Env {
@@ -41,32 +45,12 @@ fn env_on(url: &str, name: &str, tag: &str, seconds: f64) -> Env {
         )
         .expect("down file");
     }
-    let site = data.join("site");
-    std::fs::create_dir_all(site.join("pkg")).expect("site");
-    std::fs::write(site.join("pkg/holomush-admin.js"), "").expect("site marker");
-    let port = free_port();
-    let vars = vec![
-        ("DATABASE_URL", url.to_string()),
-        ("HOLOMUSH_ADMIN_DATA", data.display().to_string()),
-        (
-            "HOLOMUSH_BACKUP_DIR",
-            data.join("backups").display().to_string(),
-        ),
-        ("HOLOMUSH_MIGRATIONS_DIR", migrations.display().to_string()),
-        ("HOLOMUSH_ADMIN_ADDR", format!("127.0.0.1:{port}")),
-        ("HOLOMUSH_ADMIN_PASSWORD", "fault-pw".to_string()),
-        ("LEPTOS_SITE_ROOT", site.display().to_string()),
-        ("DB_MIN_CONNS", "0".to_string()),
-        ("PATH", std::env::var("PATH").unwrap_or_default()),
-    ];
-    Env { vars, data }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("port")
-        .port()
+    let vars = vec![("HOLOMUSH_MIGRATIONS_DIR", migrations.display().to_string())];
+    Env {
+        url: url.to_string(),
+        data,
+        vars,
+    }
 }
 
 impl Env {
@@ -76,11 +60,8 @@ impl Env {
     }
 
     fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(EXE);
-        cmd.env_clear().args(args);
-        for (k, v) in &self.vars {
-            cmd.env(k, v);
-        }
+        let mut cmd = common::binary(&self.url, &self.data);
+        cmd.args(args).envs(self.vars.iter().map(|(k, v)| (k, v)));
         cmd
     }
 
@@ -96,18 +77,9 @@ impl Env {
         self.command(args).output().expect("run holomush-admin")
     }
 
-    /// Until the server answers on its address.
-    async fn until_listening(&self) {
-        let addr = self
-            .vars
-            .iter()
-            .find(|(k, _)| *k == "HOLOMUSH_ADMIN_ADDR")
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default();
-        until("the server listens", || async {
-            std::net::TcpStream::connect(&addr).is_ok()
-        })
-        .await;
+    /// `serve`, its output kept for its end; not waited for.
+    fn serve(&self) -> Web {
+        Web::launch(self.command(&["serve"]), &self.data, "fault-pw")
     }
 
     fn backups(&self) -> PathBuf {
@@ -197,34 +169,6 @@ async fn until_first_file_runs(url: &str) {
     .await;
 }
 
-fn signal(child: &Child, sig: i32) {
-    let pid = i32::try_from(child.id()).expect("pid");
-    // SAFETY: kill(2) on a pid this test spawned, with a valid signal number.
-    assert_eq!(unsafe { libc::kill(pid, sig) }, 0, "kill");
-}
-
-/// Waits for the child to exit, at most `limit`.
-fn wait_within(child: Child, limit: Duration) -> (Output, Duration) {
-    let t = Instant::now();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    let out = rx
-        .recv_timeout(limit)
-        .expect("the process exited in time")
-        .expect("output");
-    (out, t.elapsed())
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
 fn last_line(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr)
         .lines()
@@ -272,7 +216,7 @@ fn has_partial(env: &Env) -> bool {
 async fn migrate_up_serve_sigterm_at_start_up_finishes_the_file_and_exits_0_clean() {
     let db = TestDb::create().await;
     let env = env(&db, "sigterm", 2.0);
-    let server = env.spawn(&["serve"]);
+    let server = env.serve();
     until_first_file_runs(&db.url).await;
 
     // Meanwhile a CLI in another shell is refused, told who holds the database.
@@ -281,7 +225,7 @@ async fn migrate_up_serve_sigterm_at_start_up_finishes_the_file_and_exits_0_clea
     let said = last_line(&o);
     let expected = format!(
         "error: Another job is running on this database (migrate.up from holomush-admin serve (pid {} on {}) since ",
-        server.id(),
+        server.pid(),
         hostname()
     );
     assert!(said.starts_with(&expected), "{said}");
@@ -295,8 +239,7 @@ async fn migrate_up_serve_sigterm_at_start_up_finishes_the_file_and_exits_0_clea
         "the refused backup wrote nothing"
     );
 
-    signal(&server, libc::SIGTERM);
-    let (out, took) = wait_within(server, Duration::from_secs(35));
+    let (out, took) = server.stop(libc::SIGTERM, Duration::from_secs(35));
     let printed = text(&out);
     assert_eq!(out.status.code(), Some(0), "{printed}");
     assert!(took < Duration::from_secs(30), "{took:?}");
@@ -307,8 +250,11 @@ async fn migrate_up_serve_sigterm_at_start_up_finishes_the_file_and_exits_0_clea
     assert!(printed.contains("Stopped."), "{printed}");
     assert_eq!(ledger(&db.url).await, Some((1, false)));
     assert!(exists(&db.url, "slow1").await && !exists(&db.url, "slow2").await);
-    let audit = std::fs::read_to_string(env.data.join("audit.log")).expect("audit");
-    assert!(audit.contains("\"action\":\"console.stop\""), "{audit}");
+    let actions: Vec<String> = audit_records(&env.data)
+        .into_iter()
+        .map(|r| r.action)
+        .collect();
+    assert!(actions.iter().any(|a| a == "console.stop"), "{actions:?}");
     let record =
         std::fs::read_to_string(env.data.join("jobs").join("00000001.json")).expect("job record");
     assert!(record.contains("\"Cancelled\""), "{record}");
@@ -320,8 +266,7 @@ async fn migrate_up_cli_ctrl_c_finishes_the_file_and_leaves_the_database_clean()
     let env = env(&db, "sigint", 2.0);
     let cli = env.spawn(&["migrate", "up"]);
     until_first_file_runs(&db.url).await;
-    signal(&cli, libc::SIGINT);
-    let (out, _) = wait_within(cli, Duration::from_secs(35));
+    let (out, _) = stop(cli, libc::SIGINT, Duration::from_secs(35));
     let printed = String::from_utf8_lossy(&out.stderr).to_string();
     assert_eq!(out.status.code(), Some(2), "{printed}");
     assert!(
@@ -340,8 +285,7 @@ async fn migrate_up_cli_kill_9_mid_file_leaves_it_dirty_as_golang_migrate_does()
     let env = env(&db, "kill9cli", 2.0);
     let cli = env.spawn(&["migrate", "up"]);
     until_first_file_runs(&db.url).await;
-    signal(&cli, libc::SIGKILL);
-    let _ = wait_within(cli, Duration::from_secs(10));
+    let _ = stop(cli, libc::SIGKILL, Duration::from_secs(10));
     // The file's statements ran in one implicit transaction; the server may still be
     // finishing it, so wait for its session to go before reading what it left.
     until("the killed session ends", || async {
@@ -370,22 +314,20 @@ async fn migrate_up_cli_kill_9_mid_file_leaves_it_dirty_as_golang_migrate_does()
 async fn migrate_up_serve_kill_9_then_restart_shows_the_job_failed_and_the_version_dirty() {
     let db = TestDb::create().await;
     let env = env(&db, "kill9serve", 2.0);
-    let server = env.spawn(&["serve"]);
+    let server = env.serve();
     until_first_file_runs(&db.url).await;
-    signal(&server, libc::SIGKILL);
-    let _ = wait_within(server, Duration::from_secs(10));
+    let _ = server.stop(libc::SIGKILL, Duration::from_secs(10));
     tokio::time::sleep(Duration::from_secs(3)).await;
 
-    let again = env.spawn(&["serve"]);
-    env.until_listening().await;
+    let again = env.serve();
+    again.until_listening();
     let record = env.data.join("jobs").join("00000001.json");
     let r = std::fs::read_to_string(&record).expect("record");
     assert!(
         r.contains("The console stopped (restart or crash) while this job was running"),
         "{r}"
     );
-    signal(&again, libc::SIGTERM);
-    let (out, _) = wait_within(again, Duration::from_secs(35));
+    let (out, _) = again.stop(libc::SIGTERM, Duration::from_secs(35));
     let printed = text(&out);
     assert_eq!(out.status.code(), Some(0), "{printed}");
     assert!(
@@ -401,7 +343,7 @@ async fn migrate_up_serve_kill_9_then_restart_shows_the_job_failed_and_the_versi
 async fn twenty_clis_and_a_server_racing_migrate_up_apply_each_file_once() {
     let db = TestDb::create().await;
     let env = env(&db, "race", 0.3);
-    let server = env.spawn(&["serve"]);
+    let server = env.serve();
     let clis: Vec<Child> = (0..20).map(|_| env.spawn(&["migrate", "up"])).collect();
     let mut ran = 0;
     for cli in clis {
@@ -419,9 +361,8 @@ async fn twenty_clis_and_a_server_racing_migrate_up_apply_each_file_once() {
         }
     }
     // The server listens once its start-up migration ended (or was refused as busy).
-    env.until_listening().await;
-    signal(&server, libc::SIGTERM);
-    let _ = wait_within(server, Duration::from_secs(35));
+    server.until_listening();
+    let _ = server.stop(libc::SIGTERM, Duration::from_secs(35));
     assert_eq!(ledger(&db.url).await, Some((3, false)));
     let mut c = connect(&db.url).await;
     let applied: Vec<(i64, i64)> = sqlx::query_as(
@@ -512,8 +453,7 @@ async fn backup_create_cli_ctrl_c_mid_dump_removes_the_partial_archive() {
     let env = env(&db, "bk-int", 0.0);
     let cli = env.spawn(&["backup", "create"]);
     until("the dump is being written", || async { has_partial(&env) }).await;
-    signal(&cli, libc::SIGINT);
-    let (out, _) = wait_within(cli, Duration::from_secs(35));
+    let (out, _) = stop(cli, libc::SIGINT, Duration::from_secs(35));
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert_eq!(last_line(&out), format!("error: {BACKUP_CANCELLED}"));
     assert_eq!(env.files(), Vec::<String>::new());
@@ -526,8 +466,7 @@ async fn backup_create_cli_kill_9_leaves_a_partial_that_is_never_listed_and_is_s
     let env = env(&db, "bk-kill", 0.0);
     let cli = env.spawn(&["backup", "create"]);
     until("the dump is being written", || async { has_partial(&env) }).await;
-    signal(&cli, libc::SIGKILL);
-    let _ = wait_within(cli, Duration::from_secs(10));
+    let _ = stop(cli, libc::SIGKILL, Duration::from_secs(10));
     let left = env.files();
     assert_eq!(left.len(), 1, "{left:?}");
     assert!(left[0].ends_with(".partial"), "{left:?}");
@@ -544,34 +483,12 @@ async fn backup_create_serve_sigterm_mid_dump_cancels_it_and_exits_0() {
     fill(&db.url).await;
     let mut env = env(&db, "bk-term", 0.0);
     env.set("HOLOMUSH_DB_AUTO_MIGRATE", "false");
-    let server = env.spawn(&["serve"]);
-    env.until_listening().await;
-    let addr = env
-        .vars
-        .iter()
-        .find(|(k, _)| *k == "HOLOMUSH_ADMIN_ADDR")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_default();
-    let jar = env.data.join("cookies");
-    let login = Command::new("curl")
-        .args(["-s", "-o", "/dev/null", "-c"])
-        .arg(&jar)
-        .args(["--data", "password=fault-pw"])
-        .arg(format!("http://{addr}/login"))
-        .status()
-        .expect("curl");
-    assert!(login.success());
-    let started = Command::new("curl")
-        .args(["-s", "-b"])
-        .arg(&jar)
-        .args(["-H", "Accept: application/json", "--data", "kind=full"])
-        .arg(format!("http://{addr}/api/backup_start"))
-        .output()
-        .expect("curl");
-    let id = String::from_utf8_lossy(&started.stdout).trim().to_string();
+    let server = env.serve();
+    server.until_listening();
+    server.sign_in();
+    let id = server.call("backup_start", "kind=full").trim().to_string();
     until("the dump is being written", || async { has_partial(&env) }).await;
-    signal(&server, libc::SIGTERM);
-    let (out, took) = wait_within(server, Duration::from_secs(35));
+    let (out, took) = server.stop(libc::SIGTERM, Duration::from_secs(35));
     let printed = text(&out);
     assert_eq!(out.status.code(), Some(0), "{printed}");
     assert!(took < Duration::from_secs(30), "{took:?}");
@@ -732,8 +649,7 @@ async fn restore_into_cli_ctrl_c_drops_the_half_made_database() {
     })
     .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    signal(&cli, libc::SIGINT);
-    let (out, _) = wait_within(cli, Duration::from_secs(35));
+    let (out, _) = stop(cli, libc::SIGINT, Duration::from_secs(35));
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert_eq!(
         last_line(&out),
@@ -755,8 +671,7 @@ async fn restore_in_place_cli_ctrl_c_before_the_swap_drops_the_copy_and_keeps_th
     })
     .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    signal(&cli, libc::SIGINT);
-    let (out, _) = wait_within(cli, Duration::from_secs(35));
+    let (out, _) = stop(cli, libc::SIGINT, Duration::from_secs(35));
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     let said = last_line(&out);
     assert!(
@@ -794,8 +709,7 @@ async fn restore_in_place_kill_9_before_the_swap_is_undone_by_the_next_command()
     .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let pid = cli.id();
-    signal(&cli, libc::SIGKILL);
-    let _ = wait_within(cli, Duration::from_secs(10));
+    let _ = stop(cli, libc::SIGKILL, Duration::from_secs(10));
     let left = databases(&db.url, &copies).await;
     assert_eq!(left.len(), 1, "the copy is left by a kill -9");
     live_unchanged(&db).await;
@@ -827,8 +741,7 @@ async fn restore_in_place_kill_9_during_the_swap_is_finished_by_the_next_command
             && databases(&db.url, &db.name).await.is_empty()
     })
     .await;
-    signal(&cli, libc::SIGKILL);
-    let _ = wait_within(cli, Duration::from_secs(10));
+    let _ = stop(cli, libc::SIGKILL, Duration::from_secs(10));
     assert_eq!(databases(&db.url, &db.name).await, Vec::<String>::new());
 
     let o = env.run(&["info"]);

@@ -4,146 +4,19 @@
 //! X-Forwarded-For believed only from a trusted proxy; sign out everywhere; a session from
 //! before a password change refused.
 
-use std::io::Write;
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
-use ops::model::AuditRecord;
+use std::path::{Path, PathBuf};
+
+use common::{audit_records, Reply, Web};
 use ops::testing::TestDb;
 
-const EXE: &str = env!("CARGO_BIN_EXE_holomush-admin");
-
-struct Server {
-    port: u16,
-    child: Child,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-/// `holomush-admin serve` on a free loopback port, with `data` as its data folder.
-fn start(db: &TestDb, data: &Path, password: &str, extra: &[(&str, &str)]) -> Server {
-    let port = free_port();
-    let site = data.join("site");
-    std::fs::create_dir_all(site.join("pkg")).expect("site");
-    std::fs::write(site.join("pkg/holomush-admin.js"), "").expect("site marker");
-    let mut cmd = Command::new(EXE);
-    cmd.arg("serve")
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", &db.url)
-        .env("HOLOMUSH_ADMIN_DATA", data)
-        .env("HOLOMUSH_BACKUP_DIR", data.join("backups"))
-        .env("HOLOMUSH_DB_AUTO_MIGRATE", "false")
-        .env("HOLOMUSH_ADMIN_ADDR", format!("127.0.0.1:{port}"))
-        .env("HOLOMUSH_ADMIN_PASSWORD", password)
-        .env("DB_MIN_CONNS", "0")
-        .env("LEPTOS_SITE_ROOT", &site)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    for (k, v) in extra {
-        cmd.env(k, v);
-    }
-    let child = cmd.spawn().expect("serve");
-    let server = Server { port, child };
-    let t = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            t.elapsed() < Duration::from_secs(30),
-            "the server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    server
-}
-
-struct Reply {
-    status: u16,
-    /// Header lines, names lower-cased.
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// curl against the server: `args` before the URL, `stdin` as the request body when given.
-fn curl(server: &Server, path: &str, args: &[&str], stdin: Option<&str>) -> Reply {
-    let mut cmd = Command::new("curl");
-    cmd.args(["-s", "-i"])
-        .args(args)
-        .arg(format!("http://127.0.0.1:{}{path}", server.port))
-        .stdout(Stdio::piped());
-    if stdin.is_some() {
-        cmd.args(["--data-binary", "@-"]).stdin(Stdio::piped());
-    }
-    let mut child = cmd.spawn().expect("curl");
-    if let Some(body) = stdin {
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(body.as_bytes())
-            .expect("body");
-    }
-    let out = child.wait_with_output().expect("curl");
-    let raw = String::from_utf8_lossy(&out.stdout).to_string();
-    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
-    Reply {
-        status,
-        headers,
-        body: body.to_string(),
-    }
-}
-
-/// Signs in with the form as a page posts it; returns the reply (a redirect).
-fn sign_in(server: &Server, jar: &Path, password: &str, args: &[&str]) -> Reply {
-    let jar = jar.display().to_string();
-    let mut all = vec!["-c", jar.as_str()];
-    all.extend_from_slice(args);
-    curl(
-        server,
-        "/login",
-        &all,
-        Some(&format!("password={password}")),
-    )
-}
-
-fn records(data: &Path) -> Vec<AuditRecord> {
-    std::fs::read_to_string(data.join("audit.log"))
-        .expect("audit log")
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect()
+/// `holomush-admin serve` on a free loopback port, with `data` as its data folder, not
+/// signed in.
+fn start(db: &TestDb, data: &Path, password: &str, extra: &[(&str, &str)]) -> Web {
+    let mut cmd = common::binary(&db.url, data);
+    cmd.arg("serve").envs(extra.iter().copied());
+    Web::listening(cmd, data, password)
 }
 
 fn data_dir(db: &TestDb, name: &str) -> PathBuf {
@@ -195,10 +68,10 @@ async fn pages_server_functions_and_downloads_carry_the_security_headers() {
     let server = start(&db, &data, "headers-pw", &[]);
     let jar = data.join("jar");
     let jar_s = jar.display().to_string();
-    assert_eq!(sign_in(&server, &jar, "headers-pw", &[]).status, 303);
+    assert_eq!(server.sign_in_as(&jar, "headers-pw", &[]).status, 303);
 
     for path in ["/login", "/", "/settings"] {
-        let page = curl(&server, path, &["-b", &jar_s], None);
+        let page = server.request(path, &["-b", &jar_s], None);
         assert_eq!(page.status, 200, "{path}: {}", page.body);
         assert_security_headers(path, &page);
         let nonce = nonce(&page);
@@ -215,15 +88,14 @@ async fn pages_server_functions_and_downloads_carry_the_security_headers() {
             );
         }
     }
-    let again = curl(&server, "/login", &[], None);
+    let again = server.request("/login", &[], None);
     assert_ne!(
         nonce(&again),
-        nonce(&curl(&server, "/login", &[], None)),
+        nonce(&server.request("/login", &[], None)),
         "a new nonce for each response"
     );
 
-    let server_fn = curl(
-        &server,
+    let server_fn = server.request(
         "/api/status",
         &["-b", &jar_s, "-H", "Accept: application/json", "-X", "POST"],
         None,
@@ -234,8 +106,7 @@ async fn pages_server_functions_and_downloads_carry_the_security_headers() {
     let backups = data.join("backups");
     std::fs::create_dir_all(&backups).expect("backups");
     std::fs::write(backups.join("holomush_20260101_120000.dump"), "PGDMP").expect("archive");
-    let download = curl(
-        &server,
+    let download = server.request(
         "/files/backups/holomush_20260101_120000.dump",
         &["-b", &jar_s],
         None,
@@ -261,8 +132,7 @@ async fn a_host_that_is_not_the_consoles_is_refused_even_when_origin_matches_it(
     );
     // A DNS-rebinding page: its name now points at 127.0.0.1, and its Origin is its own Host.
     let jar = data.join("jar");
-    let post = sign_in(
-        &server,
+    let post = server.sign_in_as(
         &jar,
         "rebind-pw",
         &[
@@ -275,35 +145,25 @@ async fn a_host_that_is_not_the_consoles_is_refused_even_when_origin_matches_it(
     assert_eq!(post.status, 421);
     assert_eq!(post.body, sentence);
     assert!(post.header("set-cookie").is_none(), "no session");
-    let get = curl(&server, "/", &["-H", &format!("Host: {host}")], None);
+    let get = server.request("/", &["-H", &format!("Host: {host}")], None);
     assert_eq!((get.status, get.body.as_str()), (421, sentence.as_str()));
     assert_security_headers("a refusal", &get);
     // The console's own names pass.
     for ok in [format!("localhost:{port}"), format!("127.0.0.1:{port}")] {
-        let r = curl(&server, "/login", &["-H", &format!("Host: {ok}")], None);
+        let r = server.request("/login", &["-H", &format!("Host: {ok}")], None);
         assert_eq!(r.status, 200, "{ok}");
     }
     // An Origin of another site on the right Host is refused as before.
-    let foreign = sign_in(
-        &server,
-        &jar,
-        "rebind-pw",
-        &["-H", "Origin: http://evil.example"],
-    );
+    let foreign = server.sign_in_as(&jar, "rebind-pw", &["-H", "Origin: http://evil.example"]);
     assert_eq!(foreign.status, 403);
     assert_eq!(
         foreign.body,
         "This request came from another site and was refused: use the console's own pages."
     );
     // With no proxy trusted, X-Forwarded-For is the client's own say and is ignored.
-    let wrong = sign_in(
-        &server,
-        &jar,
-        "not-it",
-        &["-H", "X-Forwarded-For: 203.0.113.7"],
-    );
+    let wrong = server.sign_in_as(&jar, "not-it", &["-H", "X-Forwarded-For: 203.0.113.7"]);
     assert_eq!(wrong.header("location"), Some("/login?error=wrong"));
-    let failed: Vec<String> = records(&data)
+    let failed: Vec<String> = audit_records(&data)
         .into_iter()
         .filter(|r| r.action == "login.failed")
         .map(|r| r.detail)
@@ -341,11 +201,11 @@ async fn behind_a_trusted_tls_proxy_the_cookie_is_secure_and_clients_are_told_ap
     // One client guesses until it is throttled...
     let attacker = proxied("198.51.100.1");
     for _ in 0..ops::auth::FREE_FAILURES {
-        let r = sign_in(&server, &jar, "guess", &args(&attacker));
+        let r = server.sign_in_as(&jar, "guess", &args(&attacker));
         assert_eq!(r.header("location"), Some("/login?error=wrong"));
     }
     for _ in 0..20 {
-        let r = sign_in(&server, &jar, "guess", &args(&attacker));
+        let r = server.sign_in_as(&jar, "guess", &args(&attacker));
         assert!(
             r.header("location")
                 .is_some_and(|l| l.starts_with("/login?error=throttled")),
@@ -354,7 +214,7 @@ async fn behind_a_trusted_tls_proxy_the_cookie_is_secure_and_clients_are_told_ap
         );
     }
     // ...and the operator behind the same proxy still signs in.
-    let operator = sign_in(&server, &jar, "proxy-pw", &args(&proxied("203.0.113.7")));
+    let operator = server.sign_in_as(&jar, "proxy-pw", &args(&proxied("203.0.113.7")));
     assert_eq!(operator.header("location"), Some("/"));
     let cookie = operator.header("set-cookie").unwrap_or_default();
     assert!(
@@ -366,7 +226,7 @@ async fn behind_a_trusted_tls_proxy_the_cookie_is_secure_and_clients_are_told_ap
         Some("max-age=31536000")
     );
 
-    let all = records(&data);
+    let all = audit_records(&data);
     let details = |action: &str| -> Vec<String> {
         all.iter()
             .filter(|r| r.action == action)
@@ -385,7 +245,7 @@ async fn behind_a_trusted_tls_proxy_the_cookie_is_secure_and_clients_are_told_ap
     assert_eq!(details("login"), ["password from 203.0.113.7"]);
 
     // Another Host is refused, naming the public URL.
-    let other = curl(&server, "/login", &["-H", "Host: other.example"], None);
+    let other = server.request("/login", &["-H", "Host: other.example"], None);
     assert_eq!(other.status, 421);
     assert_eq!(
         other.body,
@@ -399,22 +259,21 @@ async fn sign_out_everywhere_and_a_password_change_end_sessions() {
     let db = TestDb::create().await;
     let data = data_dir(&db, "sessions");
     let (one, two, three) = (data.join("one"), data.join("two"), data.join("three"));
-    let api = |server: &Server, jar: &Path| {
-        curl(
-            server,
-            "/api/status",
-            &["-b", &jar.display().to_string(), "-X", "POST"],
-            None,
-        )
-        .status
+    let api = |server: &Web, jar: &Path| {
+        server
+            .request(
+                "/api/status",
+                &["-b", &jar.display().to_string(), "-X", "POST"],
+                None,
+            )
+            .status
     };
     {
         let server = start(&db, &data, "first-pw", &[]);
-        sign_in(&server, &one, "first-pw", &[]);
-        sign_in(&server, &two, "first-pw", &[]);
+        server.sign_in_as(&one, "first-pw", &[]);
+        server.sign_in_as(&two, "first-pw", &[]);
         assert_eq!((api(&server, &one), api(&server, &two)), (200, 200));
-        let out = curl(
-            &server,
+        let out = server.request(
             "/logout/all",
             &["-b", &one.display().to_string(), "-X", "POST"],
             None,
@@ -425,12 +284,12 @@ async fn sign_out_everywhere_and_a_password_change_end_sessions() {
             (401, 401),
             "the other browser's session ended too"
         );
-        let ended = records(&data)
+        let ended = audit_records(&data)
             .into_iter()
             .find(|r| r.action == "logout.all")
             .map(|r| r.detail);
         assert_eq!(ended.as_deref(), Some("sessions ended: 2"));
-        sign_in(&server, &three, "first-pw", &[]);
+        server.sign_in_as(&three, "first-pw", &[]);
         assert_eq!(api(&server, &three), 200);
     }
     // Same password after a restart: the session lives on.
@@ -441,9 +300,9 @@ async fn sign_out_everywhere_and_a_password_change_end_sessions() {
     // A new password: the session from before it is refused.
     let server = start(&db, &data, "second-pw", &[]);
     assert_eq!(api(&server, &three), 401);
-    let page = curl(&server, "/", &["-b", &three.display().to_string()], None);
+    let page = server.request("/", &["-b", &three.display().to_string()], None);
     assert_eq!(page.header("location"), Some("/login?error=expired"));
-    let changed = records(&data)
+    let changed = audit_records(&data)
         .into_iter()
         .find(|r| r.action == "logout.password_changed")
         .map(|r| r.detail);

@@ -1,9 +1,12 @@
 //! The CLI as a person types it: `migrate create` without a database, and archives named
 //! by path as the operators' guide writes them (`./backups/holomush_….dump`).
 
+mod common;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
+use ops::model::Outcome;
 use ops::testing::TestDb;
 
 fn run_in(dir: &Path, args: &[&str], vars: &[(&str, String)]) -> Output {
@@ -26,19 +29,11 @@ fn out(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).trim().to_string()
 }
 
-/// The audit records' (action, target, outcome) as the log holds them.
-fn audit(data: &Path) -> Vec<(String, String, String)> {
-    std::fs::read_to_string(data.join("audit.log"))
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .map(|v| {
-            (
-                v["action"].as_str().unwrap_or_default().to_string(),
-                v["target"].as_str().unwrap_or_default().to_string(),
-                v["outcome"].as_str().unwrap_or_default().to_string(),
-            )
-        })
+/// The audit records' (action, target, outcome).
+fn audit(data: &Path) -> Vec<(String, String, Outcome)> {
+    common::audit_records(data)
+        .into_iter()
+        .map(|r| (r.action, r.target, r.outcome))
         .collect()
 }
 
@@ -72,7 +67,7 @@ fn migrate_create_needs_no_database() {
         [(
             "migrate.create".to_string(),
             migrations.display().to_string(),
-            "ok".to_string()
+            Outcome::Ok
         )]
     );
     // Without a folder to write into: one sentence, nothing written.
@@ -259,6 +254,6 @@ async fn archives_are_named_by_path_inside_and_outside_the_backup_folder() {
     assert!(o.status.success(), "{}", err(&o));
     assert_eq!(out(&o), format!("Deleted {name}."));
     assert!(!backups.join(&name).exists() && !backups.join(format!("{name}.json")).exists());
-    assert!(audit(&data).contains(&("backup.delete".to_string(), name.clone(), "ok".to_string())));
+    assert!(audit(&data).contains(&("backup.delete".to_string(), name.clone(), Outcome::Ok)));
     let _ = std::fs::remove_dir_all(&root);
 }

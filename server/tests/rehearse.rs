@@ -10,8 +10,6 @@ use std::time::{Duration, Instant};
 use ops::testing::TestDb;
 use sqlx::{Connection, PgConnection};
 
-const EXE: &str = env!("CARGO_BIN_EXE_holomush-admin");
-
 fn command(db: &TestDb, args: &[&str]) -> Command {
     let data = std::env::temp_dir().join(format!("{}-rehearse", db.name));
     let migrations = data.join("migrations");
@@ -21,15 +19,8 @@ fn command(db: &TestDb, args: &[&str]) -> Command {
         "SELECT pg_sleep(3);\nCREATE TABLE slow (id int);\n",
     )
     .expect("up file");
-    let mut cmd = Command::new(EXE);
-    cmd.env_clear()
-        .args(args)
-        .env("DATABASE_URL", &db.url)
-        .env("HOLOMUSH_ADMIN_DATA", &data)
-        .env("HOLOMUSH_BACKUP_DIR", data.join("backups"))
-        .env("HOLOMUSH_MIGRATIONS_DIR", &migrations)
-        .env("DB_MIN_CONNS", "0")
-        .env("PATH", std::env::var("PATH").unwrap_or_default());
+    let mut cmd = common::binary(&db.url, &data);
+    cmd.args(args).env("HOLOMUSH_MIGRATIONS_DIR", &migrations);
     cmd
 }
 

@@ -2,9 +2,12 @@
 //! it (`postgresql:///holomush?host=/var/run/postgresql`), run as the `postgres` OS user:
 //! the pool, `info`, migrations and pg_dump all reach the same socket with no password.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use common::text;
 use ops::pgtools::{choose, Needs, Tool};
 
 fn is_root() -> bool {
@@ -27,14 +30,6 @@ fn as_postgres(program: &Path, args: &[&str], vars: &[(&str, String)]) -> Output
     }
     cmd.arg(program).args(args).current_dir("/");
     cmd.output().expect("runuser")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 struct Cluster {
