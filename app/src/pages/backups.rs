@@ -8,6 +8,7 @@ use crate::api::{
     backup_contents, backups_view, restore_warning, DeleteBackup, RestoreBackup, RestoreInPlace,
     RestoreToServer, StartBackup, VerifyBackup,
 };
+use crate::error::AppError;
 
 #[component]
 pub fn BackupsPage() -> impl IntoView {
@@ -20,22 +21,21 @@ pub fn BackupsPage() -> impl IntoView {
     let to_server = ServerAction::<RestoreToServer>::new();
     let confirm = RwSignal::new(String::new());
     let target = RwSignal::new(String::new());
-    let message = RwSignal::new(None::<String>);
-    let values = [
-        start.value(),
-        verify.value(),
-        restore.value(),
-        in_place.value(),
-        to_server.value(),
-    ];
     // A form posted without JavaScript comes back with its error in the address; the
-    // server renders it from the action's value (effects run only in the browser).
-    let first_error = move || {
-        values
+    // server renders it from the action's value (effects run only in the browser). A
+    // restore's refusal is shown in the restore panel, beside the field it is about.
+    let backup_error = Memo::new(move |_| {
+        [start.value(), verify.value()]
             .iter()
             .find_map(|v| v.get().and_then(|r| r.err()))
             .map(|e| e.message)
-    };
+    });
+    let restore_error = Memo::new(move |_| {
+        [restore.value(), in_place.value(), to_server.value()]
+            .iter()
+            .find_map(|v| v.get().and_then(|r| r.err()))
+            .map(|e: AppError| e.message)
+    });
     // The panels open from links (?restore=FILE, ?contents=FILE), and a form posted from
     // one comes back to it; a job started here comes back as ?job=N.
     let query = leptos_router::hooks::use_query_map();
@@ -75,7 +75,7 @@ pub fn BackupsPage() -> impl IntoView {
                 <button type="submit" name="kind" value=BackupKind::Schema.as_str()>"Schema only"</button>
                 <button type="submit" name="kind" value=BackupKind::Data.as_str()>"Data only"</button>
             </ActionForm>
-            {move || message.get().or_else(first_error).map(|m| view! { <p class="error" role="alert">{m}</p> })}
+            {move || backup_error.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
         </section>
         <Transition fallback=|| view! { <p class="muted">"Reading the backup folder…"</p> }>
             {move || Suspend::new(async move {
@@ -115,6 +115,7 @@ pub fn BackupsPage() -> impl IntoView {
                 <form method="post" action=RestoreBackup::PATH>
                     <input type="hidden" name="file" value=file.clone()/>
                     <h2>"Restore " {file.clone()}</h2>
+                    {move || restore_error.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
                     <p class="muted small">"Creates a new database and restores the archive into it (createdb + pg_restore). The current database is not touched."</p>
                     <label>"New database " <input name="into" value=restore_into.get_untracked() prop:value=restore_into on:input=move |ev| restore_into.set(event_target_value(&ev)) aria-label="New database name"/></label>
                     <label>"Parallel jobs (pg_restore -j) " <input type="number" name="jobs" min="1" max="32" value="1" prop:value=move || parallel.get().to_string() on:input=move |ev| parallel.set(event_target_value(&ev).parse().unwrap_or(1).clamp(1, 32)) aria-label="Parallel jobs"/></label>
