@@ -20,7 +20,6 @@ pub fn BackupsPage() -> impl IntoView {
     let in_place = ServerAction::<RestoreInPlace>::new();
     let to_server = ServerAction::<RestoreToServer>::new();
     let confirm = RwSignal::new(String::new());
-    let target = RwSignal::new(String::new());
     // A form posted without JavaScript comes back with its error in the address; the
     // server renders it from the action's value (effects run only in the browser). A
     // restore's refusal is shown in the restore panel, beside the field it is about.
@@ -87,10 +86,6 @@ pub fn BackupsPage() -> impl IntoView {
                             .get("job")
                             .and_then(|j| j.parse::<u64>().ok())
                             .or(v.running_job);
-                        target.set(format!("{} ({})", v.database, v.target));
-                        if restore_into.get_untracked().is_empty() {
-                            restore_into.set(format!("{}_restored", v.database));
-                        }
                         let limit = v.upload_limit_mb;
                         let recent = v.recent_jobs.clone();
                         let uploaded = query.read_untracked().get("uploaded");
@@ -117,7 +112,18 @@ pub fn BackupsPage() -> impl IntoView {
                     <h2>"Restore " {file.clone()}</h2>
                     {move || restore_error.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
                     <p class="muted small">"Creates a new database and restores the archive into it (createdb + pg_restore). The current database is not touched."</p>
-                    <label>"New database " <input name="into" value=restore_into.get_untracked() prop:value=restore_into on:input=move |ev| restore_into.set(event_target_value(&ev)) aria-label="New database name"/></label>
+                    <label>"New database "
+                        // The suggested name needs the database's name, read by the page's
+                        // resource: awaited here so it is in the page however it renders.
+                        <Suspense fallback=|| ()>
+                            {move || Suspend::new(async move {
+                                if let (true, Ok(v)) = (restore_into.get_untracked().is_empty(), view_res.await) {
+                                    restore_into.set(format!("{}_restored", v.database));
+                                }
+                                view! { <input name="into" value=restore_into.get_untracked() prop:value=restore_into on:input=move |ev| restore_into.set(event_target_value(&ev)) aria-label="New database name"/> }
+                            })}
+                        </Suspense>
+                    </label>
                     <label>"Parallel jobs (pg_restore -j) " <input type="number" name="jobs" min="1" max="32" value="1" prop:value=move || parallel.get().to_string() on:input=move |ev| parallel.set(event_target_value(&ev).parse().unwrap_or(1).clamp(1, 32)) aria-label="Parallel jobs"/></label>
                     <p class="muted small">"More jobs load tables and build indexes side by side; up to the server's CPU count helps."</p>
                     <Suspense fallback=|| ()>
@@ -146,10 +152,14 @@ pub fn BackupsPage() -> impl IntoView {
                         }
                     }>"Restore on that server"</button>
                     <h3>"Or replace the current database"</h3>
-                    <p class="warning small">{move || format!(
-                        "Replaces {} with this archive: a safety backup is taken first, the archive is restored into a fresh database, and only a complete restore is swapped in by rename (other sessions on the database are ended then). The previous database is kept under another name.",
-                        target.get()
-                    )}</p>
+                    <Suspense fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            let replaced = view_res.await.map(|v| format!("{} ({})", v.database, v.target)).unwrap_or_else(|_| "the current database".to_string());
+                            view! { <p class="warning small">{format!(
+                                "Replaces {replaced} with this archive: a safety backup is taken first, the archive is restored into a fresh database, and only a complete restore is swapped in by rename (other sessions on the database are ended then). The previous database is kept under another name."
+                            )}</p> }
+                        })}
+                    </Suspense>
                     <label>"Type the database name to confirm " <input name="confirm" prop:value=confirm on:input=move |ev| confirm.set(event_target_value(&ev)) aria-label="Confirm database name"/></label>
                     <button type="submit" formaction=RestoreInPlace::PATH class="danger" on:click={
                         let f = file.clone();
