@@ -3,46 +3,20 @@
 //! and outcome, and for a refusal the same sentence. Only the actor differs (`admin`, `cli`).
 //! With the same running server: a link in the backup folder is refused by the web's routes.
 
-use std::io::Write;
-use std::net::TcpListener;
+mod common;
+
 use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
+use common::{audit_records, text, Web};
 use ops::model::{AuditRecord, Outcome};
 use ops::testing::TestDb;
 
-const EXE: &str = env!("CARGO_BIN_EXE_holomush-admin");
-
+/// `serve` on a one-migration folder, signed in, beside the CLI with the same variables.
 struct Setup {
-    vars: Vec<(&'static str, String)>,
+    web: Web,
     data: PathBuf,
-    base: String,
-    jar: PathBuf,
-    server: Child,
-}
-
-impl Drop for Setup {
-    fn drop(&mut self) {
-        let _ = self.server.kill();
-        let _ = self.server.wait();
-        let _ = std::fs::remove_dir_all(&self.data);
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
 }
 
 impl Setup {
@@ -60,95 +34,34 @@ impl Setup {
             "DROP TABLE parity_one;\n",
         )
         .expect("down file");
-        let port = free_port();
-        let vars = vec![
-            ("DATABASE_URL", db.url.clone()),
-            ("HOLOMUSH_ADMIN_DATA", data.display().to_string()),
-            (
-                "HOLOMUSH_BACKUP_DIR",
-                data.join("backups").display().to_string(),
-            ),
-            ("HOLOMUSH_MIGRATIONS_DIR", migrations.display().to_string()),
-            ("HOLOMUSH_DB_AUTO_MIGRATE", "false".to_string()),
-            ("HOLOMUSH_ADMIN_ADDR", format!("127.0.0.1:{port}")),
-            ("HOLOMUSH_ADMIN_PASSWORD", "parity-pw".to_string()),
-            ("DB_MIN_CONNS", "0".to_string()),
-        ];
-        let site = data.join("site");
-        std::fs::create_dir_all(site.join("pkg")).expect("site");
-        std::fs::write(site.join("pkg/holomush-admin.js"), "").expect("site marker");
-        let mut cmd = Command::new(EXE);
-        cmd.arg("serve")
-            .env("LEPTOS_SITE_ROOT", &site)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null());
-        for (k, v) in &vars {
-            cmd.env(k, v);
-        }
-        let server = cmd.spawn().expect("serve");
-        let base = format!("http://127.0.0.1:{port}");
-        let jar = data.join("cookies");
-        let setup = Setup {
-            vars,
-            data,
-            base,
-            jar,
-            server,
-        };
-        let t = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                t.elapsed() < Duration::from_secs(30),
-                "the server did not start"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        // Signed in as a page would: the form post, the password on curl's stdin.
-        let mut login = Command::new("curl")
-            .args(["-s", "-o", "/dev/null", "-c"])
-            .arg(&setup.jar)
-            .args(["--data-binary", "@-"])
-            .arg(format!("{}/login", setup.base))
-            .stdin(Stdio::piped())
-            .spawn()
-            .expect("curl");
-        login
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(b"password=parity-pw")
-            .expect("password");
-        assert!(login.wait().expect("curl").success());
-        setup
+        let mut cmd = common::binary(&db.url, &data);
+        cmd.arg("serve").env("HOLOMUSH_MIGRATIONS_DIR", &migrations);
+        let web = Web::start(cmd, &data, "parity-pw");
+        Setup { web, data }
     }
 
     fn cli(&self, args: &[&str]) -> Output {
-        let mut cmd = Command::new(EXE);
-        cmd.env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .args(args);
-        for (k, v) in &self.vars {
-            cmd.env(k, v);
-        }
-        cmd.output().expect("holomush-admin")
+        self.web
+            .command()
+            .args(args)
+            .output()
+            .expect("holomush-admin")
     }
 
     /// A server function posted as the page's form (or JSON where the page sends JSON).
     fn web(&self, endpoint: &str, body: &str, json: bool) -> String {
-        let content_type = if json {
-            "Content-Type: application/json"
-        } else {
-            "Content-Type: application/x-www-form-urlencoded"
-        };
-        let o = Command::new("curl")
-            .args(["-s", "-b"])
-            .arg(&self.jar)
-            .args(["-H", content_type, "-H", "Accept: application/json"])
-            .args(["--data-binary", body])
-            .arg(format!("{}/api/{endpoint}", self.base))
-            .output()
-            .expect("curl");
-        String::from_utf8_lossy(&o.stdout).to_string()
+        if !json {
+            return self.web.call(endpoint, body);
+        }
+        self.web.curl(&[
+            "-H",
+            "Content-Type: application/json",
+            "-H",
+            "Accept: application/json",
+            "--data-binary",
+            body,
+            &format!("{}/api/{endpoint}", self.web.base),
+        ])
     }
 
     /// Starts a job through the web and waits for its end.
@@ -173,11 +86,7 @@ impl Setup {
     }
 
     fn records(&self) -> Vec<AuditRecord> {
-        std::fs::read_to_string(self.data.join("audit.log"))
-            .expect("audit log")
-            .lines()
-            .filter_map(|l| serde_json::from_str(l).ok())
-            .collect()
+        audit_records(&self.data)
     }
 
     fn backups(&self) -> Vec<String> {
@@ -303,13 +212,11 @@ async fn a_link_in_the_backup_folder_is_neither_sent_nor_read() {
     std::fs::write(&secret, "PGDMP not for download").expect("outside");
     std::os::unix::fs::symlink(&secret, backups.join("evil.dump")).expect("link");
 
-    let o = Command::new("curl")
-        .args(["-s", "-w", "\n%{http_code}", "-b"])
-        .arg(&s.jar)
-        .arg(format!("{}/files/backups/evil.dump", s.base))
-        .output()
-        .expect("curl");
-    let body = String::from_utf8_lossy(&o.stdout).to_string();
+    let body = s.web.curl(&[
+        "-w",
+        "\n%{http_code}",
+        &format!("{}/files/backups/evil.dump", s.web.base),
+    ]);
     assert_eq!(
         body,
         format!(
@@ -418,15 +325,15 @@ async fn the_other_actions_leave_the_same_audit_record_from_the_web_and_the_cli(
     let copy = elsewhere.join("from_elsewhere.dump");
     std::fs::copy(s.data.join("backups").join(&archive), &copy).expect("copy");
     let upload = |path: &std::path::Path| {
-        let o = Command::new("curl")
-            .args(["-s", "-o", "/dev/null", "-w", "%{redirect_url}", "-b"])
-            .arg(&s.jar)
-            .arg("-F")
-            .arg(format!("archive=@{}", path.display()))
-            .arg(format!("{}/files/backups", s.base))
-            .output()
-            .expect("curl");
-        String::from_utf8_lossy(&o.stdout).to_string()
+        s.web.curl(&[
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{redirect_url}",
+            "-F",
+            &format!("archive=@{}", path.display()),
+            &format!("{}/files/backups", s.web.base),
+        ])
     };
     let sent = upload(&copy);
     assert!(sent.contains("uploaded="), "{sent}");
