@@ -94,7 +94,8 @@ impl Console {
     /// Finishes or undoes a restore in place that a killed console left half done (see
     /// [`crate::backup::interrupted`]), with an audit record for each; returns what it did.
     ///
-    /// It also drops the scratch copies that killed rehearsals left (see
+    /// It also drops the new databases that killed restores into them left half-filled
+    /// (recorded as `restore.new`), and the scratch copies that killed rehearsals left (see
     /// [`crate::migrate::rehearse::scratch`]), recorded as `migrate.rehearse`.
     pub async fn recover_interrupted_work(&self) -> Vec<String> {
         let mut done = crate::backup::interrupted::recover(&self.config.database_url).await;
@@ -104,6 +105,14 @@ impl Console {
                     .detail(what.clone()),
             );
         }
+        let half = crate::backup::interrupted::sweep_new(&self.config.database_url).await;
+        for what in &half {
+            self.record(
+                Entry::new("system", JobKind::RestoreNew.as_str(), self.target())
+                    .detail(what.clone()),
+            );
+        }
+        done.extend(half);
         let swept = crate::migrate::rehearse::scratch::sweep(&self.config.database_url).await;
         for what in &swept {
             self.record(

@@ -660,6 +660,63 @@ async fn restore_into_cli_ctrl_c_drops_the_half_made_database() {
 }
 
 #[tokio::test]
+async fn restore_into_kill_9_mid_restore_is_dropped_by_the_next_command() {
+    let db = TestDb::create().await;
+    let env = env(&db, "ri-kill", 0.0);
+    let file = backed_up(&db, &env).await;
+    let target = format!("{}_into", db.name);
+    let cli = env.spawn(&["restore", &file, "--into", &target]);
+    until("pg_restore is filling the target", || async {
+        !databases(&db.url, &target).await.is_empty()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let pid = cli.id();
+    let _ = stop(cli, libc::SIGKILL, Duration::from_secs(10));
+    // Left by the kill, and saying it is not complete.
+    assert_eq!(databases(&db.url, &target).await, vec![target.clone()]);
+    let mut c = connect(&db.url).await;
+    let comment: Option<String> = sqlx::query_scalar(
+        "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1",
+    )
+    .bind(&target)
+    .fetch_one(&mut c)
+    .await
+    .expect("comment");
+    c.close().await.ok();
+    assert!(
+        comment.as_deref().is_some_and(
+            |t| t.starts_with("holomush-admin restore into a new database in progress: ")
+        ),
+        "{comment:?}"
+    );
+
+    let o = env.run(&["info"]);
+    let said = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(
+        said.contains(&format!(
+            "A restore into \"{target}\" was interrupted (process {pid} is gone): dropped the half-restored database; run the restore again."
+        )),
+        "{said}"
+    );
+    assert_eq!(databases(&db.url, &target).await, Vec::<String>::new());
+    live_unchanged(&db).await;
+
+    // A restore that finishes clears the mark, so the next command keeps its database.
+    let o = env.run(&["restore", &file, "--into", &target]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = env.run(&["info"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(databases(&db.url, &target).await, vec![target.clone()]);
+    let mut c = connect(&db.url).await;
+    sqlx::query(&format!("DROP DATABASE \"{target}\""))
+        .execute(&mut c)
+        .await
+        .expect("drop");
+    c.close().await.ok();
+}
+
+#[tokio::test]
 async fn restore_in_place_cli_ctrl_c_before_the_swap_drops_the_copy_and_keeps_the_live_database() {
     let db = TestDb::create().await;
     let env = env(&db, "rp-int", 0.0);

@@ -139,6 +139,82 @@ pub async fn recover(url: &DatabaseUrl) -> Vec<String> {
     done
 }
 
+const NEW_PREFIX: &str = "holomush-admin restore into a new database in progress: ";
+
+/// Who is filling a new database (`restore --into`, a test restore's scratch): from its
+/// `CREATE DATABASE` until pg_restore has finished with it, so a half-restored database a
+/// `kill -9` left is never taken for a complete one.
+#[derive(Serialize, Deserialize, Debug, PartialEq)]
+pub struct NewMarker {
+    /// The database of the console's URL (the one whose console sweeps it).
+    pub of: String,
+    pub pid: u32,
+    pub host: String,
+}
+
+impl NewMarker {
+    pub fn mine(of: &str) -> Self {
+        Self {
+            of: of.to_string(),
+            pid: std::process::id(),
+            host: crate::joblock::hostname(),
+        }
+    }
+
+    pub fn comment_on(&self, target: &str) -> String {
+        crate::dbmark::comment_sql(NEW_PREFIX, target, self)
+    }
+}
+
+/// Drops the new databases that a killed restore into them left half-filled (their maker
+/// is gone), and says what it dropped. One still being filled, or by another machine, stays.
+pub async fn sweep_new(url: &DatabaseUrl) -> Vec<String> {
+    let Some(mut c) = maintenance(url).await else {
+        return Vec::new();
+    };
+    let marked: Vec<(String, String)> = sqlx::query_as(
+        "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database
+          WHERE shobj_description(oid, 'pg_database') LIKE $1",
+    )
+    .bind(format!("{NEW_PREFIX}%"))
+    .fetch_all(&mut c)
+    .await
+    .unwrap_or_default();
+    let mut done = Vec::new();
+    for (target, comment) in marked {
+        let Some(m) = crate::dbmark::parse::<NewMarker>(NEW_PREFIX, &comment) else {
+            continue;
+        };
+        if m.of != url.database()
+            || target == url.database()
+            || !crate::dbmark::maker_gone(m.pid, &m.host)
+        {
+            continue;
+        }
+        let dropped = c
+            .execute(
+                format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    quote_ident(&target)
+                )
+                .as_str(),
+            )
+            .await;
+        done.push(match dropped {
+            Ok(_) => format!(
+                "A restore into \"{target}\" was interrupted (process {} is gone): dropped the half-restored database; run the restore again.",
+                m.pid
+            ),
+            Err(e) => format!(
+                "A restore into \"{target}\" was interrupted (process {} is gone) and the half-restored database could not be dropped ({e}): drop it by hand.",
+                m.pid
+            ),
+        });
+    }
+    c.close().await.ok();
+    done
+}
+
 /// A connection to some database of the server other than the one that may be missing or
 /// barred: the managed one when it takes connections, else `postgres`, else `template1`.
 async fn maintenance(url: &DatabaseUrl) -> Option<PgConnection> {

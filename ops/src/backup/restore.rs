@@ -403,6 +403,13 @@ pub async fn into_new(
     conn.execute(format!("CREATE DATABASE {}", quote_ident(target)).as_str())
         .await
         .map_err(|e| BackupError::Tool(format!("Could not create database \"{target}\": {e}.")))?;
+    let marker = super::interrupted::NewMarker::mine(url.database()).comment_on(target);
+    if let Err(e) = conn.execute(marker.as_str()).await {
+        drop_database(url, url.database(), target).await;
+        return Err(BackupError::Tool(format!(
+            "Database \"{target}\" could not be marked as being restored ({e}), so it was dropped again: nothing was changed."
+        )));
+    }
     conn.close().await.ok();
     log.line(format!(
         "Created database \"{target}\"; restoring {}",
@@ -415,6 +422,19 @@ pub async fn into_new(
         return Err(BackupError::Cancelled(format!(
             "Cancelled: pg_restore was stopped and the half-restored database \"{target}\" was dropped; nothing else changed."
         )));
+    }
+    // pg_restore is done with it (whole, or with errors left for inspection): no longer in
+    // progress, so no later console drops it.
+    if let Ok(mut c) = connect(url, url.database()).await {
+        if let Err(e) = c
+            .execute(super::interrupted::clear_on(target).as_str())
+            .await
+        {
+            log.line(format!(
+                "Warning: database \"{target}\" still says it is being restored ({e}); clear it with COMMENT ON DATABASE \"{target}\" IS NULL."
+            ));
+        }
+        c.close().await.ok();
     }
     let errors = restored.map_err(|e| match e {
         BackupError::Tool(m) => BackupError::Tool(format!(
