@@ -5,6 +5,7 @@
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use sqlx::PgConnection;
 
 use crate::db::quote_ident;
 
@@ -30,4 +31,16 @@ pub fn parse<T: DeserializeOwned>(prefix: &str, comment: &str) -> Option<T> {
 /// marker from another host is never taken for abandoned.
 pub fn maker_gone(pid: u32, host: &str) -> bool {
     host == crate::joblock::hostname() && !crate::process::pid_alive(pid)
+}
+
+/// The databases of the server whose comment starts with `prefix`, with that comment.
+pub async fn marked(c: &mut PgConnection, prefix: &str) -> Vec<(String, String)> {
+    sqlx::query_as(
+        "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database
+          WHERE shobj_description(oid, 'pg_database') LIKE $1",
+    )
+    .bind(format!("{prefix}%"))
+    .fetch_all(c)
+    .await
+    .unwrap_or_default()
 }

@@ -637,11 +637,10 @@ fn db_url(db: &TestDb, name: &str) -> String {
     u.to_string()
 }
 
-#[tokio::test]
-async fn restore_into_cli_ctrl_c_drops_the_half_made_database() {
-    let db = TestDb::create().await;
-    let env = env(&db, "ri-int", 0.0);
-    let file = backed_up(&db, &env).await;
+/// A backup, then `restore --into` it while pg_restore is filling the new database: the
+/// archive, the target's name and the running CLI.
+async fn restore_into_under_way(db: &TestDb, env: &Env) -> (String, String, Child) {
+    let file = backed_up(db, env).await;
     let target = format!("{}_into", db.name);
     let cli = env.spawn(&["restore", &file, "--into", &target]);
     until("pg_restore is filling the target", || async {
@@ -649,6 +648,14 @@ async fn restore_into_cli_ctrl_c_drops_the_half_made_database() {
     })
     .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
+    (file, target, cli)
+}
+
+#[tokio::test]
+async fn restore_into_cli_ctrl_c_drops_the_half_made_database() {
+    let db = TestDb::create().await;
+    let env = env(&db, "ri-int", 0.0);
+    let (_, target, cli) = restore_into_under_way(&db, &env).await;
     let (out, _) = stop(cli, libc::SIGINT, Duration::from_secs(35));
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert_eq!(
@@ -663,14 +670,7 @@ async fn restore_into_cli_ctrl_c_drops_the_half_made_database() {
 async fn restore_into_kill_9_mid_restore_is_dropped_by_the_next_command() {
     let db = TestDb::create().await;
     let env = env(&db, "ri-kill", 0.0);
-    let file = backed_up(&db, &env).await;
-    let target = format!("{}_into", db.name);
-    let cli = env.spawn(&["restore", &file, "--into", &target]);
-    until("pg_restore is filling the target", || async {
-        !databases(&db.url, &target).await.is_empty()
-    })
-    .await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (file, target, cli) = restore_into_under_way(&db, &env).await;
     let pid = cli.id();
     let _ = stop(cli, libc::SIGKILL, Duration::from_secs(10));
     // Left by the kill, and saying it is not complete.

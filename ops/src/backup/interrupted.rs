@@ -64,14 +64,7 @@ pub async fn recover(url: &DatabaseUrl) -> Vec<String> {
     let Some(mut c) = maintenance(url).await else {
         return Vec::new();
     };
-    let copies: Vec<(String, String)> = sqlx::query_as(
-        "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database
-          WHERE shobj_description(oid, 'pg_database') LIKE $1",
-    )
-    .bind(format!("{PREFIX}%"))
-    .fetch_all(&mut c)
-    .await
-    .unwrap_or_default();
+    let copies = crate::dbmark::marked(&mut c, PREFIX).await;
     let present: bool =
         sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
             .bind(&current)
@@ -172,14 +165,7 @@ pub async fn sweep_new(url: &DatabaseUrl) -> Vec<String> {
     let Some(mut c) = maintenance(url).await else {
         return Vec::new();
     };
-    let marked: Vec<(String, String)> = sqlx::query_as(
-        "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database
-          WHERE shobj_description(oid, 'pg_database') LIKE $1",
-    )
-    .bind(format!("{NEW_PREFIX}%"))
-    .fetch_all(&mut c)
-    .await
-    .unwrap_or_default();
+    let marked = crate::dbmark::marked(&mut c, NEW_PREFIX).await;
     let mut done = Vec::new();
     for (target, comment) in marked {
         let Some(m) = crate::dbmark::parse::<NewMarker>(NEW_PREFIX, &comment) else {

@@ -105,14 +105,7 @@ pub async fn sweep(url: &DatabaseUrl) -> Vec<String> {
     let Ok(mut c) = connect(url).await else {
         return Vec::new();
     };
-    let marked: Vec<(String, String)> = sqlx::query_as(
-        "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database
-          WHERE shobj_description(oid, 'pg_database') LIKE $1",
-    )
-    .bind(format!("{PREFIX}%"))
-    .fetch_all(&mut c)
-    .await
-    .unwrap_or_default();
+    let marked = crate::dbmark::marked(&mut c, PREFIX).await;
     let mut done = Vec::new();
     for (scratch, comment) in marked {
         let Some(m) = Marker::parse(&comment) else {
