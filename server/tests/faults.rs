@@ -669,8 +669,13 @@ async fn restore_into_cli_ctrl_c_drops_the_half_made_database() {
 #[tokio::test]
 async fn restore_into_kill_9_mid_restore_is_dropped_by_the_next_command() {
     let db = TestDb::create().await;
-    let env = env(&db, "ri-kill", 0.0);
+    let mut env = env(&db, "ri-kill", 0.0);
+    // Held with the new database made and marked, so the kill lands before pg_restore is
+    // done however fast this machine restores (a kill mid-pg_restore leaves the same state;
+    // pg_restore itself dies with its parent, as the Ctrl-C test shows).
+    env.set("HOLOMUSH_ADMIN_FAULT_PAUSE", "restore-into");
     let (file, target, cli) = restore_into_under_way(&db, &env).await;
+    env.set("HOLOMUSH_ADMIN_FAULT_PAUSE", "none");
     let pid = cli.id();
     let _ = stop(cli, libc::SIGKILL, Duration::from_secs(10));
     // Left by the kill, and saying it is not complete.

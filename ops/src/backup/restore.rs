@@ -411,6 +411,7 @@ pub async fn into_new(
         )));
     }
     conn.close().await.ok();
+    pause_for_a_fault_test("restore-into");
     log.line(format!(
         "Created database \"{target}\"; restoring {}",
         archive.display()
@@ -525,8 +526,9 @@ pub async fn to_server(
 }
 
 /// Debug builds only: `HOLOMUSH_ADMIN_FAULT_PAUSE=<point>` holds the job at that point for
-/// ten seconds, so the fault tests can kill the process exactly there (between the two
-/// renames of a swap). A release build ignores the variable.
+/// ten seconds, so the fault tests can kill the process exactly there (`swap`: between the
+/// two renames of a swap; `restore-into`: a new database made and marked, not yet filled).
+/// A release build ignores the variable.
 fn pause_for_a_fault_test(point: &str) {
     if cfg!(debug_assertions)
         && std::env::var("HOLOMUSH_ADMIN_FAULT_PAUSE").is_ok_and(|p| p == point)
