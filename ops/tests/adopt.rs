@@ -95,58 +95,51 @@ struct Ledgers {
 
 async fn ledgers(db: &TestDb) -> Ledgers {
     let mut c = connect(db).await;
-    let exists = |t: &'static str| {
-        sqlx::query_scalar::<_, bool>("SELECT to_regclass($1) IS NOT NULL").bind(t)
-    };
-    let golang = if exists("schema_migrations")
-        .fetch_one(&mut c)
-        .await
-        .expect("probe")
-    {
-        Some(
-            sqlx::query_as("SELECT version, dirty FROM schema_migrations ORDER BY version")
-                .fetch_all(&mut c)
-                .await
-                .expect("rows"),
-        )
-    } else {
-        None
-    };
-    let pre_goose = if exists("schema_migrations_pre_goose")
-        .fetch_one(&mut c)
-        .await
-        .expect("probe")
-    {
-        Some(
-            sqlx::query_as(
-                "SELECT version, dirty FROM schema_migrations_pre_goose ORDER BY version",
-            )
-            .fetch_all(&mut c)
-            .await
-            .expect("rows"),
-        )
-    } else {
-        None
-    };
-    let goose = if exists("goose_db_version")
-        .fetch_one(&mut c)
-        .await
-        .expect("probe")
-    {
-        Some(
-            sqlx::query_scalar("SELECT version_id FROM goose_db_version ORDER BY id")
-                .fetch_all(&mut c)
-                .await
-                .expect("rows"),
-        )
-    } else {
-        None
-    };
+    let golang = rows_of(
+        &mut c,
+        "schema_migrations",
+        "SELECT version, dirty FROM schema_migrations ORDER BY version",
+    )
+    .await;
+    let pre_goose = rows_of(
+        &mut c,
+        "schema_migrations_pre_goose",
+        "SELECT version, dirty FROM schema_migrations_pre_goose ORDER BY version",
+    )
+    .await;
+    let goose = rows_of::<(i64,)>(
+        &mut c,
+        "goose_db_version",
+        "SELECT version_id FROM goose_db_version ORDER BY id",
+    )
+    .await
+    .map(|rows| rows.into_iter().map(|(v,)| v).collect());
     Ledgers {
         golang,
         pre_goose,
         goose,
     }
+}
+
+/// `select`'s rows when `table` exists, else `None`.
+async fn rows_of<T>(c: &mut PgConnection, table: &str, select: &str) -> Option<Vec<T>>
+where
+    T: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow> + Send + Unpin,
+{
+    let exists: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
+        .bind(table)
+        .fetch_one(&mut *c)
+        .await
+        .expect("probe");
+    if !exists {
+        return None;
+    }
+    Some(
+        sqlx::query_as(select)
+            .fetch_all(&mut *c)
+            .await
+            .expect("rows"),
+    )
 }
 
 fn quiet() -> impl Fn(String) + Send + Sync {
