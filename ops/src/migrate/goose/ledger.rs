@@ -1,12 +1,18 @@
-//! `goose_db_version`, read and written as goose's postgres store does: created with a
-//! version-0 row, one `(version_id, true)` row inserted per applied version, that version's
-//! rows deleted on down, history read newest id first.
+//! `goose_db_version`, read and written as goose v3.27.3's postgres store does
+//! (`internal/dialects/postgres.go` through `database/store.go`): the table created with its
+//! version-0 row in one transaction when `pg_tables` does not show it in the current schema
+//! (retried every second, three times, as `tryEnsureVersionTable`); one `(version_id, true)` row
+//! inserted per applied version with bound parameters; that version's rows deleted on down;
+//! listed newest id first. Error texts are the store's and the provider's.
+
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use sqlx::postgres::PgConnection;
 use sqlx::Row;
 
 use super::super::MigrateError;
+use super::engine::pg_text;
 use crate::db::quote_ident;
 
 pub const TABLE: &str = "goose_db_version";
@@ -22,6 +28,10 @@ pub fn create_table_sql(qualified: &str) -> String {
 	)"
     )
 }
+
+/// `tryEnsureVersionTable`'s schedule: `retry.WithMaxRetries(3, retry.NewConstant(1s))`.
+const CREATE_RETRIES: u32 = 3;
+const CREATE_PERIOD: Duration = Duration::from_secs(1);
 
 /// One row of the ledger.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -49,55 +59,107 @@ impl Ledger {
         Ok(Self { schema, qualified })
     }
 
-    /// goose's `ensureVersionTable`: when version 0 cannot be read, create the table and its
-    /// version-0 row in one transaction.
-    pub async fn ensure(&self, conn: &mut PgConnection) -> Result<(), MigrateError> {
-        let probe: Result<Option<i32>, _> = sqlx::query_scalar(&format!(
-            "SELECT 1 FROM {} WHERE version_id = 0 LIMIT 1",
-            self.qualified
-        ))
-        .fetch_optional(&mut *conn)
-        .await;
-        if matches!(probe, Ok(Some(_))) {
-            return Ok(());
-        }
-        let sql = format!(
-            "BEGIN; {}; INSERT INTO {} (version_id, is_applied) VALUES (0, true); COMMIT;",
-            create_table_sql(&self.qualified),
-            self.qualified
-        );
-        if let Err(e) = sqlx::Executor::execute(&mut *conn, sql.as_str()).await {
-            sqlx::Executor::execute(&mut *conn, "ROLLBACK").await.ok();
-            return Err(MigrateError::Database(format!(
-                "failed to initialize: failed to create version table: {}",
-                super::engine::pg_text(&e)
-            )));
-        }
-        Ok(())
+    /// goose's `TableExists` for postgres: the table in the current schema, per `pg_tables`.
+    pub async fn exists(&self, conn: &mut PgConnection) -> Result<bool, sqlx::Error> {
+        sqlx::query_scalar(
+            "SELECT EXISTS ( SELECT 1 FROM pg_tables WHERE (current_schema() IS NULL OR schemaname = current_schema()) AND tablename = $1 )",
+        )
+        .bind(TABLE)
+        .fetch_one(&mut *conn)
+        .await
     }
 
-    /// `ListMigrations`: every row, newest id first; empty when the table is missing.
+    /// `ensureVersionTable`: when the table does not exist, create it and its version-0 row in
+    /// one transaction; a failed creation is tried again (another process may be creating it).
+    /// An existing table is left as it is, even without its version-0 row.
+    pub async fn ensure(&self, conn: &mut PgConnection) -> Result<(), MigrateError> {
+        let mut retries = 0;
+        loop {
+            let exists = self.exists(conn).await.map_err(|e| {
+                MigrateError::Database(format!(
+                    "failed to initialize: check if version table exists: failed to check if table exists: {}",
+                    pg_text(&e)
+                ))
+            })?;
+            if exists {
+                return Ok(());
+            }
+            let Err(e) = self.create(conn).await else {
+                return Ok(());
+            };
+            if retries >= CREATE_RETRIES {
+                return Err(MigrateError::Database(format!(
+                    "failed to initialize: create version table: {e}"
+                )));
+            }
+            retries += 1;
+            tokio::time::sleep(CREATE_PERIOD).await;
+        }
+    }
+
+    async fn create(&self, conn: &mut PgConnection) -> Result<(), String> {
+        sqlx::Executor::execute(&mut *conn, "BEGIN")
+            .await
+            .map_err(|e| pg_text(&e))?;
+        let result = async {
+            sqlx::Executor::execute(&mut *conn, create_table_sql(&self.qualified).as_str())
+                .await
+                .map_err(|e| {
+                    format!(
+                        "failed to create version table \"{TABLE}\": {}",
+                        pg_text(&e)
+                    )
+                })?;
+            self.insert(conn, 0).await?;
+            sqlx::Executor::execute(&mut *conn, "COMMIT")
+                .await
+                .map_err(|e| pg_text(&e))?;
+            Ok(())
+        }
+        .await;
+        if result.is_err() {
+            sqlx::Executor::execute(&mut *conn, "ROLLBACK").await.ok();
+        }
+        result
+    }
+
+    /// `ListMigrations`: every row, newest id first.
     pub async fn list(&self, conn: &mut PgConnection) -> Result<Vec<LedgerRow>, MigrateError> {
+        self.rows(conn).await.map_err(|e| {
+            MigrateError::Database(format!("failed to list migrations: {}", pg_text(&e)))
+        })
+    }
+
+    /// [`Ledger::list`] for the readers that must not create the table: `None` when it is missing.
+    pub async fn list_existing(
+        &self,
+        conn: &mut PgConnection,
+    ) -> Result<Option<Vec<LedgerRow>>, MigrateError> {
+        match self.rows(conn).await {
+            Ok(rows) => Ok(Some(rows)),
+            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P01") => Ok(None),
+            Err(e) => Err(MigrateError::Database(format!(
+                "failed to list migrations: {}",
+                pg_text(&e)
+            ))),
+        }
+    }
+
+    async fn rows(&self, conn: &mut PgConnection) -> Result<Vec<LedgerRow>, sqlx::Error> {
         let rows = sqlx::query(&format!(
-            "SELECT version_id, is_applied FROM {} ORDER BY id DESC",
+            "SELECT version_id, is_applied from {} ORDER BY id DESC",
             self.qualified
         ))
         .fetch_all(&mut *conn)
-        .await;
-        match rows {
-            Ok(rows) => rows
-                .iter()
-                .map(|r| {
-                    Ok(LedgerRow {
-                        version: r.try_get("version_id")?,
-                        is_applied: r.try_get("is_applied")?,
-                    })
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(LedgerRow {
+                    version: r.try_get("version_id")?,
+                    is_applied: r.try_get("is_applied")?,
                 })
-                .collect::<Result<Vec<_>, sqlx::Error>>()
-                .map_err(MigrateError::db),
-            Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P01") => Ok(Vec::new()),
-            Err(e) => Err(MigrateError::db(e)),
-        }
+            })
+            .collect()
     }
 
     /// When each applied version was recorded (goose's `tstamp`, in the server's time zone).
@@ -123,17 +185,32 @@ impl Ledger {
         }
     }
 
-    /// goose's `InsertVersion` for an up, as a statement to send inside the file's transaction.
-    pub fn insert_sql(&self, version: u64) -> String {
-        format!(
-            "INSERT INTO {} (version_id, is_applied) VALUES ({version}, true);",
+    /// goose's `Insert`: `INSERT INTO … (version_id, is_applied) VALUES ($1, $2)` with
+    /// `(version, true)`, `tstamp` left to its default (the transaction's `now()`).
+    pub async fn insert(&self, conn: &mut PgConnection, version: i64) -> Result<(), String> {
+        sqlx::query(&format!(
+            "INSERT INTO {} (version_id, is_applied) VALUES ($1, $2)",
             self.qualified
-        )
+        ))
+        .bind(version)
+        .bind(true)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("failed to insert version {version}: {}", pg_text(&e)))
     }
 
-    /// goose's `DeleteVersion` for a down.
-    pub fn delete_sql(&self, version: u64) -> String {
-        format!("DELETE FROM {} WHERE version_id={version};", self.qualified)
+    /// goose's `Delete`: `DELETE FROM … WHERE version_id=$1`, every row of that version.
+    pub async fn delete(&self, conn: &mut PgConnection, version: i64) -> Result<(), String> {
+        sqlx::query(&format!(
+            "DELETE FROM {} WHERE version_id=$1",
+            self.qualified
+        ))
+        .bind(version)
+        .execute(&mut *conn)
+        .await
+        .map(|_| ())
+        .map_err(|e| format!("failed to delete version {version}: {}", pg_text(&e)))
     }
 }
 

@@ -1,9 +1,10 @@
-//! goose v3's contract (pressly/goose, Provider API, postgres dialect): one file per version
+//! goose v3.27.3's contract (pressly/goose, Provider API, postgres dialect): one file per version
 //! with `-- +goose Up` / `Down` sections, the `goose_db_version` ledger, its session advisory
 //! lock, one transaction per file unless `-- +goose NO TRANSACTION`, and its error texts.
 //! Go migrations (`NNN_name.go`) are listed but only the holomush binary runs them.
 
 pub mod engine;
+pub mod interpolate;
 pub mod ledger;
 pub mod lock;
 pub mod parser;

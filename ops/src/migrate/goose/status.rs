@@ -14,7 +14,8 @@ pub async fn status(m: &Migrator) -> Result<Status, MigrateError> {
     let mut conn = m.connect().await?;
     let detected = world::detect(&mut conn).await?;
     let ledger = Ledger::current(&mut conn).await?;
-    let rows = ledger.list(&mut conn).await?;
+    // Read only: status never creates the table goose's own Status would.
+    let rows = ledger.list_existing(&mut conn).await?.unwrap_or_default();
     let stamps = ledger.applied_at(&mut conn).await?;
     let history = history::all(&mut conn, crate::model::Ledger::Goose).await?;
     let applied: BTreeSet<i64> = ledger::applied(&rows).into_iter().collect();
