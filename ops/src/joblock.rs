@@ -12,7 +12,8 @@ use crate::jobs::Busy;
 use crate::model::JobKind;
 
 /// The console's key, "HoloJobs" read as a big-endian integer: distinct from golang-migrate's
-/// (a crc32 of the database name times a constant) and from goose's (5887940537704921958).
+/// (a crc32 of the database name times a constant) and from goose's (4097083626, and
+/// 5887940537704921958 before goose v3.26).
 pub const KEY: i64 = i64::from_be_bytes(*b"HoloJobs");
 
 /// The prefix every holder's `application_name` starts with.
