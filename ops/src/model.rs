@@ -552,6 +552,11 @@ pub struct Manifest {
     /// `schema_migrations` when the dump started: version and dirty flag.
     #[serde(default)]
     pub migration_version: Option<i64>,
+    /// The pg_dump that wrote it, e.g. "15.18": a pg_restore of its major or newer reads
+    /// it. Read from the archive's header for one the console did not write; empty in a
+    /// manifest written before the console recorded it.
+    #[serde(default)]
+    pub pg_dump_version: String,
     #[serde(default)]
     pub migration_dirty: bool,
     pub started_at: DateTime<Utc>,
@@ -572,6 +577,19 @@ pub struct Manifest {
 /// An archive's table of contents, grouped by object type (TABLE, INDEX, EXTENSION…).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ArchiveContents {
+impl Manifest {
+    /// The major of the pg_dump that wrote it ("15.18" → 15, "19beta1" → 19): the oldest
+    /// pg_restore that reads the archive.
+    pub fn pg_dump_major(&self) -> Option<u32> {
+        let digits: String = self
+            .pg_dump_version
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        digits.parse().ok()
+    }
+}
+
     pub file: String,
     pub groups: Vec<(String, Vec<String>)>,
 }

@@ -1,7 +1,14 @@
 //! The PostgreSQL client tools (pg_dump, pg_restore, psql) the console runs: found by the
-//! console itself, newest major first, and checked against what they must read — a
-//! pg_dump at least as new as the server, a pg_restore at least as new as the pg_dump that
-//! wrote the archive (and the server it loads into).
+//! console itself and checked against what they must read — a pg_dump at least as new as
+//! the server, a pg_restore at least as new as the pg_dump that wrote the archive (and the
+//! server it loads into).
+//!
+//! pg_restore and psql are the newest found: a newer client reads older servers and
+//! archives. pg_dump is the server's own major when one is installed, because an archive
+//! is only readable by a pg_restore at least as new as the pg_dump that wrote it: pg_dump
+//! 18 writes archive format 1.16, which PostgreSQL 15's own pg_restore refuses
+//! ("unsupported version (1.16) in file header"), stranding an operator who restores by
+//! hand on the server's host or in its `postgres:15` container.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -39,23 +46,14 @@ pub enum Origin {
     Configured,
     /// What `scripts/install-toolchain.sh` installed.
     Toolchain,
-    /// A distribution's `/usr/lib/postgresql/<major>/bin`.
+    /// A package's folder: Debian's `/usr/lib/postgresql/<major>/bin`, the PGDG RPMs'
+    /// `/usr/pgsql-<major>/bin`, Homebrew's `postgresql@<major>`, Postgres.app.
     System,
     /// A folder on PATH.
     Path,
 }
 
 impl Origin {
-    /// Where, in a few words, for a list of the other binaries found.
-    fn short(self) -> &'static str {
-        match self {
-            Origin::Configured => "in HOLOMUSH_PG_BIN",
-            Origin::Toolchain => "in the toolchain",
-            Origin::System => "in /usr/lib/postgresql",
-            Origin::Path => "on PATH",
-        }
-    }
-
     pub fn describe(self) -> &'static str {
         match self {
             Origin::Configured => "HOLOMUSH_PG_BIN",
@@ -75,6 +73,21 @@ pub struct Binary {
     pub version: String,
     pub major: u32,
     pub origin: Origin,
+}
+
+impl Binary {
+    /// Where, in a few words, for a list of the other binaries found.
+    fn place(&self) -> String {
+        match self.origin {
+            Origin::Configured => "in HOLOMUSH_PG_BIN".to_string(),
+            Origin::Toolchain => "in the toolchain".to_string(),
+            Origin::System => match self.path.parent() {
+                Some(dir) => format!("in {}", dir.display()),
+                None => "in a system PostgreSQL".to_string(),
+            },
+            Origin::Path => "on PATH".to_string(),
+        }
+    }
 }
 
 /// The binary to run, and a sentence saying why it was chosen.
@@ -123,26 +136,50 @@ pub fn search_dirs() -> Vec<(PathBuf, Origin)> {
                 .map(|d| (d, Origin::Toolchain)),
         );
     }
-    out.extend(
-        numbered_bins(Path::new("/usr/lib/postgresql"))
-            .into_iter()
-            .map(|d| (d, Origin::System)),
-    );
+    // Where packages put each major, none of them on PATH: a pg_dump of the server's own
+    // major is found there even when PATH holds only one (or none).
+    for (parent, prefix) in SYSTEM_ROOTS {
+        out.extend(
+            prefixed_bins(Path::new(parent), prefix)
+                .into_iter()
+                .map(|d| (d, Origin::System)),
+        );
+    }
     if let Some(path) = std::env::var_os("PATH") {
         out.extend(std::env::split_paths(&path).map(|d| (d, Origin::Path)));
     }
     out
 }
 
+/// Package folders holding one PostgreSQL per major, as (parent, name before the major):
+/// `<parent>/<prefix><major>/bin`.
+const SYSTEM_ROOTS: [(&str, &str); 5] = [
+    // Debian and Ubuntu (postgresql-client-<major>).
+    ("/usr/lib/postgresql", ""),
+    // The PGDG RPMs (postgresql<major>).
+    ("/usr", "pgsql-"),
+    // Homebrew's postgresql@<major>, Apple silicon then Intel.
+    ("/opt/homebrew/opt", "postgresql@"),
+    ("/usr/local/opt", "postgresql@"),
+    // Postgres.app.
+    ("/Applications/Postgres.app/Contents/Versions", ""),
+];
+
 /// `<root>/<major>/bin`, newest major first.
 fn numbered_bins(root: &Path) -> Vec<PathBuf> {
+    prefixed_bins(root, "")
+}
+
+/// `<root>/<prefix><major>/bin`, newest major first.
+fn prefixed_bins(root: &Path, prefix: &str) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(root) else {
         return Vec::new();
     };
     let mut found: Vec<(u32, PathBuf)> = entries
         .filter_map(Result::ok)
         .filter_map(|e| {
-            let major = e.file_name().to_str()?.parse::<u32>().ok()?;
+            let name = e.file_name();
+            let major = name.to_str()?.strip_prefix(prefix)?.parse::<u32>().ok()?;
             let bin = e.path().join("bin");
             bin.is_dir().then_some((major, bin))
         })
@@ -262,9 +299,16 @@ impl Needs {
     }
 }
 
-/// The newest `tool` found; refused when it is older than what it must read.
+/// The `tool` to run: for pg_dump against a known server, the server's own major when
+/// installed, otherwise (and for pg_restore and psql) the newest found; refused when the
+/// newest is older than what it must read.
 pub async fn choose(tool: Tool, needs: Needs) -> Result<Choice, ToolError> {
     let found = installed(tool).await;
+    choose_among(tool, needs, &found).await
+}
+
+/// [`choose`] among `found` (in search order).
+pub async fn choose_among(tool: Tool, needs: Needs, found: &[Binary]) -> Result<Choice, ToolError> {
     // Newest major wins (a newer client reads older servers and archives); ties go to
     // the earlier folder in the search order.
     let best = found
@@ -293,10 +337,13 @@ pub async fn choose(tool: Tool, needs: Needs) -> Result<Choice, ToolError> {
             hint: install_hint(n).await,
         });
     }
+    if let (Tool::PgDump, Some(server), None) = (tool, needs.server, needs.archive) {
+        return Ok(dump_for(server, found, best));
+    }
     let others: Vec<String> = found
         .iter()
         .filter(|b| b.path != best.path)
-        .map(|b| format!("{} {}", b.version, b.origin.short()))
+        .map(|b| format!("{} {}", b.version, b.place()))
         .collect();
     let mut why = format!(
         "{} {} ({}), {}",
@@ -319,6 +366,31 @@ pub async fn choose(tool: Tool, needs: Needs) -> Result<Choice, ToolError> {
     Ok(Choice { binary: best, why })
 }
 
+/// The pg_dump for a server of major `server`, given the newest found (`newest`, not older
+/// than the server): the first of the server's own major in search order, whose archives
+/// that major's pg_restore reads; else the newest, whose archives need a pg_restore as new.
+fn dump_for(server: u32, found: &[Binary], newest: Binary) -> Choice {
+    match found.iter().find(|b| b.major == server) {
+        Some(own) => Choice {
+            why: format!(
+                "pg_dump {} ({}), the server's own major, so PostgreSQL {server}'s pg_restore can read the archives.",
+                own.version,
+                own.origin.describe()
+            ),
+            binary: own.clone(),
+        },
+        None => Choice {
+            why: format!(
+                "pg_dump {} ({}), the newest installed: no pg_dump {server} was found, so the archives need pg_restore {} or newer.",
+                newest.version,
+                newest.origin.describe(),
+                newest.major
+            ),
+            binary: newest,
+        },
+    }
+}
+
 fn searched_sentence() -> String {
     if let Some(dir) = std::env::var_os("HOLOMUSH_PG_BIN").filter(|d| !d.is_empty()) {
         return format!(
@@ -326,7 +398,7 @@ fn searched_sentence() -> String {
             std::path::Path::new(&dir).display()
         );
     }
-    "searched the toolchain folders, /usr/lib/postgresql/*/bin and PATH".to_string()
+    "searched the toolchain folders, /usr/lib/postgresql/*/bin, /usr/pgsql-*/bin, Homebrew's postgresql@*, Postgres.app and PATH".to_string()
 }
 
 /// How to get client tools of `major` on this kind of machine, in one sentence's tail.
@@ -462,6 +534,111 @@ mod tests {
         }
         // No PyPI route for a major the wheel does not carry.
         assert!(!install_hint(19).await.contains("PyPI"));
+    }
+
+    fn bin(tool: Tool, version: &str, dir: &str, origin: Origin) -> Binary {
+        Binary {
+            tool,
+            path: PathBuf::from(dir).join(tool.name()),
+            version: version.to_string(),
+            major: major_of(version).expect("a version"),
+            origin,
+        }
+    }
+
+    #[tokio::test]
+    async fn pg_dump_is_the_servers_own_major_when_installed() {
+        let found = [
+            bin(
+                Tool::PgDump,
+                "18.6",
+                "/opt/holomush-admin/postgresql/18/bin",
+                Origin::Toolchain,
+            ),
+            bin(
+                Tool::PgDump,
+                "15.18",
+                "/usr/lib/postgresql/15/bin",
+                Origin::System,
+            ),
+        ];
+        let c = choose_among(Tool::PgDump, Needs::server(15), &found)
+            .await
+            .expect("a pg_dump");
+        assert_eq!(c.binary.version, "15.18");
+        assert_eq!(
+            c.why,
+            "pg_dump 15.18 (a system PostgreSQL), the server's own major, so PostgreSQL 15's pg_restore can read the archives."
+        );
+        let c = choose_among(Tool::PgDump, Needs::server(18), &found)
+            .await
+            .expect("a pg_dump");
+        assert_eq!(
+            c.why,
+            "pg_dump 18.6 (installed by scripts/install-toolchain.sh), the server's own major, so PostgreSQL 18's pg_restore can read the archives."
+        );
+        // No pg_dump 16: the newest, and what its archives need.
+        let c = choose_among(Tool::PgDump, Needs::server(16), &found)
+            .await
+            .expect("a pg_dump");
+        assert_eq!(c.binary.version, "18.6");
+        assert_eq!(
+            c.why,
+            "pg_dump 18.6 (installed by scripts/install-toolchain.sh), the newest installed: no pg_dump 16 was found, so the archives need pg_restore 18 or newer."
+        );
+        // pg_restore stays the newest: it reads every older archive.
+        let restores = [
+            bin(
+                Tool::PgRestore,
+                "15.18",
+                "/usr/lib/postgresql/15/bin",
+                Origin::System,
+            ),
+            bin(
+                Tool::PgRestore,
+                "18.6",
+                "/opt/holomush-admin/postgresql/18/bin",
+                Origin::Toolchain,
+            ),
+        ];
+        let needs = Needs {
+            server: Some(15),
+            archive: Some(15),
+        };
+        let c = choose_among(Tool::PgRestore, needs, &restores)
+            .await
+            .expect("a pg_restore");
+        assert_eq!(
+            c.why,
+            "pg_restore 18.6 (installed by scripts/install-toolchain.sh), the newest of those found (also 15.18 in /usr/lib/postgresql/15/bin); at least 15 is needed because the archive was written by pg_dump 15."
+        );
+        // A pg_dump older than the server is still refused, whatever else is installed.
+        let old = [found[1].clone()];
+        let e = choose_among(Tool::PgDump, Needs::server(18), &old)
+            .await
+            .expect_err("too old");
+        assert!(
+            e.to_string().starts_with("pg_dump 15.18 (/usr/lib/postgresql/15/bin/pg_dump) is the newest found, but the server is PostgreSQL 18 (pg_dump cannot dump a newer server) and needs pg_dump 18 or newer: "),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn package_folders_are_searched_by_major() {
+        let root = std::env::temp_dir().join(format!("pgtools-roots-{}", std::process::id()));
+        for name in [
+            "pgsql-15/bin",
+            "pgsql-18/bin",
+            "pgsql-x/bin",
+            "other-16/bin",
+        ] {
+            std::fs::create_dir_all(root.join(name)).expect("mkdir");
+        }
+        assert_eq!(
+            prefixed_bins(&root, "pgsql-"),
+            [root.join("pgsql-18/bin"), root.join("pgsql-15/bin")]
+        );
+        let _ = std::fs::remove_dir_all(&root);
     }
 
     #[test]

@@ -314,7 +314,7 @@ pub async fn backup(cmd: BackupCommand) -> Result<(), String> {
             } else {
                 for m in &list {
                     println!(
-                        "{:<40} {:<7} {:>10}  {}  {:<10} {}",
+                        "{:<40} {:<7} {:>10}  {}  {:<10} {:<16} {}",
                         m.file,
                         m.kind.as_str(),
                         format_bytes(i64::try_from(m.size).unwrap_or(i64::MAX)),
@@ -336,6 +336,11 @@ pub async fn backup(cmd: BackupCommand) -> Result<(), String> {
             if json {
                 let Some(ops::model::JobOutput::Manifest(manifest)) = view.output else {
                     return Err("The backup finished without a manifest.".to_string());
+                        if m.pg_dump_version.is_empty() {
+                            "-".to_string()
+                        } else {
+                            format!("pg_dump {}", m.pg_dump_version)
+                        },
                 };
                 println!(
                     "{}",

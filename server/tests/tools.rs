@@ -1,5 +1,6 @@
 //! Client tools that do not fit: one sentence naming the version needed and how to get it,
-//! and nothing written. HOLOMUSH_PG_BIN points the console at Debian's PostgreSQL 15 tools.
+//! and nothing written. HOLOMUSH_PG_BIN points the console at Debian's PostgreSQL 15 tools,
+//! or at the newest only, so that no pg_dump of an older server's own major is found.
 
 use std::process::{Command, Output};
 
@@ -93,8 +94,12 @@ async fn an_archive_of_a_newer_pg_dump_needs_a_pg_restore_as_new() {
             dir.join("backups").display().to_string(),
         ),
     ];
-    // The newest pg_dump (18, from the toolchain) writes the archive.
-    let o = run(&["backup", "create", "--json"], &vars);
+    // The newest pg_dump (18, from the toolchain) writes the archive: on PostgreSQL 15 the
+    // console would take Debian's pg_dump 15, so HOLOMUSH_PG_BIN hides it.
+    let newest = newest_pg_dump().await;
+    let mut only_newest = vars.to_vec();
+    only_newest.push(("HOLOMUSH_PG_BIN", newest.dir.clone()));
+    let o = run(&["backup", "create", "--json"], &only_newest);
     assert!(o.status.success(), "{}", stderr(&o));
     let manifest: serde_json::Value = serde_json::from_slice(&o.stdout).expect("manifest");
     let file = manifest["file"].as_str().expect("file").to_string();
@@ -121,5 +126,107 @@ async fn an_archive_of_a_newer_pg_dump_needs_a_pg_restore_as_new() {
     // Without the override the console finds a pg_restore that reads it.
     let o = run(&["backup", "verify", &file], &vars);
     assert!(o.status.success(), "{}", stderr(&o));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The newest pg_dump installed, and its folder.
+struct Newest {
+    version: String,
+    major: u32,
+    dir: String,
+}
+
+async fn newest_pg_dump() -> Newest {
+    let c = ops::pgtools::choose(ops::pgtools::Tool::PgDump, ops::pgtools::Needs::default())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    Newest {
+        version: c.binary.version.clone(),
+        major: c.binary.major,
+        dir: c
+            .binary
+            .path
+            .parent()
+            .expect("a folder")
+            .display()
+            .to_string(),
+    }
+}
+
+/// A database on a server older than `major`: the server under test when it is, else the
+/// oldest of the matrix's other servers (TEST_DATABASE_URL_<major>).
+async fn older_than(major: u32) -> Option<(TestDb, u32)> {
+    let db = TestDb::create().await;
+    let own = server_major(&db).await;
+    if own < major {
+        return Some((db, own));
+    }
+    for m in 14..major {
+        if let Some(url) = ops::testing::server_url(m) {
+            let db = TestDb::create_on(&url).await;
+            let got = server_major(&db).await;
+            return Some((db, got));
+        }
+    }
+    None
+}
+
+#[tokio::test]
+async fn without_the_servers_own_pg_dump_the_newest_writes_and_says_what_reads_it() {
+    let newest = newest_pg_dump().await;
+    let Some((db, major)) = older_than(newest.major).await else {
+        eprintln!(
+            "skipped: no server older than pg_dump {} here (set TEST_DATABASE_URL_15, as scripts/test-matrix.sh does)",
+            newest.major
+        );
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("{}-fallback", db.name));
+    // Only the newest tools' folder is searched: no pg_dump of the server's major is found.
+    let vars = [
+        ("DATABASE_URL", db.url.clone()),
+        ("HOLOMUSH_ADMIN_DATA", dir.display().to_string()),
+        (
+            "HOLOMUSH_BACKUP_DIR",
+            dir.join("backups").display().to_string(),
+        ),
+        ("HOLOMUSH_PG_BIN", newest.dir.clone()),
+    ];
+    let why = format!(
+        "pg_dump {} (HOLOMUSH_PG_BIN), the newest installed: no pg_dump {major} was found, so the archives need pg_restore {} or newer.",
+        newest.version, newest.major
+    );
+    let o = run(&["backup", "create", "--json"], &vars);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let log = stderr(&o);
+    assert!(
+        log.lines().any(|l| l.ends_with(&format!("  Using {why}"))),
+        "{why}\n{log}"
+    );
+    let manifest: serde_json::Value = serde_json::from_slice(&o.stdout).expect("manifest");
+    assert_eq!(manifest["pg_dump_version"], newest.version.as_str());
+    let file = manifest["file"].as_str().expect("file").to_string();
+    let o = run(&["backup", "list"], &vars);
+    let listed = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.starts_with(&file) && l.contains(&format!(" pg_dump {} ", newest.version))),
+        "{listed}"
+    );
+
+    // The doctor's client_tools step says the same, after the binaries it names.
+    let o = run(&["doctor"], &vars);
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    let d = &newest.dir;
+    let v = &newest.version;
+    let step = format!(
+        "Using pg_dump {v} ({d}/pg_dump), pg_restore {v} ({d}/pg_restore), psql {v} ({d}/psql), not older than the server's {major}. {why}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("pass  client_tools") && l.contains(&step)),
+        "{step}\n{out}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -216,7 +216,7 @@ fn Catalog(v: BackupsView, verify: ServerAction<VerifyBackup>) -> impl IntoView 
     view! {
         <p class="muted small">"Folder " <code>{v.dir.clone()}</code> " · database " <strong>{v.database.clone()}</strong></p>
         <table class="records" data-testid="archives">
-            <thead><tr><th>"Archive"</th><th>"Kind"</th><th>"Size"</th><th>"Created (UTC)"</th><th>"Database"</th><th>"Migration"</th><th>"sha256"</th><th>"Verified"</th><th></th></tr></thead>
+            <thead><tr><th>"Archive"</th><th>"Kind"</th><th>"Size"</th><th>"Created (UTC)"</th><th>"Database"</th><th>"Migration"</th><th>"pg_dump"</th><th>"sha256"</th><th>"Verified"</th><th></th></tr></thead>
             <tbody>
                 {v.archives.into_iter().map(|m| view! { <ArchiveRow m verify/> }).collect_view()}
             </tbody>
@@ -248,6 +248,20 @@ fn ArchiveRow(m: Manifest, verify: ServerAction<VerifyBackup>) -> impl IntoView 
         Verification::Never => "not verified".to_string(),
         v => v.to_string(),
     };
+    // Which pg_dump wrote it tells which pg_restore can read it (its major or newer).
+    let (pg_dump, pg_dump_title) = match m.pg_dump_major() {
+        Some(major) => (
+            m.pg_dump_version.clone(),
+            format!(
+                "Written by pg_dump {}: pg_restore {major} or newer reads it",
+                m.pg_dump_version
+            ),
+        ),
+        None => (
+            "—".to_string(),
+            "Which pg_dump wrote it is not recorded".to_string(),
+        ),
+    };
     let verified_class = match m.verification {
         Verification::Verified | Verification::RestoreTested(_) => "badge applied",
         Verification::Failed(_) => "badge bad",
@@ -266,6 +280,7 @@ fn ArchiveRow(m: Manifest, verify: ServerAction<VerifyBackup>) -> impl IntoView 
                 (Some(v), false) => v.to_string(),
                 (None, _) => "—".to_string(),
             }}</td>
+            <td data-testid="pg-dump" title=pg_dump_title>{pg_dump}</td>
             <td><code title=m.sha256.clone() data-testid="sha256">{m.sha256.get(..12).unwrap_or("").to_string()}</code></td>
             <td><span class=verified_class title=verification>{m.verification.label()}</span></td>
             <td class="row-actions">

@@ -72,7 +72,7 @@ fn Effective(v: SettingsView) -> impl IntoView {
         <section class="card" data-testid="client-tools">
             <h2>"Client tools"</h2>
             <p class="muted small">{match v.server_major {
-                Some(m) => format!("The console runs these against PostgreSQL {m}: each at least as new as the server (and as the pg_dump that wrote an archive it restores)."),
+                Some(m) => format!("The console runs these against PostgreSQL {m}: each at least as new as the server (and as the pg_dump that wrote an archive it restores). pg_dump is the server's own major's when installed, so PostgreSQL {m}'s own pg_restore reads the archives; pg_restore and psql are the newest found."),
                 None => "The server did not answer, so the tools are not checked against its version.".to_string(),
             }}</p>
             <table class="records">

@@ -37,7 +37,11 @@ pub async fn list(dir: &Path) -> Result<Vec<Manifest>, BackupError> {
         };
         // Only a manifest that describes this very file: one left by a deleted archive of
         // the same name, or copied with other bytes, is not shown.
-        if let Some(m) = super::trust::manifest_of(&path, &name) {
+        if let Some(mut m) = super::trust::manifest_of(&path, &name) {
+            // A manifest written before the console recorded its pg_dump.
+            if m.pg_dump_version.is_empty() {
+                m.pg_dump_version = super::header::dump_version(&path).await;
+            }
             out.push(m);
             continue;
         }
@@ -68,6 +72,7 @@ pub async fn list(dir: &Path) -> Result<Vec<Manifest>, BackupError> {
             host: String::new(),
             database,
             server_version,
+            pg_dump_version: super::header::dump_version(&path).await,
             migration_version: None,
             migration_dirty: false,
             started_at: modified,

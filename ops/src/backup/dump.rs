@@ -203,6 +203,7 @@ pub async fn dump(
         host: format!("{}:{}", opts.get_host(), opts.get_port()),
         database: req.url.database().to_string(),
         server_version: facts.version,
+        pg_dump_version: pg_dump.version.clone(),
         migration_version: facts.migration.map(|m| m.0),
         migration_dirty: facts.migration.is_some_and(|m| m.1),
         started_at,

@@ -128,6 +128,19 @@ pub async fn read(path: &Path) -> std::io::Result<Option<Header>> {
     Ok(parse(&head(path, 4096).await?))
 }
 
+/// The version of the pg_dump that wrote the archive at `path` ("15.18", as the console
+/// records its own pg_dump; the header may say "15.18 (Debian 15.18-0+deb12u1)"), or
+/// empty when the header does not say (or does not read).
+pub async fn dump_version(path: &Path) -> String {
+    read(path)
+        .await
+        .ok()
+        .flatten()
+        .and_then(|h| h.dump_version)
+        .and_then(|v| crate::pgtools::parse_version(&v))
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -83,6 +83,7 @@ mod tests {
             host: String::new(),
             database: "holomush".into(),
             server_version: String::new(),
+            pg_dump_version: String::new(),
             migration_version: None,
             migration_dirty: false,
             started_at: Utc::now() - chrono::Duration::hours(hours_ago),

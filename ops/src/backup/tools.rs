@@ -58,7 +58,8 @@ pub async fn server_major(url: &DatabaseUrl) -> Result<u32, BackupError> {
     })
 }
 
-/// The pg_dump for a server of `server_major`, its choice told in the log.
+/// The pg_dump for a server of `server_major` (its own major when installed, so that
+/// major's pg_restore reads the archive), its choice told in the log.
 pub async fn pg_dump(server_major: u32, log: &Log) -> Result<Binary, BackupError> {
     let choice = pgtools::choose(Tool::PgDump, Needs::server(server_major))
         .await

@@ -66,6 +66,7 @@ where
     super::verify::verify(out.partial_path(), &CancellationToken::new())
         .await
         .map_err(|_| damaged())?;
+    let pg_dump_version = super::header::dump_version(out.partial_path()).await;
     let size = out.size;
     let sha256 = out.finish().await.map_err(|e| e.to_string())?;
     let manifest = Manifest {
@@ -79,6 +80,7 @@ where
         host: String::new(),
         database: toc.database,
         server_version: toc.server_version,
+        pg_dump_version,
         migration_version: None,
         migration_dirty: false,
         started_at: started,

@@ -649,7 +649,12 @@ async fn client_tools(server_major: Option<u32>) -> Outcome {
         let against = server_major.map_or(String::new(), |s| {
             format!(", not older than the server's {s}")
         });
-        pass(format!("Using {}{against}.", found.join(", ")))
+        // Which pg_dump writes the archives decides which pg_restore can read them: say why.
+        let dump = checks
+            .iter()
+            .find(|c| c.name == crate::pgtools::Tool::PgDump.name())
+            .map_or(String::new(), |c| format!(" {}", c.message));
+        pass(format!("Using {}{against}.{dump}", found.join(", ")))
     } else {
         let problems: Vec<&str> = checks
             .iter()
@@ -667,7 +672,8 @@ async fn client_tools(server_major: Option<u32>) -> Outcome {
 }
 
 /// pg_dump, pg_restore and psql one by one: which binary the console runs and why, for the
-/// doctor, Settings and the Troubleshooting page's badge.
+/// doctor, Settings and the Troubleshooting page's badge. pg_dump's is the one a backup of
+/// this server would use: the server's own major when installed.
 pub async fn tool_checks(server_major: Option<u32>) -> Vec<crate::model::ToolCheck> {
     use crate::pgtools::{choose, Needs, Tool};
     let needs = Needs {

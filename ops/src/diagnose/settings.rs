@@ -125,7 +125,7 @@ pub fn entries(config: &Config, lookup: impl Fn(&str) -> Option<String>) -> Vec<
             lookup("HOLOMUSH_PG_BIN")
                 .filter(|v| !v.trim().is_empty())
                 .unwrap_or_else(|| {
-                    "unset: the newest client tools found (toolchain, /usr/lib/postgresql, PATH)"
+                    "unset: the client tools found (toolchain, /usr/lib/postgresql, PATH): pg_dump of the server's own major when installed, else the newest; the newest pg_restore and psql"
                         .to_string()
                 }),
         ),
