@@ -321,6 +321,11 @@ pub async fn backup(cmd: BackupCommand) -> Result<(), String> {
                         m.started_at.format("%Y-%m-%d %H:%M:%S"),
                         m.migration_version
                             .map_or("-".to_string(), |v| v.to_string()),
+                        if m.pg_dump_version.is_empty() {
+                            "-".to_string()
+                        } else {
+                            format!("pg_dump {}", m.pg_dump_version)
+                        },
                         match &m.verification {
                             ops::model::Verification::Never => "not verified".to_string(),
                             v => v.to_string(),
@@ -336,11 +341,6 @@ pub async fn backup(cmd: BackupCommand) -> Result<(), String> {
             if json {
                 let Some(ops::model::JobOutput::Manifest(manifest)) = view.output else {
                     return Err("The backup finished without a manifest.".to_string());
-                        if m.pg_dump_version.is_empty() {
-                            "-".to_string()
-                        } else {
-                            format!("pg_dump {}", m.pg_dump_version)
-                        },
                 };
                 println!(
                     "{}",
