@@ -549,14 +549,14 @@ pub struct Manifest {
     pub database: String,
     #[serde(default)]
     pub server_version: String,
-    /// `schema_migrations` when the dump started: version and dirty flag.
-    #[serde(default)]
-    pub migration_version: Option<i64>,
     /// The pg_dump that wrote it, e.g. "15.18": a pg_restore of its major or newer reads
     /// it. Read from the archive's header for one the console did not write; empty in a
     /// manifest written before the console recorded it.
     #[serde(default)]
     pub pg_dump_version: String,
+    /// `schema_migrations` when the dump started: version and dirty flag.
+    #[serde(default)]
+    pub migration_version: Option<i64>,
     #[serde(default)]
     pub migration_dirty: bool,
     pub started_at: DateTime<Utc>,
@@ -574,9 +574,6 @@ pub struct Manifest {
     pub by_console: bool,
 }
 
-/// An archive's table of contents, grouped by object type (TABLE, INDEX, EXTENSION…).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ArchiveContents {
 impl Manifest {
     /// The major of the pg_dump that wrote it ("15.18" → 15, "19beta1" → 19): the oldest
     /// pg_restore that reads the archive.
@@ -590,6 +587,9 @@ impl Manifest {
     }
 }
 
+/// An archive's table of contents, grouped by object type (TABLE, INDEX, EXTENSION…).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArchiveContents {
     pub file: String,
     pub groups: Vec<(String, Vec<String>)>,
 }
