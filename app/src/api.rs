@@ -154,6 +154,7 @@ pub async fn migrations_view() -> Result<ops::model::MigrationsView, AppError> {
         source: migrator.source.origin.to_string(),
         can_create: c.config.migrations_dir.is_some(),
         running_job: c.jobs.running().map(|j| j.id),
+        ignored: migrator.source.ignored().to_vec(),
     })
 }
 

@@ -473,6 +473,9 @@ pub struct MigrationsView {
     /// `create` only writes into a folder, never into the embedded set.
     pub can_create: bool,
     pub running_job: Option<u64>,
+    /// The source's files that are not its tool's migrations, skipped as the tool skips them.
+    #[serde(default)]
+    pub ignored: Vec<String>,
 }
 
 /// The Migrations page's adopt wizard: the preview, and what to type to confirm.

@@ -89,7 +89,10 @@ async fn gaps_up_down_goto_and_no_change() {
     );
     assert!(tables(&db).await.is_empty());
     let e = run(&m, Op::Goto(25)).await.expect_err("no such version");
-    assert_eq!(e.to_string(), "no migration found for version 25");
+    assert_eq!(
+        e.to_string(),
+        "no migration found for version 25: read down for version 25 .: file does not exist"
+    );
 }
 
 #[tokio::test]
@@ -164,12 +167,20 @@ async fn a_failed_down_leaves_the_previous_version_dirty() {
     let m = f.migrator(&db);
     run(&m, Op::Up(None)).await.expect("up");
     let e = run(&m, Op::Down(None)).await.expect_err("down fails");
-    assert!(
-        e.to_string().starts_with(
-            "migration failed: table \"nope\" does not exist in line 0: DROP TABLE nope;"
-        ),
-        "{e}"
+    // PostgreSQL gives no position here: the pgx/v5 driver says column 0 of line 1.
+    assert_eq!(
+        e.to_string(),
+        "migration failed: table \"nope\" does not exist (column 0) in line 1: DROP TABLE nope; \
+         (details: ERROR: table \"nope\" does not exist (SQLSTATE 42P01))"
     );
+    assert!(matches!(
+        e,
+        MigrateError::Failed {
+            line: None,
+            column: None,
+            ..
+        }
+    ));
     assert_eq!(version(&db).await, [(1, true)]);
 }
 
@@ -227,7 +238,7 @@ async fn an_unknown_database_version_is_reported() {
             .await
             .expect_err("unknown")
             .to_string(),
-        "no migration found for version 99"
+        "no migration found for version 99: read down for version 99 .: file does not exist"
     );
     let s = status(&m).await.expect("status");
     assert_eq!(
@@ -487,4 +498,54 @@ async fn a_dirty_status_carries_the_failure_that_caused_it() {
         status(&m).await.expect("status").last_failure.is_none(),
         "clean again: no cause shown"
     );
+}
+
+/// golang-migrate v4.19.1 `migrate.go`: `readDown` sends `os.ErrNotExist` for `down N` at no
+/// version, `readUp` for `up N` at the last one, and `First()` its `*fs.PathError` when the
+/// source has no migration; `Steps(0)` is `ErrNoChange` even on a dirty database.
+#[tokio::test]
+async fn file_does_not_exist_where_golang_migrate_says_it() {
+    let db = TestDb::create().await;
+    let f = gapped();
+    let m = f.migrator(&db);
+    for op in [Op::Down(None), Op::Down(Some(2))] {
+        let e = run(&m, op).await.expect_err("nothing to roll back");
+        assert!(matches!(e, MigrateError::NotExist(_)), "{e:?}");
+        assert_eq!(e.to_string(), "file does not exist");
+    }
+    let r = run(&m, Op::DownAll).await.expect("down all at no version");
+    assert!(r.steps.is_empty(), "no change");
+    run(&m, Op::Up(None)).await.expect("up");
+    let e = run(&m, Op::Up(Some(1)))
+        .await
+        .expect_err("at the last version");
+    assert_eq!(e.to_string(), "file does not exist");
+    assert_eq!(version(&db).await, [(30, false)]);
+    let r = run(&m, Op::Up(None)).await.expect("no change");
+    assert!(r.steps.is_empty());
+
+    let empty = ops::testing::Folder::new(&[("README.md", "not a migration")]);
+    let m = empty.migrator(&db);
+    let e = run(&m, Op::Up(None))
+        .await
+        .expect_err("the database's version has no file");
+    assert_eq!(
+        e.to_string(),
+        "no migration found for version 30: read down for version 30 .: file does not exist"
+    );
+    run(&m, Op::Force(-1)).await.expect("force -1");
+    let e = run(&m, Op::Up(None))
+        .await
+        .expect_err("no migration at all");
+    assert_eq!(e.to_string(), "first .: file does not exist");
+
+    run(&m, Op::Force(3)).await.expect("force");
+    let mut c = PgConnection::connect(&db.url).await.expect("connect");
+    c.execute("UPDATE schema_migrations SET dirty = true")
+        .await
+        .expect("dirty");
+    let r = run(&f.migrator(&db), Op::Up(Some(0)))
+        .await
+        .expect("Steps(0) is no change");
+    assert!(r.steps.is_empty());
 }

@@ -7,6 +7,8 @@ use ops::model::{
     format_bytes, AdoptState, AuditFilter, Connection, Extension, Outcome, SchemaVersion,
 };
 
+use crate::failure::Failure;
+
 /// The HoloMUSH database console: a web admin console and a CLI for HoloMUSH's PostgreSQL
 /// database. Configuration comes from the environment (DATABASE_URL, DB_MAX_CONNS,
 /// DB_MIN_CONNS, DB_MAX_LIFETIME, HOLOMUSH_DB_AUTO_MIGRATE, HOLOMUSH_ADMIN_*); see the README.
@@ -228,10 +230,12 @@ fn create_migration(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-pub async fn migrate(cmd: MigrateCommand) -> Result<(), String> {
+/// `migrate …`: the engine's refusals and failures exit 1 as golang-migrate's and goose's do
+/// (see [`Failure`]); everything else here is the console's own and exits 2.
+pub async fn migrate(cmd: MigrateCommand) -> Result<(), Failure> {
     // golang-migrate's `create` needs no database: neither does this one.
     if let MigrateCommand::Create { name } = &cmd {
-        return create_migration(name);
+        return Ok(create_migration(name)?);
     }
     let console = open().await?;
     let op = match cmd {
@@ -242,23 +246,29 @@ pub async fn migrate(cmd: MigrateCommand) -> Result<(), String> {
             run_down,
             no_safety_backup,
         } => {
-            return crate::diagnose_cli::repair(&console, json, apply, run_down, no_safety_backup)
-                .await
+            return Ok(crate::diagnose_cli::repair(
+                &console,
+                json,
+                apply,
+                run_down,
+                no_safety_backup,
+            )
+            .await?)
         }
-        MigrateCommand::Create { name } => return create_migration(&name),
-        MigrateCommand::Bootstrap => return bootstrap(&console).await,
+        MigrateCommand::Create { name } => return Ok(create_migration(&name)?),
+        MigrateCommand::Bootstrap => return Ok(bootstrap(&console).await?),
         MigrateCommand::Rehearse {
             json,
             from_backup,
             confirm_name,
         } => {
-            return rehearse(
+            return Ok(rehearse(
                 &console,
                 json,
                 from_backup.as_deref(),
                 confirm_name.as_deref(),
             )
-            .await
+            .await?)
         }
         MigrateCommand::Adopt {
             dry_run,
@@ -268,11 +278,11 @@ pub async fn migrate(cmd: MigrateCommand) -> Result<(), String> {
             no_safety_backup,
         } => {
             let safety = !no_safety_backup;
-            return match (dry_run, undo) {
+            return Ok(match (dry_run, undo) {
                 (true, _) => adopt_dry_run(&console, json).await,
                 (false, true) => adopt_undo(&console, yes, safety).await,
                 (false, false) => adopt(&console, yes, safety).await,
-            };
+            }?);
         }
         MigrateCommand::Up { n } => Op::Up(n),
         MigrateCommand::Down { all: true, yes, .. } => {
@@ -291,11 +301,16 @@ pub async fn migrate(cmd: MigrateCommand) -> Result<(), String> {
         job.follow(|line| eprintln!("{:>7.3}s  {}", line.at_ms as f64 / 1000.0, line.text)),
     )
     .await?;
+    let said = || {
+        view.result
+            .clone()
+            .unwrap_or_else(|| "The migration failed.".to_string())
+    };
     match view.status {
         ops::model::JobStatus::Succeeded => Ok(()),
-        _ => Err(view
-            .result
-            .unwrap_or_else(|| "The migration failed.".to_string())),
+        ops::model::JobStatus::Failed => Err(Failure::tool(said())),
+        // Cancelled (or cut short): the console's stop, not the tool's failure.
+        _ => Err(said().into()),
     }
 }
 
@@ -629,15 +644,26 @@ fn typed_or(prompt: &str, expected: &str, refused: &str, flag: &str) -> Result<(
     Ok(())
 }
 
-async fn migrate_status(console: &ops::Console, json: bool) -> Result<(), String> {
-    let migrator = console.migrator("cli").map_err(|e| e.to_string())?;
-    let status = ops::migrate::status::status(&migrator)
-        .await
-        .map_err(|e| e.to_string())?;
+async fn migrate_status(console: &ops::Console, json: bool) -> Result<(), Failure> {
+    let migrator = console.migrator("cli")?;
+    let status = ops::migrate::status::status(&migrator).await?;
+    let ignored = migrator.source.ignored();
     if json {
+        /// The status, plus the source's ignored files when there are any.
+        #[derive(serde::Serialize)]
+        struct Shown<'a> {
+            #[serde(flatten)]
+            status: &'a ops::migrate::status::Status,
+            #[serde(skip_serializing_if = "<[String]>::is_empty")]
+            ignored: &'a [String],
+        }
+        let shown = Shown {
+            status: &status,
+            ignored,
+        };
         println!(
             "{}",
-            serde_json::to_string_pretty(&status).map_err(|e| e.to_string())?
+            serde_json::to_string_pretty(&shown).map_err(|e| e.to_string())?
         );
         return Ok(());
     }
@@ -671,6 +697,10 @@ async fn migrate_status(console: &ops::Console, json: bool) -> Result<(), String
                 ""
             }
         );
+    }
+    let tool = status.ledger.as_str();
+    for name in ignored {
+        println!("ignored: {name} (not a {tool} migration file name: {tool} skips it)");
     }
     for w in status.warnings() {
         eprintln!("warning: {w}");

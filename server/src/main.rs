@@ -2,6 +2,7 @@
 
 mod cli;
 mod diagnose_cli;
+mod failure;
 mod signals;
 mod site;
 mod web;
@@ -22,20 +23,22 @@ async fn main() -> ExitCode {
         std::env::set_var("HOLOMUSH_MIGRATIONS_DIR", dir);
     }
     init_tracing();
-    let result = match cli.command {
-        Command::Serve => web::serve().await,
-        Command::Info(args) => cli::info(args).await,
-        Command::Activity(args) => cli::activity(args),
+    let result: Result<(), failure::Failure> = match cli.command {
+        Command::Serve => web::serve().await.map_err(Into::into),
+        Command::Info(args) => cli::info(args).await.map_err(Into::into),
+        Command::Activity(args) => cli::activity(args).map_err(Into::into),
         Command::Migrate(cmd) => cli::migrate(cmd).await,
-        Command::Backup(cmd) => cli::backup(cmd).await,
-        Command::Doctor { url, json, fix } => diagnose_cli::doctor(url, json, fix).await,
-        Command::Restore(args) => cli::restore(args).await,
+        Command::Backup(cmd) => cli::backup(cmd).await.map_err(Into::into),
+        Command::Doctor { url, json, fix } => diagnose_cli::doctor(url, json, fix)
+            .await
+            .map_err(Into::into),
+        Command::Restore(args) => cli::restore(args).await.map_err(Into::into),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("error: {message}");
-            ExitCode::from(2)
+        Err(f) => {
+            eprintln!("error: {}", f.message);
+            ExitCode::from(f.code)
         }
     }
 }

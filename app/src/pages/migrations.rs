@@ -104,6 +104,7 @@ fn Overview(
         .filter(|m| m.state == MigrationState::Pending)
         .count();
     let timeline = Timeline(v.status.migrations.clone());
+    let ignored = Ignored(v.status.ledger, v.ignored.clone());
     view! {
         <p class="muted small" data-testid="target">"Database " <strong>{v.database.clone()}</strong> " · " <code>{v.target.clone()}</code> " · source: " {v.source.clone()} " (" <span data-testid="ledger">{v.status.ledger.as_str()}</span> " files)"</p>
         {v.status.world.map(|w| view! { <p class="muted small" data-testid="world">{w.describe()}</p> })}
@@ -157,6 +158,7 @@ fn Overview(
                 }
             </tbody>
         </table>
+        {ignored}
         {timeline}
         <SqlPanel shown_sql/>
         <CreateForm can_create create/>
@@ -193,6 +195,22 @@ fn Row(
             </td>
         </tr>
     }
+}
+
+/// The source's other files, listed so a misnamed migration is seen rather than silently
+/// skipped (the tools skip them without a word).
+#[allow(non_snake_case)]
+fn Ignored(ledger: Ledger, files: Vec<String>) -> Option<impl IntoView> {
+    (!files.is_empty()).then(|| {
+        let tool = ledger.as_str();
+        view! {
+            <section class="card" data-testid="ignored">
+                <h2>"Ignored files"</h2>
+                <p class="muted small">{format!("Not {tool} migration file names, so {tool} skips them, and so does the console:")}</p>
+                <ul>{files.into_iter().map(|f| view! { <li><code>{f}</code></li> }).collect_view()}</ul>
+            </section>
+        }
+    })
 }
 
 #[component]

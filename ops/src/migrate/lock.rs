@@ -22,6 +22,21 @@ pub fn lock_id(database: &str, schema: &str, table: &str) -> i64 {
     i64::from(crc32fast::hash(key.as_bytes()).wrapping_mul(SALT))
 }
 
+/// The ids to take, in order: the URL path's (`/holomush`: `pgx5://…/holomush` and
+/// `postgres://…/holomush` alike, as the driver's `Open` keeps `purl.Path` whatever the scheme),
+/// then `current_database()`'s. A URL without a path names no id of its own: there the driver
+/// itself falls back to `current_database()`.
+pub fn ids(url_path: &str, current_database: &str, schema: &str) -> Vec<i64> {
+    let mut ids = Vec::new();
+    for database in [url_path, current_database] {
+        let id = lock_id(database, schema, super::state::TABLE);
+        if !database.is_empty() && !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    ids
+}
+
 /// The id of a bare name, as `GenerateAdvisoryLockId(name)` with no extra names.
 pub fn lock_id_bare(name: &str) -> i64 {
     i64::from(crc32fast::hash(name.as_bytes()).wrapping_mul(SALT))
@@ -121,5 +136,16 @@ mod tests {
         assert_eq!(lock_id_bare("database_name"), 1764327054);
         assert_eq!(lock_id("/mydb", "public", "schema_migrations"), 616192132);
         assert_eq!(lock_id("mydb", "public", "schema_migrations"), 2103762914);
+    }
+
+    #[test]
+    fn both_url_forms_and_the_current_database() {
+        // `postgres://u@h/mydb` and `pgx5://u@h/mydb` both give the driver `/mydb`.
+        assert_eq!(ids("/mydb", "mydb", "public"), [616192132, 2103762914]);
+        assert_eq!(
+            ids("", "mydb", "public"),
+            [2103762914],
+            "no path: the driver reads current_database()"
+        );
     }
 }

@@ -29,6 +29,9 @@ pub enum MigrateError {
     Dirty(i64),
     #[error("no migration found for version {0}")]
     NoMigration(i64),
+    /// golang-migrate's `file does not exist` answers.
+    #[error(transparent)]
+    NotExist(#[from] source::NotExist),
     #[error("no change")]
     NoChange,
     #[error("limit {0} short")]

@@ -139,7 +139,8 @@ fn dirty_failure(migrator: &Migrator, history: &[Record], version: i64) -> Optio
     })
 }
 
-/// Line and column as golang-migrate's text gives them: `(column C) in line L:`.
+/// Line and column as golang-migrate's text gives them: `(column C) in line L:`. The pgx/v5
+/// driver writes `(column 0) in line 1` when PostgreSQL gave no position: that points nowhere.
 pub fn position(error: &str) -> (Option<u32>, Option<u32>) {
     let number = |after: &str, end: char| -> Option<u32> {
         let start = error.find(after)? + after.len();
@@ -147,7 +148,10 @@ pub fn position(error: &str) -> (Option<u32>, Option<u32>) {
     };
     let line = number(" in line ", ':').filter(|l| *l > 0);
     let column = number("(column ", ')');
-    (line, column)
+    match (line, column) {
+        (Some(_), Some(0)) => (None, None),
+        found => found,
+    }
 }
 
 #[cfg(test)]
@@ -159,6 +163,13 @@ mod tests {
         assert_eq!(
             super::position("migration failed: nope in line 0: DROP TABLE t;"),
             (None, None)
+        );
+        assert_eq!(
+            super::position(
+                "migration failed: table \"t\" does not exist (column 0) in line 1: DROP TABLE t;"
+            ),
+            (None, None),
+            "no position from PostgreSQL"
         );
     }
 }

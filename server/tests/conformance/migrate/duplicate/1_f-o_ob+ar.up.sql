@@ -1,0 +1,1 @@
+CREATE TABLE foobar2 (id int);

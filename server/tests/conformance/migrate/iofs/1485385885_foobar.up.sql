@@ -1,0 +1,1 @@
+CREATE TABLE unix_time (id int);

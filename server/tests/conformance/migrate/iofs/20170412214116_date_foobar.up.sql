@@ -1,0 +1,1 @@
+CREATE TABLE date_foobar (id int);

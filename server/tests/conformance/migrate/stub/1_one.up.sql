@@ -1,0 +1,1 @@
+INSERT INTO seq (body) VALUES ('CREATE 1');

@@ -1,0 +1,1 @@
+INSERT INTO seq (body) VALUES ('DROP 4');
