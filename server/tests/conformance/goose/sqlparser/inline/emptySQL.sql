@@ -1,0 +1,2 @@
+-- +goose Up
+-- This is just a comment

@@ -1,0 +1,8 @@
+
+
+-- comment
+-- +goose Up
+
+-- comment
+-- +goose Down
+

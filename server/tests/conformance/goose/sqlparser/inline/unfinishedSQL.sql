@@ -1,0 +1,5 @@
+
+-- +goose Up
+ALTER TABLE post
+
+-- +goose Down

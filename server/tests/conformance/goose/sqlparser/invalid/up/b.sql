@@ -1,0 +1,4 @@
+-- +goose Up
+SELECT * FROM bar
+-- +goose Down
+SELECT * FROM baz;
