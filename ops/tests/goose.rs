@@ -387,7 +387,8 @@ async fn gooses_lock_makes_us_wait_then_we_proceed() {
     let r = task.await.expect("join").expect("proceeds once released");
     assert_eq!(r.to, 31);
     let left: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = ($1 & 4294967295)::oid",
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = ($1 & 4294967295)::oid
+           AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
     )
     .bind(LOCK_ID)
     .fetch_one(&mut holder)
