@@ -550,6 +550,37 @@ async fn files_outside_the_pattern_are_skipped() {
     assert_eq!(json["ignored"][0], "-1_foobar.up.sql");
     assert_eq!(json["ignored"].as_array().map(Vec::len), Some(7));
     assert_eq!(json["version"], 20170412214116_i64);
+
+    // The Migrations page lists them too.
+    let mut serve = common::binary(&case.db.url, &case.data);
+    serve.env("HOLOMUSH_MIGRATIONS_DIR", &case.dir).arg("serve");
+    let web = common::Web::start(serve, &case.data, "conformance-pw");
+    let page = web.page("/migrations");
+    let card = page
+        .split_once(r#"data-testid="ignored""#)
+        .map(|(_, card)| card.split_once("</section>").map_or(card, |(c, _)| c))
+        .unwrap_or_default();
+    assert!(
+        card.contains("Not golang-migrate migration file names, so golang-migrate skips them, and so does the console:"),
+        "{page}"
+    );
+    let listed: Vec<&str> = card
+        .split("<code>")
+        .skip(1)
+        .filter_map(|c| c.split_once("</code>").map(|(name, _)| name))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            "-1_foobar.up.sql",
+            "1.up.sql",
+            "1_foobar.down",
+            "1_foobar.sql",
+            "1_foobar.up",
+            "README.md",
+            "foobar.up.sql",
+        ]
+    );
 }
 
 /// `source/iofs/iofs.go` `Init` (`ms.Append` refuses a second up of a version:
