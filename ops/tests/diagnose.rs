@@ -3,8 +3,9 @@
 use std::path::PathBuf;
 
 use ops::diagnose::{dirty, doctor};
+use ops::migrate::golang::lock;
 use ops::migrate::source::Origin;
-use ops::migrate::{lock, Migrator, Op, Source};
+use ops::migrate::{Migrator, Op, Source};
 use ops::model::{DoctorReport, RepairAction, RepairConclusion, StepStatus};
 use ops::testing::TestDb;
 use sqlx::{Connection, Executor, PgConnection};

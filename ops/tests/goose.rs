@@ -349,7 +349,7 @@ async fn gooses_lock_makes_us_wait_then_we_proceed() {
         retries: 2,
     };
     let e = run(&short, Op::Up(None)).await.expect_err("times out");
-    let who = ops::migrate::lock::holder(&mut connect(&db).await, LOCK_ID)
+    let who = ops::migrate::advisory::holder(&mut connect(&db).await, LOCK_ID)
         .await
         .expect("a holder");
     assert_eq!(

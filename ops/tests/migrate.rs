@@ -3,8 +3,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use ops::migrate::golang::lock;
 use ops::migrate::status::{status, State};
-use ops::migrate::{lock, MigrateError, Migrator, Op, Source};
+use ops::migrate::{MigrateError, Migrator, Op, Source};
 use ops::testing::{Folder, TestDb};
 use sqlx::{Connection, Executor, PgConnection};
 use tokio_util::sync::CancellationToken;

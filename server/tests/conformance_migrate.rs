@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use ops::migrate::lock;
+use ops::migrate::golang::lock;
 use ops::testing::{Folder, TestDb};
 use sqlx::{Connection, Executor, PgConnection};
 

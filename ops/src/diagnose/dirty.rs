@@ -9,8 +9,10 @@ use super::catalog::effect_visible;
 use super::sql;
 use super::DiagnoseError;
 use crate::migrate::history;
-use crate::migrate::state::{Table, NIL};
+// Only golang-migrate's ledger has a dirty flag.
+use crate::migrate::golang::{engine::Engine, state::Table};
 use crate::migrate::Migrator;
+use crate::migrate::NIL;
 use crate::model::{
     HistoryNote, LockHolder, Recommendation, RepairAction, RepairConclusion, RepairObject,
     RepairReport, RepairTarget,
@@ -31,7 +33,7 @@ async fn analyze_on(
         |e: sqlx::Error| DiagnoseError::Database(crate::db::describe_error(&e, &migrator.url));
     let table = Table::current(conn).await?;
     let (version, dirty) = table.version(conn).await?;
-    let ids = migrator.lock_ids(conn, &table).await?;
+    let ids = Engine { m: migrator }.lock_ids(conn, &table).await?;
     let lock_holders = lock_holders(conn, &ids).await.map_err(db_err)?;
 
     let migration = u64::try_from(version)

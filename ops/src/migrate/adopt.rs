@@ -12,15 +12,16 @@ use sqlx::postgres::PgConnection;
 use sqlx::{Connection, Row};
 use tokio_util::sync::CancellationToken;
 
-use super::engine::{Log, Migrator};
-use super::goose::ledger::{self, Ledger};
+use super::engine::Migrator;
+use super::report::Log;
 use super::source::Source;
-use super::world::PRE_GOOSE_TABLE;
+use super::tools;
+use super::world::{GOOSE_TABLE, PRE_GOOSE_TABLE};
 use super::MigrateError;
 use crate::db::quote_ident;
 use crate::model::{AdoptCode, AdoptPreview, AdoptRefusal, AdoptState, Ledger as LedgerKind};
 
-const GOLANG_TABLE: &str = super::state::TABLE;
+use super::world::GOLANG_TABLE;
 
 /// Which of the three tables exist in the current schema.
 struct Tables {
@@ -135,7 +136,7 @@ pub async fn probe(conn: &mut PgConnection, source: &Source) -> Result<AdoptPrev
     if tables.goose {
         let max: Option<i64> = sqlx::query_scalar(&format!(
             "SELECT max(version_id) FROM {} WHERE version_id > 0",
-            tables.qualified(ledger::TABLE)
+            tables.qualified(GOOSE_TABLE)
         ))
         .fetch_one(&mut *conn)
         .await
@@ -209,40 +210,18 @@ async fn statements(
     preview: &AdoptPreview,
 ) -> Result<Vec<(String, String)>, MigrateError> {
     let tables = Tables::read(conn).await?;
-    let goose = Ledger::current(conn).await?;
-    let mut out = Vec::new();
-    if !tables.goose {
-        out.push((
-            ledger::create_table_sql(&goose.qualified),
-            "Created goose_db_version".to_string(),
-        ));
-    }
-    out.push((
-        format!(
-            "INSERT INTO {q} (version_id, is_applied) SELECT 0, true WHERE NOT EXISTS (SELECT 1 FROM {q} WHERE version_id = 0)",
-            q = goose.qualified
-        ),
-        "Inserted goose_db_version's version-0 row (when absent)".to_string(),
-    ));
+    let mut out = tools::store(LedgerKind::Goose)
+        .seed(conn, !tables.goose, &preview.seed)
+        .await?;
     if !preview.seed.is_empty() {
-        let values: Vec<String> = preview
-            .seed
-            .iter()
-            .map(|v| format!("({v}, true)"))
-            .collect();
-        out.push((
-            format!(
-                "INSERT INTO {} (version_id, is_applied) VALUES {}",
-                goose.qualified,
-                values.join(", ")
-            ),
-            format!(
+        if let Some(last) = out.last_mut() {
+            last.1 = format!(
                 "Seeded {} at or below {}: {}",
                 plural(preview.seed.len(), "version", "versions"),
                 preview.recorded_version.unwrap_or_default(),
                 list(&preview.seed)
-            ),
-        ));
+            );
+        }
     }
     out.push((
         format!(
@@ -275,7 +254,7 @@ pub async fn perform(
             tx.rollback().await.ok();
             return Err(MigrateError::Database(format!(
                 "The adopt transaction failed and was rolled back ({}): nothing was changed.",
-                super::goose::engine::pg_text(&e)
+                super::pgerror::pg_text(&e)
             )));
         }
         done.push(said);
@@ -296,9 +275,10 @@ async fn locked<T>(
     >,
 ) -> Result<T, MigrateError> {
     let mut conn = m.connect().await?;
-    super::goose::lock::acquire(&mut conn, m.goose_lock, log, cancel).await?;
+    let goose = tools::store(LedgerKind::Goose);
+    goose.lock(m, &mut conn, log, cancel).await?;
     let result = work(&mut conn).await;
-    super::goose::lock::release(&mut conn).await;
+    goose.unlock(m, &mut conn).await;
     conn.close().await.ok();
     result
 }
@@ -366,7 +346,7 @@ async fn undo_locked(
     if tables.goose {
         let applied: BTreeSet<i64> = sqlx::query_scalar(&format!(
             "SELECT version_id FROM {} WHERE version_id > 0",
-            tables.qualified(ledger::TABLE)
+            tables.qualified(GOOSE_TABLE)
         ))
         .fetch_all(&mut *tx)
         .await
@@ -392,7 +372,7 @@ async fn undo_locked(
                 list(&beyond)
             )));
         }
-        let drop = format!("DROP TABLE {}", tables.qualified(ledger::TABLE));
+        let drop = format!("DROP TABLE {}", tables.qualified(GOOSE_TABLE));
         sqlx::Executor::execute(&mut *tx, drop.as_str())
             .await
             .map_err(MigrateError::db)?;

@@ -5,9 +5,9 @@
 use sqlx::Connection;
 
 use super::engine::Migrator;
-use super::lock;
-use super::state::Table;
+use super::tools;
 use super::MigrateError;
+use crate::model::Ledger;
 
 pub const SCRIPT: &str = include_str!("../../../scripts/bootstrap-migrations.sql");
 
@@ -19,10 +19,17 @@ pub struct BootstrapReport {
 }
 
 pub async fn bootstrap(m: &Migrator) -> Result<BootstrapReport, MigrateError> {
+    // The script writes golang-migrate's schema_migrations, under golang-migrate's locks.
+    let golang = tools::store(Ledger::GolangMigrate);
     let mut conn = m.connect().await?;
-    let table = Table::current(&mut conn).await?;
-    let ids = m.lock_ids(&mut conn, &table).await?;
-    lock::acquire(&mut conn, &ids, m.lock_timeout, &|_| {}).await?;
+    golang
+        .lock(
+            m,
+            &mut conn,
+            &|_| {},
+            &tokio_util::sync::CancellationToken::new(),
+        )
+        .await?;
     // psql meta-commands (`\set ON_ERROR_STOP on`) are psql's, not SQL.
     let sql: String = SCRIPT
         .lines()
@@ -43,11 +50,11 @@ pub async fn bootstrap(m: &Migrator) -> Result<BootstrapReport, MigrateError> {
             .fetch_all(&mut conn)
             .await
             .unwrap_or_default();
-            let (version, _) = table.version(&mut conn).await?;
+            let version = golang.recorded(&mut conn).await?.version;
             Ok(BootstrapReport { version, checked })
         }
     };
-    lock::release(&mut conn, &ids).await;
+    golang.unlock(m, &mut conn).await;
     conn.close().await.ok();
     result
 }

@@ -6,7 +6,6 @@ use chrono::{DateTime, Utc};
 use sqlx::postgres::PgConnection;
 use sqlx::Row;
 
-use super::state::literal;
 use super::MigrateError;
 use crate::model::{Direction, Ledger};
 
@@ -161,4 +160,26 @@ pub async fn all(conn: &mut PgConnection, ledger: Ledger) -> Result<Vec<Record>,
         .collect::<Result<Vec<Record>, sqlx::Error>>()
         .map(|all| all.into_iter().filter(|r| r.ledger == ledger).collect())
         .map_err(MigrateError::db)
+}
+
+/// A SQL string literal that reads the same whatever standard_conforming_strings says.
+pub fn literal(s: &str) -> String {
+    format!(
+        "E'{}'",
+        s.replace('\0', "")
+            .replace('\\', "\\\\")
+            .replace('\'', "''")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_escape_quotes_backslashes_and_nul() {
+        assert_eq!(literal("it's"), "E'it''s'");
+        assert_eq!(literal(r"a\b"), r"E'a\\b'");
+        assert_eq!(literal("x\0y"), "E'xy'");
+    }
 }

@@ -1,19 +1,20 @@
 //! `migrate status`: the database version, and every migration's state joined with
 //! the console's history (applied at, duration, by whom, drift).
 
-use crate::model::{Direction, Ledger, MigrationKind, SqlFailure};
+use crate::model::{Direction, MigrationKind, SqlFailure};
 
 pub use crate::model::{
     MigrationEntry as Entry, MigrationState as State, MigrationStatus as Status,
 };
 
+use super::driver::Applied;
 use super::engine::Migrator;
 use super::history::{self, Record};
-use super::state::{Table, NIL};
-use super::MigrateError;
+use super::report::NIL;
+use super::{go_note, world, MigrateError};
 
 /// The last successful up of `version` not undone by a later successful down.
-pub(crate) fn last_applied(history: &[Record], version: i64) -> Option<&Record> {
+fn last_applied(history: &[Record], version: i64) -> Option<&Record> {
     let mut applied = None;
     for r in history.iter().filter(|r| r.version == version && r.success) {
         applied = if r.direction == Direction::Up {
@@ -32,27 +33,38 @@ fn stepped_over(history: &[Record], version: i64) -> bool {
     })
 }
 
+/// What the tool's ledger records, joined with the files and the console's history: the same
+/// for both tools, whose ledgers differ only in how they hold the applied versions.
 pub async fn status(migrator: &Migrator) -> Result<Status, MigrateError> {
-    if migrator.source.ledger == Ledger::Goose {
-        return super::goose::status::status(migrator).await;
-    }
+    let ledger = migrator.source.ledger;
     let mut conn = migrator.connect().await?;
-    let detected = super::world::detect(&mut conn).await?;
-    let table = Table::current(&mut conn).await?;
-    let (version, dirty) = table.version(&mut conn).await?;
-    let history = history::all(&mut conn, crate::model::Ledger::GolangMigrate).await?;
+    let detected = world::detect(&mut conn).await?;
+    let recorded = migrator.store().recorded(&mut conn).await?;
+    let history = history::all(&mut conn, ledger).await?;
+    sqlx::Connection::close(conn).await.ok();
+    let (version, dirty) = (recorded.version, recorded.dirty);
+    // Some(stamp) when the ledger holds `v` as applied (the stamp when it keeps one).
+    let applied = |v: i64| match &recorded.applied {
+        Applied::Through => (version != NIL && v <= version).then_some(None),
+        Applied::Each(each) => each.get(&v).copied(),
+    };
     let mut migrations = Vec::new();
     for m in migrator.source.iter() {
         let v = m.version as i64;
         let record = last_applied(&history, v);
-        let state = if version != NIL && v == version && dirty {
+        let stamp = applied(v);
+        let state = if dirty && v == version {
             State::Dirty
-        } else if version != NIL && v <= version {
-            if record.is_none() && stepped_over(&history, v) {
+        } else if stamp.is_some() {
+            // A pointer ledger cannot tell a file it stepped over; the history can.
+            if recorded.applied == Applied::Through && record.is_none() && stepped_over(&history, v)
+            {
                 State::Skipped
             } else {
                 State::Applied
             }
+        } else if matches!(recorded.applied, Applied::Each(_)) && v < version {
+            State::Skipped
         } else {
             State::Pending
         };
@@ -61,37 +73,51 @@ pub async fn status(migrator: &Migrator) -> Result<Status, MigrateError> {
             && shown
                 .and_then(|r| r.sha256.as_deref())
                 .is_some_and(|sha| m.up.as_ref().is_some_and(|f| f.sha256 != sha));
+        let note = (m.kind == MigrationKind::Go && state != State::Applied)
+            .then(|| go_note(m.version, m.file_name().unwrap_or_default()));
         migrations.push(Entry {
             version: m.version,
             name: m.name.clone(),
             state,
-            applied_at: shown.map(|r| r.started_at),
+            applied_at: shown
+                .map(|r| r.started_at)
+                .or(stamp.flatten().filter(|_| state == State::Applied)),
             duration_ms: shown.map(|r| r.duration_ms),
             applied_by: shown.map(|r| r.actor.clone()),
             drift,
-            kind: MigrationKind::Sql,
-            note: None,
+            kind: m.kind,
+            note,
         });
     }
-    if version != NIL
-        && u64::try_from(version)
+    // Versions the ledger holds that no file has.
+    let recorded_versions: Vec<(i64, Option<chrono::DateTime<chrono::Utc>>)> =
+        match &recorded.applied {
+            Applied::Through => (version != NIL)
+                .then_some((version, None))
+                .into_iter()
+                .collect(),
+            Applied::Each(each) => each.iter().map(|(v, at)| (*v, *at)).collect(),
+        };
+    for (v, at) in recorded_versions {
+        let Some(version) = u64::try_from(v)
             .ok()
-            .and_then(|v| migrator.source.get(v))
-            .is_none()
-    {
+            .filter(|u| migrator.source.get(*u).is_none())
+        else {
+            continue;
+        };
         migrations.push(Entry {
-            version: u64::try_from(version).unwrap_or(0),
+            version,
             name: "(unknown)".to_string(),
             state: State::MissingFile,
-            applied_at: None,
+            applied_at: at,
             duration_ms: None,
             applied_by: None,
             drift: false,
             kind: MigrationKind::Sql,
             note: None,
         });
-        migrations.sort_by_key(|e| e.version);
     }
+    migrations.sort_by_key(|e| e.version);
     let last_failure = if dirty {
         dirty_failure(migrator, &history, version)
     } else {
@@ -103,7 +129,7 @@ pub async fn status(migrator: &Migrator) -> Result<Status, MigrateError> {
         dirty,
         latest: migrator.source.latest(),
         migrations,
-        ledger: Ledger::GolangMigrate,
+        ledger,
         world: Some(detected.world),
     })
 }

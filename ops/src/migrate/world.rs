@@ -5,10 +5,15 @@
 use sqlx::postgres::PgConnection;
 use sqlx::Row;
 
-use super::state::{Table, NIL};
+use super::source::Origin;
 use super::MigrateError;
 use crate::model::{Ledger, MigrationWorld};
 
+/// golang-migrate's ledger.
+pub const GOLANG_TABLE: &str = "schema_migrations";
+/// goose's ledger.
+pub const GOOSE_TABLE: &str = "goose_db_version";
+/// golang-migrate's ledger once the adopt has set it aside.
 pub const PRE_GOOSE_TABLE: &str = "schema_migrations_pre_goose";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,21 +40,33 @@ pub async fn detect(conn: &mut PgConnection) -> Result<Detected, MigrateError> {
     .map_err(MigrateError::db)?;
     let get = |name: &str| row.try_get::<bool, _>(name).map_err(MigrateError::db);
     let (sm, goose, pre) = (get("sm")?, get("goose")?, get("pre")?);
+    // No current schema (an empty search_path) finds neither table.
+    let schema: Option<String> = row.try_get("schema").map_err(MigrateError::db)?;
+    let schema = schema.unwrap_or_default();
+    let qualified = |table: &str| {
+        format!(
+            "{}.{}",
+            crate::db::quote_ident(&schema),
+            crate::db::quote_ident(table)
+        )
+    };
     let golang_version = if sm {
-        let table = Table::current(conn).await?;
-        match table.version(conn).await? {
-            (NIL, false) => None,
-            v => Some(v),
-        }
+        // golang-migrate keeps one row; an empty table is no version.
+        sqlx::query_as::<_, (i64, bool)>(&format!(
+            "SELECT version, dirty FROM {} LIMIT 1",
+            qualified(GOLANG_TABLE)
+        ))
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(MigrateError::db)?
+        .filter(|v| *v != (super::NIL, false))
     } else {
         None
     };
     let (goose_rows, goose_version) = if goose {
-        let schema: String = row.try_get("schema").map_err(MigrateError::db)?;
         let counted = sqlx::query(&format!(
-            "SELECT count(*) AS n, coalesce(max(version_id), 0) AS v FROM {}.{}",
-            crate::db::quote_ident(&schema),
-            crate::db::quote_ident(super::goose::ledger::TABLE)
+            "SELECT count(*) AS n, coalesce(max(version_id), 0) AS v FROM {}",
+            qualified(GOOSE_TABLE)
         ))
         .fetch_one(&mut *conn)
         .await
@@ -110,5 +127,17 @@ impl Detected {
             }
             _ => None,
         }
+    }
+}
+
+/// Refuses, in one sentence, a database whose ledger is the other tool's than `ledger`.
+pub async fn refuse_other(
+    conn: &mut PgConnection,
+    ledger: Ledger,
+    origin: &Origin,
+) -> Result<(), MigrateError> {
+    match detect(conn).await?.refusal(ledger, &origin.to_string()) {
+        Some(refusal) => Err(MigrateError::Refused(refusal)),
+        None => Ok(()),
     }
 }

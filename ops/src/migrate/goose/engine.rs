@@ -13,22 +13,22 @@
 //!   transaction per file (statements one by one, the ledger row, the console's history)
 //!   unless the file says `-- +goose NO TRANSACTION`.
 //!
-//! The console adds: the other tool's ledger refused first, its history, cancel between files,
+//! The console adds: the other tool's ledger refused first (by [`super::super::tools`]), its history, cancel between files,
 //! and Go migrations, which only the holomush binary runs, stopping the run with a sentence.
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use sqlx::postgres::{PgConnection, PgDatabaseError};
-use sqlx::Connection;
+use sqlx::postgres::PgConnection;
 use tokio_util::sync::CancellationToken;
 
-use super::super::engine::{Log, Migrator, Op, RunReport, StepReport};
+use super::super::engine::Migrator;
 use super::super::history::{self, Record};
+pub use super::super::pgerror::pg_text;
+use super::super::report::{Log, Op, RunReport, StepReport, NIL};
 use super::super::source::{Direction, Migration, MigrationKind};
-use super::super::state::NIL;
-use super::super::{world, MigrateError};
+use super::super::MigrateError;
 use super::ledger::{self, Ledger};
 use super::parser::{self, Parsed};
 
@@ -41,36 +41,6 @@ pub const NO_NEXT_VERSION: &str = "no next version found";
 pub const VERSION_NOT_FOUND: &str = "version not found";
 /// goose's `errMissingZeroVersion`: `goose_db_version` exists but holds no row at all.
 pub const MISSING_ZERO_VERSION: &str = "missing zero version migration";
-
-/// pgx's text for a server error (`ERROR: message (SQLSTATE code)`), which goose prints.
-pub fn pg_text(e: &sqlx::Error) -> String {
-    match e
-        .as_database_error()
-        .and_then(|d| d.try_downcast_ref::<PgDatabaseError>())
-    {
-        Some(pg) => format!(
-            "{}: {} (SQLSTATE {})",
-            severity(pg),
-            pg.message(),
-            pg.code()
-        ),
-        None => crate::config::mask_url(&e.to_string()),
-    }
-}
-
-fn severity(pg: &PgDatabaseError) -> &'static str {
-    use sqlx::postgres::PgSeverity::*;
-    match pg.severity() {
-        Panic => "PANIC",
-        Fatal => "FATAL",
-        Error => "ERROR",
-        Warning => "WARNING",
-        Notice => "NOTICE",
-        Debug => "DEBUG",
-        Info => "INFO",
-        Log => "LOG",
-    }
-}
 
 /// `gooseutil.UpVersions` with `allowMissing` false: the versions to apply up to `target`, or
 /// goose's error when a version below the database's highest was never applied.
@@ -125,8 +95,10 @@ pub fn prepare(mig: &Migration) -> Result<Option<Parsed>, MigrateError> {
     }
 }
 
+/// `op` on `conn` as HoloMUSH's `Provider` runs it, each call taking goose's lock.
 pub async fn run(
     m: &Migrator,
+    conn: &mut PgConnection,
     op: Op,
     log: &Log,
     cancel: &CancellationToken,
@@ -134,10 +106,7 @@ pub async fn run(
     if let Op::Force(_) = op {
         return Err(MigrateError::Refused(NO_FORCE.to_string()));
     }
-    let mut conn = m.connect().await?;
-    let result = run_on(m, &mut conn, op, log, cancel).await;
-    conn.close().await.ok();
-    result
+    run_on(m, conn, op, log, cancel).await
 }
 
 async fn run_on(
@@ -147,7 +116,6 @@ async fn run_on(
     log: &Log,
     cancel: &CancellationToken,
 ) -> Result<RunReport, MigrateError> {
-    refuse_other_ledger(m, conn).await?;
     let mut provider = Provider {
         m,
         ledger: Ledger::current(conn).await?,
@@ -195,15 +163,6 @@ async fn run_on(
         to: show(to),
         steps: provider.steps,
     })
-}
-
-/// The console's guard: goose never starts on a database whose ledger is golang-migrate's.
-async fn refuse_other_ledger(m: &Migrator, conn: &mut PgConnection) -> Result<(), MigrateError> {
-    let detected = world::detect(conn).await?;
-    match detected.refusal(m.source.ledger, &m.source.origin.to_string()) {
-        Some(refusal) => Err(MigrateError::Refused(refusal)),
-        None => Ok(()),
-    }
 }
 
 /// One run's calls into goose's `Provider`, and what they applied.
@@ -540,12 +499,11 @@ pub async fn apply_up_bare(
 }
 
 /// The rehearsal's seam: the versions goose's `up` would run on `conn`'s database, refused
-/// as `up` refuses (the other tool's ledger, missing out-of-order versions, no zero row).
+/// as `up` refuses (missing out-of-order versions, no zero row).
 pub async fn pending_up<'m>(
     m: &'m Migrator,
     conn: &mut PgConnection,
 ) -> Result<Vec<&'m Migration>, MigrateError> {
-    refuse_other_ledger(m, conn).await?;
     let ledger = Ledger::current(conn).await?;
     ledger.ensure(conn).await?;
     let rows = ledger.list(conn).await?;

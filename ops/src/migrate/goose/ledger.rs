@@ -11,8 +11,8 @@ use chrono::{DateTime, Utc};
 use sqlx::postgres::PgConnection;
 use sqlx::Row;
 
+use super::super::pgerror::pg_text;
 use super::super::MigrateError;
-use super::engine::pg_text;
 use crate::db::quote_ident;
 
 pub const TABLE: &str = "goose_db_version";

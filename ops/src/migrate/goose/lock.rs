@@ -8,8 +8,6 @@
 //! and each goose takes one only, so two consoles and a goose can never wait on each other in
 //! a circle. The console's wait reports who holds a lock and stops on cancel.
 
-use std::time::Duration;
-
 use sqlx::postgres::PgConnection;
 use tokio_util::sync::CancellationToken;
 
@@ -22,21 +20,8 @@ pub const LEGACY_LOCK_ID: i64 = 5_887_940_537_704_921_958;
 /// Every id the console takes, in the order it takes them.
 pub const LOCK_IDS: [i64; 2] = [LOCK_ID, LEGACY_LOCK_ID];
 
-/// How goose retries: a constant period, a number of retries after the first try.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Retry {
-    pub period: Duration,
-    pub retries: u32,
-}
-
-impl Default for Retry {
-    fn default() -> Self {
-        Self {
-            period: Duration::from_secs(5),
-            retries: 60,
-        }
-    }
-}
+/// How goose retries its lock: every 5 s, 60 more times by default.
+pub use super::super::engine::Retry;
 
 /// Takes every id of [`LOCK_IDS`] on `conn`, or none: on timeout or cancel the ids already
 /// taken are released again.
@@ -63,7 +48,7 @@ pub async fn acquire(
             return Ok(());
         }
         let id = LOCK_IDS[held];
-        let who = super::super::lock::holder(conn, id)
+        let who = super::super::advisory::holder(conn, id)
             .await
             .unwrap_or_else(|| "another session".to_string());
         if tries >= retry.retries {
@@ -100,7 +85,7 @@ async fn try_lock(conn: &mut PgConnection, id: i64) -> Result<bool, MigrateError
         .map_err(|e| {
             MigrateError::Database(format!(
                 "failed to initialize: failed to execute pg_try_advisory_lock: {}",
-                super::engine::pg_text(&e)
+                super::super::pgerror::pg_text(&e)
             ))
         })
 }

@@ -1,6 +1,6 @@
 //! The seam between a rehearsal and a migration engine: which files `up` would run on a
-//! database, and how one of them runs on a given connection: golang-migrate's `up`, goose's
-//! `up`, and goose's `adopt` then `up` ([`Chosen`] picks one), each behind one [`Plan`]; the
+//! database, and how one of them runs on a given connection: the tool's `up` through its store,
+//! or goose's `adopt` then `up` ([`Chosen`] picks one), each behind one [`Plan`]; the
 //! rehearsal around them (copy, locks, schema difference, clean-up) is the same.
 
 use std::future::Future;
@@ -51,15 +51,16 @@ pub trait Plan: Send + Sync {
     ) -> impl Future<Output = Result<(), MigrateError>> + Send + 'a;
 }
 
-/// golang-migrate's `up`, through the console's own engine ([`Migrator::pending_up`] and
-/// [`Migrator::apply_up`]).
-pub struct GolangMigrate {
+/// The tool's `up`, through its [`crate::migrate::driver::Store`]: the files it would run, each
+/// applied as a run applies it; a file the tool runs outside a transaction (goose's
+/// `-- +goose NO TRANSACTION`) runs outside the rehearsal's.
+pub struct Up {
     pub migrator: Migrator,
 }
 
-impl Plan for GolangMigrate {
+impl Plan for Up {
     fn ledger(&self) -> Vec<String> {
-        vec![crate::migrate::state::TABLE.to_string()]
+        self.migrator.store().tables()
     }
 
     async fn prepare(&self, _conn: &mut PgConnection) -> Result<Vec<String>, MigrateError> {
@@ -67,69 +68,22 @@ impl Plan for GolangMigrate {
     }
 
     async fn pending(&self, conn: &mut PgConnection) -> Result<Vec<Step>, MigrateError> {
-        let files = self.migrator.pending_up(conn).await?;
-        Ok(files
-            .into_iter()
-            .map(|m| Step {
-                version: m.version,
-                file: m.up.as_ref().map_or_else(
-                    || format!("{}_{} (no .up.sql file)", m.version, m.name),
+        let m = &self.migrator;
+        crate::migrate::world::refuse_other(conn, m.source.ledger, &m.source.origin).await?;
+        let store = m.store();
+        let files = store.pending_up(m, conn).await?;
+        let mut steps = Vec::new();
+        for file in files {
+            // Each tool reads every file it is about to run before running any.
+            let transactional = store.transactional(&file)?;
+            steps.push(Step {
+                version: file.version,
+                file: file.up.as_ref().map_or_else(
+                    || format!("{}_{} (no .up.sql file)", file.version, file.name),
                     |f| f.file_name.clone(),
                 ),
-                body: m.up.map(|f| f.body).unwrap_or_default(),
-                name: m.name,
-                // golang-migrate sends a file as one statement string: PostgreSQL runs it as
-                // one implicit transaction, which an explicit one wraps the same way.
-                transactional: true,
-            })
-            .collect())
-    }
-
-    async fn apply(&self, conn: &mut PgConnection, step: &Step) -> Result<(), MigrateError> {
-        let m = self
-            .migrator
-            .source
-            .get(step.version)
-            .ok_or(MigrateError::NoMigration(step.version as i64))?;
-        self.migrator.apply_up(conn, m).await.map(|_| ())
-    }
-}
-
-/// goose's `up` of a goose source, through the console's goose engine: a file marked
-/// `-- +goose NO TRANSACTION` runs outside the rehearsal's transaction, as goose runs it.
-pub struct Goose {
-    pub migrator: Migrator,
-}
-
-impl Plan for Goose {
-    fn ledger(&self) -> Vec<String> {
-        vec![crate::migrate::goose::ledger::TABLE.to_string()]
-    }
-
-    async fn prepare(&self, _conn: &mut PgConnection) -> Result<Vec<String>, MigrateError> {
-        Ok(Vec::new())
-    }
-
-    async fn pending(&self, conn: &mut PgConnection) -> Result<Vec<Step>, MigrateError> {
-        use crate::migrate::goose::{engine, parser};
-        let files = engine::pending_up(&self.migrator, conn).await?;
-        let mut steps = Vec::new();
-        for m in files {
-            let file = m.up.as_ref();
-            // goose parses every file it is about to run before running any.
-            let transactional = match (m.kind, file) {
-                (crate::model::MigrationKind::Sql, Some(f)) => {
-                    parser::parse_all(&f.body)
-                        .map_err(|e| MigrateError::Source(format!("{}: {e}", f.file_name)))?
-                        .use_tx
-                }
-                _ => true,
-            };
-            steps.push(Step {
-                version: m.version,
-                name: m.name.clone(),
-                file: m.file_name().unwrap_or_default().to_string(),
-                body: file.map(|f| f.body.clone()).unwrap_or_default(),
+                body: file.up.as_ref().map(|f| f.body.clone()).unwrap_or_default(),
+                name: file.name,
                 transactional,
             });
         }
@@ -137,20 +91,19 @@ impl Plan for Goose {
     }
 
     async fn apply(&self, conn: &mut PgConnection, step: &Step) -> Result<(), MigrateError> {
-        let m = self
-            .migrator
+        let m = &self.migrator;
+        let file = m
             .source
             .get(step.version)
             .ok_or(MigrateError::NoMigration(step.version as i64))?;
-        let ledger = crate::migrate::goose::ledger::Ledger::current(conn).await?;
-        crate::migrate::goose::engine::apply_up_bare(conn, &ledger, m).await
+        m.store().apply_up(m, conn, file).await
     }
 }
 
 /// A database still on golang-migrate, rehearsed with a goose source: the adopt
 /// transaction first (as HoloMUSH's first goose boot runs it), then goose's `up`.
 pub struct AdoptThenUp {
-    pub goose: Goose,
+    pub goose: Up,
 }
 
 impl Plan for AdoptThenUp {
@@ -182,31 +135,28 @@ impl Plan for AdoptThenUp {
 
 /// The plan [`crate::Console::start_rehearsal`] picks for a source and a database.
 pub enum Chosen {
-    GolangMigrate(GolangMigrate),
-    Goose(Goose),
+    Up(Up),
     AdoptThenUp(AdoptThenUp),
 }
 
 impl Chosen {
-    /// golang-migrate files → their `up`; goose files → goose's `up`, after the adopt when
-    /// the database is still golang-migrate's.
+    /// The source's tool's `up`; goose files on a database still golang-migrate's, the adopt
+    /// first.
     pub fn pick(migrator: Migrator, world: crate::model::MigrationWorld) -> Self {
         use crate::model::{Ledger, MigrationWorld};
         match (migrator.source.ledger, world) {
-            (Ledger::GolangMigrate, _) => Chosen::GolangMigrate(GolangMigrate { migrator }),
             (Ledger::Goose, MigrationWorld::GolangMigrateOnly | MigrationWorld::BothNotAdopted) => {
                 Chosen::AdoptThenUp(AdoptThenUp {
-                    goose: Goose { migrator },
+                    goose: Up { migrator },
                 })
             }
-            (Ledger::Goose, _) => Chosen::Goose(Goose { migrator }),
+            _ => Chosen::Up(Up { migrator }),
         }
     }
 
     pub fn migrator(&self) -> &Migrator {
         match self {
-            Chosen::GolangMigrate(p) => &p.migrator,
-            Chosen::Goose(p) => &p.migrator,
+            Chosen::Up(p) => &p.migrator,
             Chosen::AdoptThenUp(p) => &p.goose.migrator,
         }
     }
@@ -215,7 +165,7 @@ impl Chosen {
     pub fn what(&self) -> &'static str {
         match self {
             Chosen::AdoptThenUp(_) => "the adopt (golang-migrate → goose) then up",
-            _ => "up",
+            Chosen::Up(_) => "up",
         }
     }
 }
@@ -223,32 +173,28 @@ impl Chosen {
 impl Plan for Chosen {
     fn ledger(&self) -> Vec<String> {
         match self {
-            Chosen::GolangMigrate(p) => p.ledger(),
-            Chosen::Goose(p) => p.ledger(),
+            Chosen::Up(p) => p.ledger(),
             Chosen::AdoptThenUp(p) => p.ledger(),
         }
     }
 
     async fn prepare(&self, conn: &mut PgConnection) -> Result<Vec<String>, MigrateError> {
         match self {
-            Chosen::GolangMigrate(p) => p.prepare(conn).await,
-            Chosen::Goose(p) => p.prepare(conn).await,
+            Chosen::Up(p) => p.prepare(conn).await,
             Chosen::AdoptThenUp(p) => p.prepare(conn).await,
         }
     }
 
     async fn pending(&self, conn: &mut PgConnection) -> Result<Vec<Step>, MigrateError> {
         match self {
-            Chosen::GolangMigrate(p) => p.pending(conn).await,
-            Chosen::Goose(p) => p.pending(conn).await,
+            Chosen::Up(p) => p.pending(conn).await,
             Chosen::AdoptThenUp(p) => p.pending(conn).await,
         }
     }
 
     async fn apply(&self, conn: &mut PgConnection, step: &Step) -> Result<(), MigrateError> {
         match self {
-            Chosen::GolangMigrate(p) => p.apply(conn, step).await,
-            Chosen::Goose(p) => p.apply(conn, step).await,
+            Chosen::Up(p) => p.apply(conn, step).await,
             Chosen::AdoptThenUp(p) => p.apply(conn, step).await,
         }
     }

@@ -3,11 +3,11 @@
 use sqlx::postgres::PgConnection;
 use sqlx::Row;
 
-use super::MigrateError;
+use super::super::MigrateError;
 
 pub const TABLE: &str = "schema_migrations";
 /// golang-migrate's NilVersion.
-pub const NIL: i64 = -1;
+pub use super::super::report::NIL;
 
 use crate::db::quote_ident;
 
@@ -105,27 +105,5 @@ impl Table {
             .await
             .map_err(MigrateError::db)?;
         Ok(())
-    }
-}
-
-/// A SQL string literal that reads the same whatever standard_conforming_strings says.
-pub fn literal(s: &str) -> String {
-    format!(
-        "E'{}'",
-        s.replace('\0', "")
-            .replace('\\', "\\\\")
-            .replace('\'', "''")
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn literals_escape_quotes_backslashes_and_nul() {
-        assert_eq!(literal("it's"), "E'it''s'");
-        assert_eq!(literal(r"a\b"), r"E'a\\b'");
-        assert_eq!(literal("x\0y"), "E'xy'");
     }
 }
