@@ -141,3 +141,24 @@ pub async fn refuse_other(
         None => Ok(()),
     }
 }
+
+/// The current schema, where both tools' unqualified ledger names resolve, and `table`
+/// quoted in it.
+pub async fn in_current_schema(
+    conn: &mut PgConnection,
+    table: &str,
+) -> Result<(String, String), MigrateError> {
+    let schema: Option<String> = sqlx::query_scalar("SELECT current_schema()")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(MigrateError::db)?;
+    let schema = schema.ok_or_else(|| MigrateError::Refused(
+        "No schema is current (search_path is empty): set search_path for this user, e.g. ALTER ROLE … SET search_path = public.".to_string(),
+    ))?;
+    let qualified = format!(
+        "{}.{}",
+        crate::db::quote_ident(&schema),
+        crate::db::quote_ident(table)
+    );
+    Ok((schema, qualified))
+}

@@ -9,8 +9,6 @@ pub const TABLE: &str = "schema_migrations";
 /// golang-migrate's NilVersion.
 pub use super::super::report::NIL;
 
-use crate::db::quote_ident;
-
 pub struct Table {
     pub schema: String,
     qualified: String,
@@ -18,14 +16,7 @@ pub struct Table {
 
 impl Table {
     pub async fn current(conn: &mut PgConnection) -> Result<Self, MigrateError> {
-        let schema: String = sqlx::query_scalar("SELECT current_schema()")
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(MigrateError::db)?
-            .ok_or_else(|| MigrateError::Refused(
-                "No schema is current (search_path is empty): set search_path for this user, e.g. ALTER ROLE … SET search_path = public.".to_string(),
-            ))?;
-        let qualified = format!("{}.{}", quote_ident(&schema), quote_ident(TABLE));
+        let (schema, qualified) = super::super::world::in_current_schema(conn, TABLE).await?;
         Ok(Self { schema, qualified })
     }
 

@@ -13,7 +13,6 @@ use sqlx::Row;
 
 use super::super::pgerror::pg_text;
 use super::super::MigrateError;
-use crate::db::quote_ident;
 
 pub const TABLE: &str = "goose_db_version";
 
@@ -48,14 +47,7 @@ pub struct Ledger {
 impl Ledger {
     /// The ledger in the current schema, where goose's unqualified name resolves.
     pub async fn current(conn: &mut PgConnection) -> Result<Self, MigrateError> {
-        let schema: String = sqlx::query_scalar("SELECT current_schema()")
-            .fetch_optional(&mut *conn)
-            .await
-            .map_err(MigrateError::db)?
-            .ok_or_else(|| MigrateError::Refused(
-                "No schema is current (search_path is empty): set search_path for this user, e.g. ALTER ROLE … SET search_path = public.".to_string(),
-            ))?;
-        let qualified = format!("{}.{}", quote_ident(&schema), quote_ident(TABLE));
+        let (schema, qualified) = super::super::world::in_current_schema(conn, TABLE).await?;
         Ok(Self { schema, qualified })
     }
 
