@@ -672,6 +672,14 @@ async fn migrate_status(console: &ops::Console, json: bool) -> Result<(), Failur
     if let Some(world) = status.world {
         println!("database: {}", world.describe());
     }
+    // HoloMUSH's names run past 32 characters; the column widens so the rest stays aligned.
+    let width = status
+        .migrations
+        .iter()
+        .map(|e| e.name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(32);
     for e in &status.migrations {
         let when = e
             .applied_at
@@ -679,7 +687,7 @@ async fn migrate_status(console: &ops::Console, json: bool) -> Result<(), Failur
             .unwrap_or_default();
         let took = e.duration_ms.map(|d| format!("{d} ms")).unwrap_or_default();
         println!(
-            "{:>8}  {:<12} {:<32} {:<20} {:>9}  {}{}{}",
+            "{:>8}  {:<12} {:<width$} {:<20} {:>9}  {}{}{}",
             e.version,
             e.state.as_str(),
             e.name,
