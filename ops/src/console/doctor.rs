@@ -1,0 +1,76 @@
+//! The connection doctor and its one fix; both also run without a Console (the CLI runs the
+//! doctor when the configuration itself is what is broken).
+
+use crate::audit::{AuditLog, Entry};
+
+use super::{Console, ConsoleError};
+
+impl Console {
+    /// The connection doctor on the console's database, or on a URL a person typed (used
+    /// for this run only), recorded as `doctor`.
+    pub async fn doctor(&self, typed: Option<&str>, actor: &str) -> crate::model::DoctorReport {
+        match typed.map(str::trim).filter(|u| !u.is_empty()) {
+            Some(url) => doctor(&self.audit, url, actor).await,
+            None => doctor(&self.audit, self.config.database_url.expose(), actor).await,
+        }
+    }
+
+    /// Installs pg_trgm on the console's database, recorded as `doctor.fix_pg_trgm`.
+    pub async fn enable_pg_trgm(&self, actor: &str) -> Result<String, ConsoleError> {
+        let result = enable_pg_trgm(&self.audit, &self.config.database_url, actor).await;
+        self.status.invalidate().await;
+        result
+    }
+}
+
+/// How the audit log names a database URL a person gave: parsed and masked the one way, so
+/// the same URL reads the same from the pages and the CLI, even when it does not parse.
+fn named_target(url: &str) -> String {
+    match crate::config::DatabaseUrl::parse(url.trim()) {
+        Ok(parsed) => parsed.masked().to_string(),
+        Err(_) => crate::config::mask_url(url.trim()),
+    }
+}
+
+/// The connection doctor on `url`, with its audit record (`doctor`, the URL masked). Needs
+/// no Console: the CLI runs it when the configuration itself is what is broken.
+pub async fn doctor(audit: &AuditLog, url: &str, actor: &str) -> crate::model::DoctorReport {
+    let report = crate::diagnose::doctor::run(url).await;
+    let entry = Entry::new(actor, "doctor", named_target(url));
+    let entry = if report.ok {
+        entry.detail("every step passed")
+    } else {
+        let failed: Vec<&str> = report
+            .steps
+            .iter()
+            .filter(|s| s.status == crate::model::StepStatus::Fail)
+            .map(|s| s.id.as_str())
+            .collect();
+        entry.failed(format!("failed: {}", failed.join(", ")))
+    };
+    if let Err(e) = audit.record(entry) {
+        tracing::error!("{e}");
+    }
+    report
+}
+
+/// The doctor's one fix, `CREATE EXTENSION IF NOT EXISTS pg_trgm`, with its audit record
+/// (`doctor.fix_pg_trgm`).
+pub async fn enable_pg_trgm(
+    audit: &AuditLog,
+    url: &crate::config::DatabaseUrl,
+    actor: &str,
+) -> Result<String, ConsoleError> {
+    let entry = Entry::new(actor, "doctor.fix_pg_trgm", url.masked().to_string());
+    let result = crate::diagnose::doctor::enable_pg_trgm(url)
+        .await
+        .map_err(|e| e.to_string());
+    let entry = match &result {
+        Ok(m) => entry.detail(m.clone()),
+        Err(e) => entry.failed(e.clone()),
+    };
+    if let Err(e) = audit.record(entry) {
+        tracing::error!("{e}");
+    }
+    result.map_err(ConsoleError::Failed)
+}

@@ -1,0 +1,202 @@
+//! Everything one running console (web or CLI) works with, opened once, and the actions it
+//! offers, one file per capability: archives and their trust (`archives`), backups, verify,
+//! upload and delete (`backup`), restores (`restore`), migrations and create (`migrate`), the
+//! guided repair (`repair`), rehearsals (`rehearse`), the goose adopt (`adopt`) and the
+//! doctor (`doctor`). Each is its own `impl Console`.
+
+mod adopt;
+mod archives;
+mod backup;
+mod doctor;
+mod migrate;
+mod rehearse;
+mod repair;
+mod restore;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use sqlx::PgPool;
+
+use crate::audit::{AuditError, AuditLog, Entry};
+use crate::config::{Config, DatabaseUrl};
+use crate::jobs::{Job, JobFailure, Jobs};
+use crate::migrate::{MigrateError, Migrator, Source};
+use crate::model::JobKind;
+use crate::status::StatusCache;
+
+pub use doctor::{doctor, enable_pg_trgm};
+pub use migrate::create_migration;
+
+/// Why a Console action did not happen (or did not finish), as one sentence each; the web
+/// and the CLI show the sentence, and may tell the kinds apart.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsoleError {
+    /// Another job holds the database.
+    #[error(transparent)]
+    Busy(#[from] crate::jobs::Busy),
+    /// The request cannot be done as asked (a name, a path, a confirmation); nothing changed.
+    #[error("{0}")]
+    Refused(String),
+    /// The migrations could not be read or the engine refused.
+    #[error(transparent)]
+    Migrate(#[from] MigrateError),
+    /// The work itself failed (a tool, the database, the disk).
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl From<ConsoleError> for String {
+    fn from(e: ConsoleError) -> Self {
+        e.to_string()
+    }
+}
+
+pub struct Console {
+    pub config: Config,
+    pub pool: PgPool,
+    pub status: Arc<StatusCache>,
+    pub audit: Arc<AuditLog>,
+    pub jobs: Jobs,
+}
+
+impl Console {
+    /// For the CLI: its jobs live as long as the command.
+    pub fn open(config: Config) -> Result<Self, AuditError> {
+        let console = Self::build(config, false)?;
+        // A CLI killed mid-dump leaves its temporary file; the next command settles it.
+        for name in crate::backup::archive::sweep_partials(&console.config.backup_dir) {
+            tracing::info!("Removed {name}, left by a backup that did not finish");
+        }
+        Ok(console)
+    }
+
+    /// For the server: jobs are recorded in the data folder, and what a killed server left
+    /// (a running job, a half-written archive) is settled now.
+    pub fn open_server(config: Config) -> Result<Self, AuditError> {
+        let console = Self::build(config, true)?;
+        for name in crate::backup::archive::sweep_partials(&console.config.backup_dir) {
+            tracing::warn!("Removed {name}, left by a backup that did not finish");
+        }
+        Ok(console)
+    }
+
+    fn build(config: Config, recorded: bool) -> Result<Self, AuditError> {
+        let pool = crate::db::pool(&config);
+        let audit = Arc::new(AuditLog::open(&config.data_dir)?);
+        let status = Arc::new(StatusCache::new(pool.clone(), config.clone()));
+        let (jobs, role) = if recorded {
+            (
+                Jobs::recorded(audit.clone(), config.data_dir.join("jobs")),
+                crate::joblock::Role::Serve,
+            )
+        } else {
+            (Jobs::new(audit.clone()), crate::joblock::Role::Cli)
+        };
+        let jobs = jobs.with_db_lock(crate::joblock::JobLock::new(
+            config.database_url.clone(),
+            role,
+        ));
+        Ok(Self {
+            config,
+            pool,
+            status,
+            audit,
+            jobs,
+        })
+    }
+
+    /// Finishes or undoes a restore in place that a killed console left half done (see
+    /// [`crate::backup::interrupted`]), with an audit record for each; returns what it did.
+    ///
+    /// It also drops the new databases that killed restores into them left half-filled
+    /// (recorded as `restore.new`), and the scratch copies that killed rehearsals left (see
+    /// [`crate::migrate::rehearse::scratch`]), recorded as `migrate.rehearse`.
+    pub async fn recover_interrupted_work(&self) -> Vec<String> {
+        let mut done = crate::backup::interrupted::recover(&self.config.database_url).await;
+        for what in &done {
+            self.record(
+                Entry::new("system", JobKind::RestoreInPlace.as_str(), self.target())
+                    .detail(what.clone()),
+            );
+        }
+        let half = crate::backup::interrupted::sweep_new(&self.config.database_url).await;
+        for what in &half {
+            self.record(
+                Entry::new("system", JobKind::RestoreNew.as_str(), self.target())
+                    .detail(what.clone()),
+            );
+        }
+        done.extend(half);
+        let swept = crate::migrate::rehearse::scratch::sweep(&self.config.database_url).await;
+        for what in &swept {
+            self.record(
+                Entry::new("system", JobKind::MigrateRehearse.as_str(), self.target())
+                    .detail(what.clone()),
+            );
+        }
+        done.extend(swept);
+        done
+    }
+
+    /// Records an action; a failure to write the audit log is logged, never hidden.
+    pub fn record(&self, entry: Entry) {
+        if let Err(e) = self.audit.record(entry) {
+            tracing::error!("{e}");
+        }
+    }
+
+    /// The database as named in the audit log and on the pages (no password).
+    pub fn target(&self) -> String {
+        self.config.database_url.masked().to_string()
+    }
+
+    pub fn migrator(&self, actor: &str) -> Result<Migrator, MigrateError> {
+        let source = Source::from_config(self.config.migrations_dir.as_deref())?;
+        Ok(Migrator::new(
+            source,
+            self.config.database_url.clone(),
+            actor,
+        ))
+    }
+
+    /// The copies a job's body works with (see [`JobContext`]).
+    pub(crate) fn context(&self, actor: &str) -> JobContext {
+        JobContext {
+            url: self.config.database_url.clone(),
+            dir: self.config.backup_dir.clone(),
+            by: actor.to_string(),
+            status: self.status.clone(),
+        }
+    }
+}
+
+/// What a job's body needs of the console, taken once when the job starts: the body runs
+/// after the call returns, so it owns copies rather than borrowing the console.
+#[derive(Clone)]
+pub(crate) struct JobContext {
+    pub url: DatabaseUrl,
+    pub dir: PathBuf,
+    pub by: String,
+    pub status: Arc<StatusCache>,
+}
+
+impl JobContext {
+    /// A safety backup (a full pg_dump labelled safety) before a change; when it fails, the
+    /// change does not happen (`instead` says what did not).
+    pub async fn safety(&self, job: &Job, instead: &str) -> Result<(), JobFailure> {
+        job.log("Taking a safety backup first".to_string());
+        let req = crate::backup::dump::Request {
+            url: &self.url,
+            dir: &self.dir,
+            kind: crate::model::BackupKind::Full,
+            by: &self.by,
+            safety: true,
+        };
+        let m = crate::backup::dump::dump(req, job, job.cancel_token())
+            .await
+            .map_err(|e| JobFailure::new(format!("The safety backup failed, so {instead}: {e}")))?;
+        job.log(format!("Safety backup {}", m.file));
+        Ok(())
+    }
+}

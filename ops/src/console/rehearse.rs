@@ -1,0 +1,86 @@
+//! Rehearsals: the pending migrations on a scratch copy, reported per file.
+
+use std::sync::Arc;
+
+use crate::backup::archive::ArchiveRef;
+use crate::jobs::{Job, JobFailure};
+use crate::model::{JobKind, JobOutput};
+
+use super::archives::Checked;
+use super::{Console, ConsoleError};
+
+impl Console {
+    /// Starts a rehearsal: the pending migrations run on a scratch copy of the database
+    /// (a streamed dump, or `from_backup`), reported per file with its locks, then the
+    /// schema difference; the copy is dropped whatever happens and the live database is
+    /// only read. An archive the console did not make needs `confirm` = the database's name.
+    pub async fn start_rehearsal<'a>(
+        &self,
+        from_backup: Option<ArchiveRef<'a>>,
+        confirm: Option<&str>,
+        actor: &str,
+    ) -> Result<Arc<Job>, ConsoleError> {
+        use crate::migrate::rehearse::{self, plan::Chosen};
+        let migrator = self.migrator(actor)?;
+        // Which engine `up` would be is decided by the source and the live database's ledger.
+        let world = {
+            let mut conn = migrator.connect().await?;
+            let detected = crate::migrate::world::detect(&mut conn).await;
+            sqlx::Connection::close(conn).await.ok();
+            detected?.world
+        };
+        let plan = Chosen::pick(migrator, world);
+        let (from, note, checked) = match from_backup {
+            None => (rehearse::From::Dump, None, None),
+            Some(given) => {
+                let found = self.archive(given)?;
+                let origin = self.consent(&found, self.config.database_url.database(), confirm)?;
+                let note = self.restore_note(&found, &origin);
+                let checked = Checked::new(&found, &origin);
+                (
+                    rehearse::From::Archive {
+                        path: found.path,
+                        name: found.name,
+                    },
+                    note,
+                    Some(checked),
+                )
+            }
+        };
+        let url = self.config.database_url.clone();
+        Ok(self
+            .jobs
+            .start_noted(
+                JobKind::MigrateRehearse,
+                actor,
+                &self.target(),
+                note,
+                move |job| async move {
+                    if let (Some(checked), rehearse::From::Archive { path, .. }) = (&checked, &from)
+                    {
+                        checked.check(path, job.cancel_token()).await?;
+                    }
+                    job.log(format!(
+                        "Rehearsing {} from {}",
+                        plan.what(),
+                        plan.migrator().source.origin
+                    ));
+                    let log: &crate::backup::Log = &*job;
+                    let outcome =
+                        rehearse::rehearse(&url, &plan, from, log, job.cancel_token()).await;
+                    let summary = outcome.summary();
+                    let ok = outcome.report.ok;
+                    job.set_output(JobOutput::Rehearsal(outcome.report));
+                    if ok {
+                        Ok(summary)
+                    } else {
+                        Err(JobFailure {
+                            message: summary,
+                            sql: outcome.failed,
+                        })
+                    }
+                },
+            )
+            .await?)
+    }
+}

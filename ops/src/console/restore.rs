@@ -1,0 +1,155 @@
+//! Restores: into a new database, onto another server, and in place (safety backup, swap).
+
+use std::sync::Arc;
+
+use crate::backup::archive::ArchiveRef;
+use crate::jobs::{Job, JobFailure};
+use crate::model::JobKind;
+
+use super::archives::Checked;
+use super::{Console, ConsoleError};
+
+impl Console {
+    /// Starts a restore into a new database; the current database is never touched. An
+    /// archive the console did not make needs `confirm` = `target` (see [`Self::consent`]);
+    /// every archive with a manifest is checked against its sha256 first.
+    pub async fn start_restore_into<'a>(
+        &self,
+        archive: impl Into<ArchiveRef<'a>>,
+        target: &str,
+        jobs: u32,
+        confirm: Option<&str>,
+        actor: &str,
+    ) -> Result<Arc<Job>, ConsoleError> {
+        let located = self.archive(archive.into())?;
+        crate::backup::restore::validate_name(target)
+            .map_err(|e| ConsoleError::Refused(e.to_string()))?;
+        let origin = self.consent(&located, target, confirm)?;
+        let note = self.restore_note(&located, &origin);
+        let checked = Checked::new(&located, &origin);
+        let (path, name) = (located.path, located.name.as_str());
+        let url = self.config.database_url.clone();
+        let target = target.to_string();
+        Ok(self
+            .jobs
+            .start_noted(
+                JobKind::RestoreNew,
+                actor,
+                &format!("{name} into {target}"),
+                note,
+                move |job| async move {
+                    checked.check(&path, job.cancel_token()).await?;
+                    let log: &crate::backup::Log = &*job;
+                    let outcome = crate::backup::restore::into_new(
+                        &url,
+                        &path,
+                        &target,
+                        jobs,
+                        log,
+                        job.cancel_token(),
+                    )
+                    .await
+                    .map_err(|e| JobFailure::new(e.to_string()))?;
+                    if outcome.errors.is_empty() {
+                        Ok(outcome.summary())
+                    } else {
+                        Err(JobFailure::new(outcome.summary()))
+                    }
+                },
+            )
+            .await?)
+    }
+
+    /// Starts a restore into a new database on another server (moving to a new PostgreSQL):
+    /// the checks of [`Self::start_restore_into`], then every table's rows compared with the
+    /// archive. `target` is used by this job only; the job and its audit record name it with
+    /// its password masked.
+    ///
+    /// It holds the runner's one-job-at-a-time guard like every job, although it does not
+    /// touch the console's own database: it reads an archive of the backup folder that a
+    /// concurrent backup's retention could delete, and a backup or migration that ran during
+    /// the move would be one the new server does not have.
+    pub async fn start_restore_to_server<'a>(
+        &self,
+        archive: impl Into<ArchiveRef<'a>>,
+        into: &str,
+        target: crate::config::DatabaseUrl,
+        jobs: u32,
+        confirm: Option<&str>,
+        actor: &str,
+    ) -> Result<Arc<Job>, ConsoleError> {
+        let located = self.archive(archive.into())?;
+        crate::backup::restore::validate_name(into)
+            .map_err(|e| ConsoleError::Refused(e.to_string()))?;
+        let origin = self.consent(&located, into, confirm)?;
+        let note = self.restore_note(&located, &origin);
+        let checked = Checked::new(&located, &origin);
+        let (path, name) = (located.path, located.name.as_str());
+        let into = into.to_string();
+        Ok(self
+            .jobs
+            .start_noted(
+                JobKind::RestoreToServer,
+                actor,
+                &format!("{name} into {into} on {}", target.masked()),
+                note,
+                move |job| async move {
+                    checked.check(&path, job.cancel_token()).await?;
+                    let log: &crate::backup::Log = &*job;
+                    crate::backup::restore::to_server(
+                        &target,
+                        &path,
+                        &into,
+                        jobs,
+                        log,
+                        job.cancel_token(),
+                    )
+                    .await
+                    .map_err(|e| JobFailure::new(e.to_string()))
+                },
+            )
+            .await?)
+    }
+
+    /// Starts a restore in place: safety backup, restore into a fresh database, swap by
+    /// rename. An archive the console did not make needs `confirm` = the database's name.
+    pub async fn start_restore_in_place<'a>(
+        &self,
+        archive: impl Into<ArchiveRef<'a>>,
+        jobs: u32,
+        confirm: Option<&str>,
+        actor: &str,
+    ) -> Result<Arc<Job>, ConsoleError> {
+        let located = self.archive(archive.into())?;
+        let origin = self.consent(&located, self.config.database_url.database(), confirm)?;
+        let note = self.restore_note(&located, &origin);
+        let checked = Checked::new(&located, &origin);
+        let (path, name) = (located.path, located.name.as_str());
+        let cx = self.context(actor);
+        Ok(self
+            .jobs
+            .start_noted(
+                JobKind::RestoreInPlace,
+                actor,
+                &format!("{name} over {}", self.target()),
+                note,
+                move |job| async move {
+                    checked.check(&path, job.cancel_token()).await?;
+                    let log: &crate::backup::Log = &*job;
+                    let result = crate::backup::restore::in_place(
+                        &cx.url,
+                        &path,
+                        &cx.dir,
+                        &cx.by,
+                        jobs,
+                        log,
+                        job.cancel_token(),
+                    )
+                    .await;
+                    cx.status.invalidate().await;
+                    result.map_err(|e| JobFailure::new(e.to_string()))
+                },
+            )
+            .await?)
+    }
+}
