@@ -74,6 +74,12 @@ struct Record {
 #[error("{0}")]
 pub struct Busy(pub String);
 
+impl crate::error::Kind for Busy {
+    fn kind(&self) -> crate::error::ErrorKind {
+        crate::error::ErrorKind::Busy
+    }
+}
+
 /// The sentence a job gets when the process running it died.
 pub const DIED: &str = "The console stopped (restart or crash) while this job was running, so it did not finish; nothing it was writing was kept.";
 

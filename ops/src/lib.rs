@@ -2,8 +2,10 @@
 //! processes lives here; the web console and the CLI are thin callers.
 //!
 //! Without the `engine` feature only [`model`] is built: plain data types that
-//! the browser side shares with the server.
+//! the browser side shares with the server (with the backup and migrate types it
+//! re-exports: `backup::manifest`, `migrate::kinds`).
 
+pub mod error;
 pub mod model;
 
 #[cfg(feature = "engine")]
@@ -12,6 +14,12 @@ pub mod audit;
 pub mod auth;
 #[cfg(feature = "engine")]
 pub mod backup;
+// `model` re-exports the backup domain's plain types, so a build without the engine (wasm)
+// still needs that one file.
+#[cfg(not(feature = "engine"))]
+pub mod backup {
+    pub mod manifest;
+}
 #[cfg(feature = "engine")]
 pub mod config;
 #[cfg(feature = "engine")]
@@ -32,6 +40,12 @@ pub mod joblock;
 pub mod jobs;
 #[cfg(feature = "engine")]
 pub mod migrate;
+// `model` re-exports the migrate domain's plain types, so a build without the engine (wasm)
+// still needs that one file.
+#[cfg(not(feature = "engine"))]
+pub mod migrate {
+    pub mod kinds;
+}
 #[cfg(feature = "engine")]
 pub mod pgtools;
 #[cfg(feature = "engine")]

@@ -7,8 +7,10 @@ pub mod counts;
 pub mod dump;
 pub mod header;
 pub mod interrupted;
+pub mod manifest;
 pub mod restore;
 pub mod retention;
+pub mod store;
 pub mod tools;
 pub mod trust;
 pub mod upload;
@@ -66,5 +68,17 @@ impl BackupError {
             ));
         }
         BackupError::Io(format!("{what} failed: {e}."))
+    }
+}
+
+impl crate::error::Kind for BackupError {
+    fn kind(&self) -> crate::error::ErrorKind {
+        use crate::error::ErrorKind;
+        match self {
+            BackupError::Refused(_) => ErrorKind::Refused,
+            BackupError::Missing(_) => ErrorKind::NotFound,
+            BackupError::Tool(_) | BackupError::Io(_) => ErrorKind::Failed,
+            BackupError::Cancelled(_) => ErrorKind::Interrupted,
+        }
     }
 }

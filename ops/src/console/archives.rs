@@ -13,8 +13,10 @@ impl Console {
     /// The archive a person named (a bare name, or on the CLI a path), or the sentence
     /// saying why it cannot be used.
     pub(super) fn archive(&self, given: ArchiveRef<'_>) -> Result<Located, ConsoleError> {
-        crate::backup::archive::locate(&self.config.backup_dir, given)
-            .map_err(|e| ConsoleError::Refused(e.to_string()))
+        Ok(crate::backup::archive::locate(
+            &self.config.backup_dir,
+            given,
+        )?)
     }
 
     /// The line a job's log starts with for an archive outside the backup folder.

@@ -34,7 +34,7 @@ impl Console {
             }
             Err(e) => {
                 self.record(entry.failed(e.to_string()));
-                Err(ConsoleError::Refused(e.to_string()))
+                Err(e.into())
             }
         }
     }
@@ -83,30 +83,30 @@ impl Console {
         path: &std::path::Path,
         actor: &str,
     ) -> Result<String, ConsoleError> {
-        let refuse = |message: String| {
+        let refuse = |e: ConsoleError| {
             let target = path.file_name().map_or_else(
                 || path.display().to_string(),
                 |n| n.to_string_lossy().into_owned(),
             );
-            self.record(Entry::new(actor, "backup.upload", target).failed(message.clone()));
-            ConsoleError::Refused(message)
+            self.record(Entry::new(actor, "backup.upload", target).failed(e.to_string()));
+            e
         };
         let found = crate::backup::archive::locate(&self.config.backup_dir, ArchiveRef::Path(path))
-            .map_err(|e| refuse(e.to_string()))?;
+            .map_err(|e| refuse(e.into()))?;
         if found.inside {
-            return Err(refuse(format!(
+            return Err(refuse(ConsoleError::Refused(format!(
                 "{} is already in the backup folder: nothing to import (see `holomush-admin backup list`).",
                 found.name
-            )));
+            ))));
         }
         // O_NOFOLLOW: the file read is the one `locate` checked, not a link swapped in since.
         let mut open = std::fs::OpenOptions::new();
         std::os::unix::fs::OpenOptionsExt::custom_flags(open.read(true), libc::O_NOFOLLOW);
         let file = open.open(&found.path).map_err(|e| {
-            refuse(format!(
+            refuse(ConsoleError::Failed(format!(
                 "{} could not be opened: {e}. Nothing was imported.",
                 found.path.display()
-            ))
+            )))
         })?;
         let chunks = tokio_util::io::ReaderStream::with_capacity(
             tokio::fs::File::from_std(file),

@@ -19,7 +19,9 @@ use std::sync::Arc;
 use sqlx::PgPool;
 
 use crate::audit::{AuditError, AuditLog, Entry};
+use crate::backup::BackupError;
 use crate::config::{Config, DatabaseUrl};
+use crate::error::{ErrorKind, Kind};
 use crate::jobs::{Job, JobFailure, Jobs};
 use crate::migrate::{MigrateError, Migrator, Source};
 use crate::model::JobKind;
@@ -28,8 +30,8 @@ use crate::status::StatusCache;
 pub use doctor::{doctor, enable_pg_trgm};
 pub use migrate::create_migration;
 
-/// Why a Console action did not happen (or did not finish), as one sentence each; the web
-/// and the CLI show the sentence, and may tell the kinds apart.
+/// Why a Console action did not happen (or did not finish), as one sentence each, with its
+/// [`ErrorKind`]: the web answers with the kind's HTTP status and the CLI exits with its code.
 #[derive(Debug, thiserror::Error)]
 pub enum ConsoleError {
     /// Another job holds the database.
@@ -41,9 +43,24 @@ pub enum ConsoleError {
     /// The migrations could not be read or the engine refused.
     #[error(transparent)]
     Migrate(#[from] MigrateError),
+    /// An archive could not be found, read or written.
+    #[error(transparent)]
+    Backup(#[from] BackupError),
     /// The work itself failed (a tool, the database, the disk).
     #[error("{0}")]
     Failed(String),
+}
+
+impl Kind for ConsoleError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            ConsoleError::Busy(_) => ErrorKind::Busy,
+            ConsoleError::Refused(_) => ErrorKind::Refused,
+            ConsoleError::Migrate(e) => e.kind(),
+            ConsoleError::Backup(e) => e.kind(),
+            ConsoleError::Failed(_) => ErrorKind::Failed,
+        }
+    }
 }
 
 impl From<ConsoleError> for String {

@@ -22,8 +22,7 @@ impl Console {
         actor: &str,
     ) -> Result<Arc<Job>, ConsoleError> {
         let located = self.archive(archive.into())?;
-        crate::backup::restore::validate_name(target)
-            .map_err(|e| ConsoleError::Refused(e.to_string()))?;
+        crate::backup::restore::validate_name(target)?;
         let origin = self.consent(&located, target, confirm)?;
         let note = self.restore_note(&located, &origin);
         let checked = Checked::new(&located, &origin);
@@ -79,8 +78,7 @@ impl Console {
         actor: &str,
     ) -> Result<Arc<Job>, ConsoleError> {
         let located = self.archive(archive.into())?;
-        crate::backup::restore::validate_name(into)
-            .map_err(|e| ConsoleError::Refused(e.to_string()))?;
+        crate::backup::restore::validate_name(into)?;
         let origin = self.consent(&located, into, confirm)?;
         let note = self.restore_note(&located, &origin);
         let checked = Checked::new(&located, &origin);

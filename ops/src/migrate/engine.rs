@@ -54,6 +54,6 @@ impl Migrator {
     pub async fn connect(&self) -> Result<PgConnection, MigrateError> {
         PgConnection::connect_with(&self.url.connect_options())
             .await
-            .map_err(|e| MigrateError::Database(crate::db::describe_error(&e, &self.url)))
+            .map_err(|e| MigrateError::Unavailable(crate::db::describe_error(&e, &self.url)))
     }
 }

@@ -14,6 +14,7 @@ pub mod engine;
 pub mod golang;
 pub mod goose;
 pub mod history;
+pub mod kinds;
 pub mod pgerror;
 pub mod rehearse;
 pub mod report;
@@ -84,6 +85,9 @@ pub enum MigrateError {
     Source(String),
     #[error("{0}")]
     Database(String),
+    /// The database could not be connected to (down, refused, wrong password).
+    #[error("{0}")]
+    Unavailable(String),
     #[error("{0}")]
     Refused(String),
     /// goose: a Go migration is next; only the holomush binary runs those.
@@ -91,6 +95,27 @@ pub enum MigrateError {
     GoMigration { version: u64, file: String },
     #[error("Cancelled before version {0}: the migrations before it were applied and the database is clean.")]
     Cancelled(String),
+}
+
+impl crate::error::Kind for MigrateError {
+    fn kind(&self) -> crate::error::ErrorKind {
+        use crate::error::ErrorKind;
+        match self {
+            MigrateError::Dirty(_)
+            | MigrateError::ShortLimit(_)
+            | MigrateError::InvalidVersion
+            | MigrateError::Refused(_)
+            | MigrateError::GoMigration { .. } => ErrorKind::Refused,
+            MigrateError::NoMigration(_) | MigrateError::NotExist(_) => ErrorKind::NotFound,
+            MigrateError::LockTimeout { .. } => ErrorKind::Busy,
+            MigrateError::Unavailable(_) => ErrorKind::Unavailable,
+            MigrateError::NoChange
+            | MigrateError::Failed { .. }
+            | MigrateError::Source(_)
+            | MigrateError::Database(_) => ErrorKind::Failed,
+            MigrateError::Cancelled(_) => ErrorKind::Interrupted,
+        }
+    }
 }
 
 impl MigrateError {
