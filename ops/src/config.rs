@@ -56,6 +56,37 @@ impl std::fmt::Debug for Secret {
     }
 }
 
+/// Settings given on the command line, passed to the loaders as values. Each wins over its
+/// environment variable as if that variable held the flag's value: an empty flag counts as
+/// unset, as an empty variable does.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Overrides {
+    /// `--migrations-dir`, over HOLOMUSH_MIGRATIONS_DIR.
+    pub migrations_dir: Option<PathBuf>,
+}
+
+impl Overrides {
+    /// The value the command line gave the variable `name`, as the environment would hold
+    /// it: the Settings page reads this to tell a given setting from a default.
+    pub fn get(&self, name: &str) -> Option<String> {
+        match name {
+            "HOLOMUSH_MIGRATIONS_DIR" => self
+                .migrations_dir
+                .as_ref()
+                .map(|d| d.to_string_lossy().into_owned()),
+            _ => None,
+        }
+    }
+
+    fn migrations_dir(&self, from_env: Option<PathBuf>) -> Option<PathBuf> {
+        match &self.migrations_dir {
+            None => from_env,
+            Some(d) if d.to_string_lossy().trim().is_empty() => None,
+            Some(d) => Some(d.clone()),
+        }
+    }
+}
+
 /// What a command that touches no database needs (`migrate create`): where the audit log
 /// and the migrations are. Read with the same rules as [`Config`], without DATABASE_URL.
 #[derive(Clone, Debug)]
@@ -78,6 +109,12 @@ impl LocalConfig {
                 .unwrap_or_else(|| PathBuf::from("./data")),
             migrations_dir: get("HOLOMUSH_MIGRATIONS_DIR").map(PathBuf::from),
         }
+    }
+
+    /// The command line's settings applied over the environment's.
+    pub fn with_overrides(mut self, overrides: &Overrides) -> Self {
+        self.migrations_dir = overrides.migrations_dir(self.migrations_dir.take());
+        self
     }
 }
 
@@ -106,6 +143,8 @@ pub struct Config {
     pub public_url: Option<PublicUrl>,
     /// HOLOMUSH_ADMIN_IDLE_TIMEOUT: a session unused this long ends.
     pub idle_timeout: Duration,
+    /// What the command line set, kept so the Settings page can say the value was given.
+    pub overrides: Overrides,
 }
 
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
@@ -219,6 +258,14 @@ impl Config {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
+    /// The command line's settings applied over the environment's; none of them can be
+    /// invalid, so the environment's errors stay the only ones.
+    pub fn with_overrides(mut self, overrides: &Overrides) -> Self {
+        self.migrations_dir = overrides.migrations_dir(self.migrations_dir.take());
+        self.overrides = overrides.clone();
+        self
+    }
+
     /// Reads every variable through `lookup`; an empty value counts as unset.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
@@ -272,6 +319,7 @@ impl Config {
             trusted_proxies,
             public_url,
             idle_timeout,
+            overrides: Overrides::default(),
             database_url,
             max_conns,
             min_conns,
@@ -517,6 +565,41 @@ mod tests {
         assert_eq!(c.data_dir, PathBuf::from("/var/lib/console"));
         assert_eq!(c.backup_dir, PathBuf::from("/srv/backups"));
         assert_eq!(c.migrations_dir, Some(PathBuf::from("db/migrations")));
+    }
+
+    #[test]
+    fn the_migrations_flag_wins_over_the_variable() {
+        let env = [
+            ("DATABASE_URL", URL),
+            ("HOLOMUSH_MIGRATIONS_DIR", "from/env"),
+        ];
+        let flag = |dir: &str| Overrides {
+            migrations_dir: Some(PathBuf::from(dir)),
+        };
+        let c = config(&env)
+            .expect("valid")
+            .with_overrides(&flag("from/flag"));
+        assert_eq!(c.migrations_dir, Some(PathBuf::from("from/flag")));
+        assert_eq!(
+            c.overrides.get("HOLOMUSH_MIGRATIONS_DIR").as_deref(),
+            Some("from/flag")
+        );
+        // An empty flag is an empty variable: the embedded set.
+        let c = config(&env).expect("valid").with_overrides(&flag(" "));
+        assert_eq!(c.migrations_dir, None);
+        let c = config(&env)
+            .expect("valid")
+            .with_overrides(&Overrides::default());
+        assert_eq!(c.migrations_dir, Some(PathBuf::from("from/env")));
+        assert_eq!(c.overrides.get("HOLOMUSH_MIGRATIONS_DIR"), None);
+        // `migrate create` reads the same way without DATABASE_URL.
+        let local = LocalConfig::from_lookup(|k| {
+            (k == "HOLOMUSH_MIGRATIONS_DIR").then(|| "from/env".to_string())
+        });
+        assert_eq!(
+            local.with_overrides(&flag("from/flag")).migrations_dir,
+            Some(PathBuf::from("from/flag"))
+        );
     }
 
     #[test]

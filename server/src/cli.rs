@@ -22,6 +22,15 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// The global flags that set configuration, as values for the loaders.
+    pub fn overrides(&self) -> ops::config::Overrides {
+        ops::config::Overrides {
+            migrations_dir: self.migrations_dir.clone(),
+        }
+    }
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run the web console on HOLOMUSH_ADMIN_ADDR (default 127.0.0.1:3000).
@@ -221,8 +230,8 @@ pub struct ActivityArgs {
 }
 
 /// `migrate create NAME`: the migrations folder and the audit log, no database.
-fn create_migration(name: &str) -> Result<(), String> {
-    let local = ops::config::LocalConfig::from_env();
+fn create_migration(name: &str, overrides: &ops::config::Overrides) -> Result<(), String> {
+    let local = ops::config::LocalConfig::from_env().with_overrides(overrides);
     let audit = ops::audit::AuditLog::open(&local.data_dir).map_err(|e| e.to_string())?;
     let done =
         ops::console::create_migration(&audit, local.migrations_dir.as_deref(), name, "cli")?;
@@ -232,12 +241,15 @@ fn create_migration(name: &str) -> Result<(), String> {
 
 /// `migrate …`: the engine's refusals and failures exit 1 as golang-migrate's and goose's do
 /// (see [`Failure`]); everything else here is the console's own and exits 2.
-pub async fn migrate(cmd: MigrateCommand) -> Result<(), Failure> {
+pub async fn migrate(
+    cmd: MigrateCommand,
+    overrides: &ops::config::Overrides,
+) -> Result<(), Failure> {
     // golang-migrate's `create` needs no database: neither does this one.
     if let MigrateCommand::Create { name } = &cmd {
-        return Ok(create_migration(name)?);
+        return Ok(create_migration(name, overrides)?);
     }
-    let console = open().await?;
+    let console = open(overrides).await?;
     let op = match cmd {
         MigrateCommand::Status { json } => return migrate_status(&console, json).await,
         MigrateCommand::Repair {
@@ -255,7 +267,7 @@ pub async fn migrate(cmd: MigrateCommand) -> Result<(), Failure> {
             )
             .await?)
         }
-        MigrateCommand::Create { name } => return Ok(create_migration(&name)?),
+        MigrateCommand::Create { name } => return Ok(create_migration(&name, overrides)?),
         MigrateCommand::Bootstrap => return Ok(bootstrap(&console).await?),
         MigrateCommand::Rehearse {
             json,
@@ -314,8 +326,8 @@ pub async fn migrate(cmd: MigrateCommand) -> Result<(), Failure> {
     }
 }
 
-pub async fn backup(cmd: BackupCommand) -> Result<(), String> {
-    let console = open().await?;
+pub async fn backup(cmd: BackupCommand, overrides: &ops::config::Overrides) -> Result<(), String> {
+    let console = open(overrides).await?;
     let job = match cmd {
         BackupCommand::List { json } => {
             let list = ops::backup::catalog::list(&console.config.backup_dir)
@@ -444,7 +456,7 @@ pub struct RestoreArgs {
     pub target_url: Option<String>,
 }
 
-pub async fn restore(args: RestoreArgs) -> Result<(), String> {
+pub async fn restore(args: RestoreArgs, overrides: &ops::config::Overrides) -> Result<(), String> {
     let RestoreArgs {
         file,
         into,
@@ -460,7 +472,7 @@ pub async fn restore(args: RestoreArgs) -> Result<(), String> {
         .transpose()?
         .map(|text| ops::backup::restore::target_url(&text).map_err(|e| e.to_string()))
         .transpose()?;
-    let console = open().await?;
+    let console = open(overrides).await?;
     let given = ArchiveRef::from_cli(&file);
     let database = console.config.database_url.database().to_string();
     let restoring_to = into
@@ -897,8 +909,10 @@ fn print_rehearsal(r: &ops::model::Rehearsal) {
     println!("total {} ms, scratch copy {}", r.total_ms, r.scratch);
 }
 
-async fn open() -> Result<ops::Console, String> {
-    let config = ops::config::Config::from_env().map_err(|e| e.to_string())?;
+async fn open(overrides: &ops::config::Overrides) -> Result<ops::Console, String> {
+    let config = ops::config::Config::from_env()
+        .map_err(|e| e.to_string())?
+        .with_overrides(overrides);
     let console = ops::Console::open(config).map_err(|e| e.to_string())?;
     for what in console.recover_interrupted_work().await {
         eprintln!("{what}");
@@ -906,8 +920,8 @@ async fn open() -> Result<ops::Console, String> {
     Ok(console)
 }
 
-pub async fn info(args: InfoArgs) -> Result<(), String> {
-    let console = open().await?;
+pub async fn info(args: InfoArgs, overrides: &ops::config::Overrides) -> Result<(), String> {
+    let console = open(overrides).await?;
     let snap = console.status.get().await;
     if args.json {
         let text = serde_json::to_string_pretty(&*snap).map_err(|e| e.to_string())?;

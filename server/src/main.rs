@@ -18,21 +18,20 @@ async fn main() -> ExitCode {
     // Archives, the audit log and job records are the console user's alone.
     ops::files::private_umask();
     let cli = Cli::parse();
-    if let Some(dir) = &cli.migrations_dir {
-        // The flag wins over the variable; configuration is read from the environment once, below.
-        std::env::set_var("HOLOMUSH_MIGRATIONS_DIR", dir);
-    }
+    // The flags that set configuration travel as values into every loader, which applies
+    // them over the environment's: the process environment is only ever read.
+    let overrides = cli.overrides();
     init_tracing();
     let result: Result<(), failure::Failure> = match cli.command {
-        Command::Serve => web::serve().await.map_err(Into::into),
-        Command::Info(args) => cli::info(args).await.map_err(Into::into),
+        Command::Serve => web::serve(&overrides).await.map_err(Into::into),
+        Command::Info(args) => cli::info(args, &overrides).await.map_err(Into::into),
         Command::Activity(args) => cli::activity(args).map_err(Into::into),
-        Command::Migrate(cmd) => cli::migrate(cmd).await,
-        Command::Backup(cmd) => cli::backup(cmd).await.map_err(Into::into),
+        Command::Migrate(cmd) => cli::migrate(cmd, &overrides).await,
+        Command::Backup(cmd) => cli::backup(cmd, &overrides).await.map_err(Into::into),
         Command::Doctor { url, json, fix } => diagnose_cli::doctor(url, json, fix)
             .await
             .map_err(Into::into),
-        Command::Restore(args) => cli::restore(args).await.map_err(Into::into),
+        Command::Restore(args) => cli::restore(args, &overrides).await.map_err(Into::into),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

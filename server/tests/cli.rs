@@ -228,7 +228,28 @@ async fn migrate_commands_work_as_the_seed_writes_them() {
     );
     assert_eq!(stdout(&o).lines().next(), Some("3"), "{}", stderr(&o));
     assert!(stdout(&o).contains("applied"));
-    assert!(stdout(&o).contains("applied"));
+    // ...and wins over it: the variable names a folder that does not exist.
+    let missing = dir.join("missing").display().to_string();
+    let both_vars = [
+        ("DATABASE_URL", db.url.as_str()),
+        ("HOLOMUSH_ADMIN_DATA", data.as_str()),
+        ("HOLOMUSH_MIGRATIONS_DIR", missing.as_str()),
+    ];
+    let o = run(&["migrate", "status"], &both_vars);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).starts_with(&format!(
+            "error: The migrations folder {missing} could not be read ("
+        )) && stderr(&o).ends_with("): check HOLOMUSH_MIGRATIONS_DIR.\n"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(
+        &["--migrations-dir", d.as_str(), "migrate", "status"],
+        &both_vars,
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o).lines().next(), Some("3"));
 
     let o = run(&["migrate", "down"], &vars);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -268,6 +289,19 @@ async fn migrate_commands_work_as_the_seed_writes_them() {
         dir.join("000004_add_flags.up.sql").exists()
             && dir.join("000004_add_flags.down.sql").exists()
     );
+    // `migrate create` needs no database, and the flag wins there too.
+    let o = run(
+        &[
+            "migrate",
+            "create",
+            "--migrations-dir",
+            d.as_str(),
+            "add_more",
+        ],
+        &both_vars[1..],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(dir.join("000005_add_more.up.sql").exists());
 
     let o = run(&["migrate", "down", "--all"], &vars);
     assert_eq!(

@@ -20,7 +20,10 @@ pub async fn view(config: &Config, pool: &PgPool) -> SettingsView {
     let size = pool.size();
     let idle = u32::try_from(pool.num_idle()).unwrap_or(u32::MAX);
     SettingsView {
-        settings: entries(config, |k| std::env::var(k).ok()),
+        // A command-line flag counts as its variable, as when the flag was passed by setting it.
+        settings: entries(config, |k| {
+            config.overrides.get(k).or_else(|| std::env::var(k).ok())
+        }),
         url: parts(&config.database_url),
         pool: PoolView {
             size,

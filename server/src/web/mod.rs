@@ -62,8 +62,10 @@ async fn scheduled_backups(console: Arc<ops::Console>, every: std::time::Duratio
     }
 }
 
-pub async fn serve() -> Result<(), String> {
-    let config = ops::config::Config::from_env().map_err(|e| e.to_string())?;
+pub async fn serve(overrides: &ops::config::Overrides) -> Result<(), String> {
+    let config = ops::config::Config::from_env()
+        .map_err(|e| e.to_string())?
+        .with_overrides(overrides);
     let addr = config.admin_addr;
     if config.admin_password.is_none() && !addr.ip().is_loopback() {
         return Err(format!(
