@@ -33,6 +33,13 @@ pub enum AuditError {
     },
 }
 
+impl crate::error::Kind for AuditError {
+    /// The log's own file failed: the disk or the folder's permissions.
+    fn kind(&self) -> crate::error::ErrorKind {
+        crate::error::ErrorKind::Failed
+    }
+}
+
 /// What a caller records; the log adds the id and the time.
 #[derive(Clone, Debug)]
 pub struct Entry {

@@ -18,6 +18,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::audit::{AuditLog, Entry};
+use crate::error::{ErrorKind, Kind};
 use crate::joblock::JobLock;
 use crate::model::{JobKind, JobLine, JobOutput, JobStatus, JobView, Progress, SqlFailure};
 use crate::process::Owner;
@@ -25,18 +26,40 @@ use crate::process::Owner;
 /// Jobs kept for the pages to read after they end.
 const KEEP: usize = 50;
 
+/// Why a job did not succeed: its sentence, its kind (which the job's view keeps, so a
+/// caller decides by the kind and never by the sentence) and, for a SQL file, where it failed.
 #[derive(Clone, Debug)]
 pub struct JobFailure {
+    pub kind: ErrorKind,
     pub message: String,
     pub sql: Option<SqlFailure>,
 }
 
 impl JobFailure {
+    /// The work itself failed.
     pub fn new(message: impl Into<String>) -> Self {
+        Self::of(ErrorKind::Failed, message)
+    }
+
+    /// The job cannot do what was asked (the database's state, a missing file); it changed
+    /// nothing.
+    pub fn refused(message: impl Into<String>) -> Self {
+        Self::of(ErrorKind::Refused, message)
+    }
+
+    pub fn of(kind: ErrorKind, message: impl Into<String>) -> Self {
         Self {
+            kind,
             message: message.into(),
             sql: None,
         }
+    }
+}
+
+/// Any error that knows its kind ends a job with that kind and its sentence.
+impl<E: Kind + std::fmt::Display> From<E> for JobFailure {
+    fn from(e: E) -> Self {
+        Self::of(e.kind(), e.to_string())
     }
 }
 
@@ -57,6 +80,7 @@ struct State {
     status: JobStatus,
     lines: Vec<JobLine>,
     result: Option<String>,
+    error_kind: Option<ErrorKind>,
     failure: Option<SqlFailure>,
     progress: Option<Progress>,
     output: Option<JobOutput>,
@@ -74,9 +98,9 @@ struct Record {
 #[error("{0}")]
 pub struct Busy(pub String);
 
-impl crate::error::Kind for Busy {
-    fn kind(&self) -> crate::error::ErrorKind {
-        crate::error::ErrorKind::Busy
+impl Kind for Busy {
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Busy
     }
 }
 
@@ -123,6 +147,7 @@ impl Job {
             status: s.status,
             lines: s.lines.clone(),
             result: s.result.clone(),
+            error_kind: s.error_kind,
             failure: s.failure.clone(),
             progress: s.progress.clone(),
             output: s.output.clone(),
@@ -214,6 +239,12 @@ impl Job {
                 Ok(summary) => s.result = Some(summary.clone()),
                 Err(f) => {
                     s.result = Some(f.message.clone());
+                    // A cancelled job stopped on request, whatever error the stop surfaced as.
+                    s.error_kind = Some(if status == JobStatus::Cancelled {
+                        ErrorKind::Interrupted
+                    } else {
+                        f.kind
+                    });
                     s.failure = f.sql.clone();
                 }
             }
@@ -237,6 +268,7 @@ impl Job {
                 status: view.status,
                 lines: view.lines,
                 result: view.result,
+                error_kind: view.error_kind,
                 failure: view.failure,
                 progress: view.progress,
                 output: view.output,
@@ -282,6 +314,7 @@ fn load_records(dir: &Path, audit: &AuditLog) -> Vec<JobView> {
         if record.job.status == JobStatus::Running && !record.owner.alive() {
             record.job.status = JobStatus::Failed;
             record.job.result = Some(DIED.to_string());
+            record.job.error_kind = Some(ErrorKind::Failed);
             record.job.progress = None;
             let entry = Entry::new(
                 record.job.actor.clone(),
@@ -382,7 +415,10 @@ impl Jobs {
                 tracing::error!("{e}");
             }
             // Failed, not cancelled: it did not stop at a safe point.
-            job.finish_as(JobStatus::Failed, &Err(JobFailure::new(CUT_SHORT)));
+            job.finish_as(
+                JobStatus::Failed,
+                &Err(JobFailure::of(ErrorKind::Interrupted, CUT_SHORT)),
+            );
             cut_short.push(job.id);
         }
         StopReport {
@@ -519,6 +555,7 @@ impl Jobs {
                     .into_iter()
                     .collect(),
                 result: None,
+                error_kind: None,
                 failure: None,
                 progress: None,
                 output: None,
@@ -602,6 +639,7 @@ mod tests {
                 text: "Dumping holomush".to_string(),
             }],
             result: None,
+            error_kind: None,
             failure: None,
             progress: None,
             output: None,
@@ -639,6 +677,7 @@ mod tests {
         let v = jobs.get(7).expect("loaded").view();
         assert_eq!(v.status, JobStatus::Failed);
         assert_eq!(v.result.as_deref(), Some(DIED));
+        assert_eq!(v.error_kind, Some(ErrorKind::Failed));
         assert_eq!(v.lines.len(), 1, "the log it had is kept");
         assert_eq!(
             jobs.get(5).expect("loaded").view().status,
@@ -671,6 +710,7 @@ mod tests {
             .expect("starts");
         let view = job.follow(|_| {}).await;
         assert_eq!(view.status, JobStatus::Failed);
+        assert_eq!(view.error_kind, Some(ErrorKind::Failed));
         let result = view.result.unwrap_or_default();
         assert!(
             result.starts_with("The job stopped on an internal error (index out of bounds"),

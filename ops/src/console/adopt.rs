@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use crate::jobs::{Job, JobFailure};
-use crate::migrate::MigrateError;
 use crate::model::{AdoptPreview, AdoptState, JobKind, JobOutput};
 
 use super::{Console, ConsoleError};
@@ -38,11 +37,10 @@ impl Console {
                 &self.target(),
                 move |job| async move {
                     job.log(format!("Adopting with the goose files of {}", migrator.source.origin));
-                    let fail = |e: MigrateError| JobFailure::new(e.to_string());
-                    let mut conn = migrator.connect().await.map_err(fail)?;
+                    let mut conn = migrator.connect().await.map_err(JobFailure::from)?;
                     let first = crate::migrate::adopt::probe(&mut conn, &migrator.source).await;
                     sqlx::Connection::close(conn).await.ok();
-                    let first = first.map_err(fail)?;
+                    let first = first.map_err(JobFailure::from)?;
                     job.log(first.sentence.clone());
                     if first.state == AdoptState::Ready && safety_backup {
                         cx.safety(&job, "nothing was adopted").await?;
@@ -51,13 +49,13 @@ impl Console {
                     let log = move |line: String| log_job.log(line);
                     let result = crate::migrate::adopt::run(&migrator, &log, job.cancel_token()).await;
                     cx.status.invalidate().await;
-                    let (found, done) = result.map_err(fail)?;
+                    let (found, done) = result.map_err(JobFailure::from)?;
                     for line in &done {
                         job.log(line.clone());
                     }
                     job.set_output(JobOutput::Adopt(found.clone()));
                     if let Some(refusal) = &found.refusal {
-                        return Err(JobFailure::new(refusal.to_string()));
+                        return Err(JobFailure::refused(refusal.to_string()));
                     }
                     Ok(match found.state {
                         AdoptState::Ready => format!(
@@ -98,7 +96,7 @@ impl Console {
                     let result =
                         crate::migrate::adopt::undo(&migrator, &log, job.cancel_token()).await;
                     cx.status.invalidate().await;
-                    let done = result.map_err(|e| JobFailure::new(e.to_string()))?;
+                    let done = result.map_err(JobFailure::from)?;
                     for line in &done {
                         job.log(line.clone());
                     }

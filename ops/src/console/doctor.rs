@@ -62,15 +62,13 @@ pub async fn enable_pg_trgm(
     actor: &str,
 ) -> Result<String, ConsoleError> {
     let entry = Entry::new(actor, "doctor.fix_pg_trgm", url.masked().to_string());
-    let result = crate::diagnose::doctor::enable_pg_trgm(url)
-        .await
-        .map_err(|e| e.to_string());
+    let result = crate::diagnose::doctor::enable_pg_trgm(url).await;
     let entry = match &result {
         Ok(m) => entry.detail(m.clone()),
-        Err(e) => entry.failed(e.clone()),
+        Err(e) => entry.failed(e.to_string()),
     };
     if let Err(e) = audit.record(entry) {
         tracing::error!("{e}");
     }
-    result.map_err(ConsoleError::Failed)
+    Ok(result?)
 }

@@ -34,7 +34,7 @@ impl Console {
             job.log("Checking the objects of the embedded migrations (scripts/bootstrap-migrations.sql)");
             let result = crate::migrate::bootstrap::bootstrap(&migrator).await;
             status.invalidate().await;
-            let report = result.map_err(|e| JobFailure::new(e.to_string()))?;
+            let report = result.map_err(JobFailure::from)?;
             for o in &report.checked {
                 job.log(format!("Checked {o}"));
             }
@@ -103,8 +103,8 @@ impl Console {
                                 _ => None,
                             };
                             Err(JobFailure {
-                                message: e.to_string(),
                                 sql,
+                                ..JobFailure::from(e)
                             })
                         }
                     }

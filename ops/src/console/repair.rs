@@ -28,11 +28,11 @@ impl Console {
         Ok(self.jobs.start(JobKind::MigrateRepair, actor, &self.target(), move |job| async move {
             let report = crate::diagnose::dirty::analyze(&migrator)
                 .await
-                .map_err(|e| JobFailure::new(e.to_string()))?;
+                .map_err(JobFailure::from)?;
             crate::diagnose::dirty::refuse_while_locked(&report)
-                .map_err(|e| JobFailure::new(e.to_string()))?;
+                .map_err(JobFailure::from)?;
             if !report.dirty {
-                return Err(JobFailure::new(format!(
+                return Err(JobFailure::refused(format!(
                     "The database is not dirty (version {}): nothing was changed.",
                     report.version
                 )));
@@ -43,13 +43,13 @@ impl Console {
             }
             if action == RepairAction::RunDownThenForce {
                 let down = report.down_sql.clone().ok_or_else(|| {
-                    JobFailure::new(format!(
+                    JobFailure::refused(format!(
                         "Version {} has no down file to run: repair by hand, then force.",
                         report.version
                     ))
                 })?;
                 job.log(format!("Running version {}'s down SQL", report.version));
-                let mut conn = migrator.connect().await.map_err(|e| JobFailure::new(e.to_string()))?;
+                let mut conn = migrator.connect().await.map_err(JobFailure::from)?;
                 if let Err(e) = sqlx::Executor::execute(&mut conn, down.as_str()).await {
                     return Err(JobFailure::new(format!(
                         "Version {}'s down SQL failed: {e}. The database is still dirty at {}; nothing was forced.",
@@ -63,7 +63,7 @@ impl Console {
                 .run(Op::Force(version), &log, job.cancel_token())
                 .await;
             cx.status.invalidate().await;
-            result.map_err(|e| JobFailure::new(e.to_string()))?;
+            result.map_err(JobFailure::from)?;
             Ok(format!(
                 "Forced version {version}: schema_migrations is clean at {version}. Migrations run again."
             ))

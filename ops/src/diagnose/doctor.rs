@@ -708,7 +708,7 @@ pub async fn tool_checks(server_major: Option<u32>) -> Vec<crate::model::ToolChe
 pub async fn enable_pg_trgm(url: &DatabaseUrl) -> Result<String, DiagnoseError> {
     let mut conn = PgConnection::connect_with(&url.connect_options())
         .await
-        .map_err(|e| DiagnoseError::Database(describe_error(&e, url)))?;
+        .map_err(|e| DiagnoseError::Unavailable(describe_error(&e, url)))?;
     let result = sqlx::Executor::execute(&mut conn, CREATE_PG_TRGM).await;
     let outcome = match result {
         Ok(_) => {

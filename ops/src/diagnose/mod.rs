@@ -21,4 +21,20 @@ pub enum DiagnoseError {
     Locked { holder: String, database: String },
     #[error("{0}")]
     Permission(String),
+    /// The database could not be connected to; already a sentence.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+impl crate::error::Kind for DiagnoseError {
+    fn kind(&self) -> crate::error::ErrorKind {
+        use crate::error::ErrorKind;
+        match self {
+            DiagnoseError::Migrate(e) => e.kind(),
+            DiagnoseError::Database(_) => ErrorKind::Failed,
+            DiagnoseError::Locked { .. } => ErrorKind::Busy,
+            DiagnoseError::Permission(_) => ErrorKind::Refused,
+            DiagnoseError::Unavailable(_) => ErrorKind::Unavailable,
+        }
+    }
 }
