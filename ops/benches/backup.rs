@@ -113,11 +113,12 @@ async fn main() {
         raw.push(raw_pg_dump(&db, &raw_file).await);
         let _ = std::fs::remove_file(&raw_file);
         let round_dir = dir.join(format!("console_{round}"));
+        let store = ops::backup::store::FolderStore::new(&round_dir);
         let t = Instant::now();
         let m = dump::dump(
             dump::Request {
                 url: &url,
-                dir: &round_dir,
+                store: &store,
                 kind: BackupKind::Full,
                 by: "bench",
                 safety: false,

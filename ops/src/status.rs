@@ -10,6 +10,7 @@ use sqlx::postgres::PgConnection;
 use sqlx::{Connection as _, PgPool, Row};
 use tokio::sync::Mutex;
 
+use crate::backup::store::Store;
 use crate::config::Config;
 use crate::db::describe_error;
 use crate::model::{
@@ -22,16 +23,18 @@ pub const MAX_AGE: Duration = Duration::from_secs(1);
 pub struct StatusCache {
     pool: PgPool,
     config: Config,
+    store: Arc<dyn Store>,
     // A tokio mutex held across the refresh: concurrent callers wait for the one reading.
     last: Mutex<Option<(Instant, Arc<StatusSnapshot>)>>,
     refreshes: AtomicU64,
 }
 
 impl StatusCache {
-    pub fn new(pool: PgPool, config: Config) -> Self {
+    pub fn new(pool: PgPool, config: Config, store: Arc<dyn Store>) -> Self {
         Self {
             pool,
             config,
+            store,
             last: Mutex::new(None),
             refreshes: AtomicU64::new(0),
         }
@@ -44,7 +47,7 @@ impl StatusCache {
                 return snap.clone();
             }
         }
-        let snap = Arc::new(read(&self.pool, &self.config).await);
+        let snap = Arc::new(read(&self.pool, &self.config, self.store.as_ref()).await);
         self.refreshes.fetch_add(1, Ordering::Relaxed);
         *last = Some((Instant::now(), snap.clone()));
         snap
@@ -62,7 +65,7 @@ impl StatusCache {
 }
 
 /// Reads the database once. Never fails: a failure is part of the reading.
-pub async fn read(pool: &PgPool, config: &Config) -> StatusSnapshot {
+pub async fn read(pool: &PgPool, config: &Config, store: &dyn Store) -> StatusSnapshot {
     let connection = match tokio::time::timeout(Duration::from_secs(8), facts(pool, config)).await {
         Ok(Ok(facts)) => Connection::Up(facts),
         Ok(Err(e)) => Connection::Down(describe_error(&e, &config.database_url)),
@@ -82,7 +85,7 @@ pub async fn read(pool: &PgPool, config: &Config) -> StatusSnapshot {
             max: config.max_conns,
             min: config.min_conns,
         },
-        backups: match crate::backup::catalog::list(&config.backup_dir).await {
+        backups: match crate::backup::catalog::list(store).await {
             Ok(all) => freshness(&all, Utc::now(), config.backup_schedule),
             Err(e) => BackupFreshness {
                 warning: Some(format!("The backup folder could not be read: {e}")),

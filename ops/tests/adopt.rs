@@ -366,7 +366,9 @@ async fn the_dry_run_changes_nothing_and_the_job_adopts_then_undo_restores() {
     let db = TestDb::create().await;
     let dir = folder(&db, &[]);
     golang(&db, &[(5, false)]).await;
-    let console = ops::Console::open(db.config_with(&dir)).expect("console");
+    let console = ops::Console::open(db.config_with(&dir))
+        .await
+        .expect("console");
     let before = ledgers(&db).await;
     let preview = console.adopt_preview("test").await.expect("preview");
     assert_eq!(preview.state, AdoptState::Ready);
@@ -457,16 +459,16 @@ async fn a_refused_adopt_fails_its_job_with_the_code_and_takes_no_backup() {
     let db = TestDb::create().await;
     let dir = folder(&db, &[]);
     golang(&db, &[(3, true)]).await;
-    let console = ops::Console::open(db.config_with(&dir)).expect("console");
+    let console = ops::Console::open(db.config_with(&dir))
+        .await
+        .expect("console");
     let view = job(console.start_adopt(true, "test").await.expect("starts")).await;
     assert_eq!(view.status, JobStatus::Failed);
     assert_eq!(
         view.result.as_deref(),
         Some("MIGRATION_ADOPT_REFUSED_DIRTY: schema_migrations is dirty at version 3: repair it first (Troubleshooting → Repair the dirty state, or migrate repair), then adopt; nothing was changed.")
     );
-    let archives = ops::backup::catalog::list(&console.config.backup_dir)
-        .await
-        .unwrap_or_default();
+    let archives = console.backups().await.unwrap_or_default();
     assert!(archives.is_empty(), "no safety backup for a refusal");
 }
 
@@ -475,12 +477,12 @@ async fn the_adopt_takes_a_safety_backup_first() {
     let db = TestDb::create().await;
     let dir = folder(&db, &[]);
     golang(&db, &[(3, false)]).await;
-    let console = ops::Console::open(db.config_with(&dir)).expect("console");
+    let console = ops::Console::open(db.config_with(&dir))
+        .await
+        .expect("console");
     let view = job(console.start_adopt(true, "test").await.expect("starts")).await;
     assert_eq!(view.status, JobStatus::Succeeded, "{:?}", view.result);
-    let archives = ops::backup::catalog::list(&console.config.backup_dir)
-        .await
-        .expect("catalog");
+    let archives = console.backups().await.expect("catalog");
     assert!(
         archives.iter().any(|a| a.safety),
         "a safety archive: {archives:?}"
@@ -502,7 +504,9 @@ async fn a_rehearsal_of_a_golang_migrate_database_with_goose_files_adopts_then_u
         )],
     );
     golang(&db, &[(5, false)]).await;
-    let console = ops::Console::open(db.config_with(&dir)).expect("console");
+    let console = ops::Console::open(db.config_with(&dir))
+        .await
+        .expect("console");
     let before = ledgers(&db).await;
     let view = console
         .start_rehearsal(None, None, "test")
@@ -567,7 +571,9 @@ async fn a_rehearsal_of_an_adopted_database_runs_gooses_up_without_the_adopt() {
     );
     golang(&db, &[(5, false)]).await;
     run(&migrator(&db, &dir)).await;
-    let console = ops::Console::open(db.config_with(&dir)).expect("console");
+    let console = ops::Console::open(db.config_with(&dir))
+        .await
+        .expect("console");
     let before = ledgers(&db).await;
     let view = console
         .start_rehearsal(None, None, "test")

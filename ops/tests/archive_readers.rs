@@ -139,7 +139,7 @@ async fn a_backup_of_postgresql_15_is_read_by_15s_own_pg_restore_and_by_the_newe
         .iter()
         .any(|(t, n)| t == "public.players" && *n == 300));
 
-    let console = ops::Console::open(source.config()).expect("open");
+    let console = ops::Console::open(source.config()).await.expect("open");
     let (view, file) = ops::testing::full_backup(&console).await;
     let archive = console.config.backup_dir.join(&file);
     let dump_15 = debian_15(Tool::PgDump).await;
@@ -288,7 +288,7 @@ async fn the_manifest_and_settings_name_the_servers_own_pg_dump_when_installed()
     }
     println!("archive_readers: PostgreSQL {major}: {why}");
 
-    let console = ops::Console::open(db.config()).expect("open");
+    let console = ops::Console::open(db.config()).await.expect("open");
     let (view, file) = ops::testing::full_backup(&console).await;
     assert!(
         view.lines.iter().any(|l| l.text == format!("Using {why}")),
@@ -297,9 +297,7 @@ async fn the_manifest_and_settings_name_the_servers_own_pg_dump_when_installed()
     );
     let manifest = manifest_of(&view);
     assert_eq!(manifest.pg_dump_version, version);
-    let listed = ops::backup::catalog::list(&console.config.backup_dir)
-        .await
-        .expect("list");
+    let listed = console.backups().await.expect("list");
     assert_eq!(
         listed
             .iter()

@@ -90,9 +90,10 @@ fn url_for(db: &TestDb, name: &str) -> String {
 
 async fn backup(db: &TestDb, dir: &Path, kind: BackupKind) -> ops::backup::Manifest {
     let url = db.database_url();
+    let store = ops::backup::store::FolderStore::new(dir);
     let req = dump::Request {
         url: &url,
-        dir,
+        store: &store,
         kind,
         by: "test",
         safety: false,
@@ -175,7 +176,9 @@ async fn every_kind_round_trips_through_a_new_database() {
     assert!(errors.is_empty(), "{stderr}");
     assert_eq!(counts(&url_for(&db, &t)).await, original);
 
-    let listed = catalog::list(&s.dir).await.expect("list");
+    let listed = catalog::list(&ops::backup::store::FolderStore::new(&s.dir))
+        .await
+        .expect("list");
     assert_eq!(
         listed.iter().map(|m| m.kind).collect::<Vec<_>>(),
         [BackupKind::Data, BackupKind::Schema, BackupKind::Full],
@@ -203,7 +206,9 @@ async fn a_hand_made_archive_is_catalogued_verified_and_restored() {
     );
     cmd.args(["-Fc", "-f"]).arg(&path);
     assert!(cmd.status().await.expect("pg_dump").success());
-    let listed = catalog::list(&s.dir).await.expect("list");
+    let listed = catalog::list(&ops::backup::store::FolderStore::new(&s.dir))
+        .await
+        .expect("list");
     assert_eq!(listed.len(), 1);
     assert_eq!(
         (
@@ -352,7 +357,7 @@ async fn restore_in_place_swaps_in_a_complete_copy_or_changes_nothing() {
     let e = restore::in_place(
         &url,
         &cut,
-        &s.dir,
+        &ops::backup::store::FolderStore::new(&s.dir),
         "test",
         1,
         &|_| {},
@@ -381,7 +386,7 @@ async fn restore_in_place_swaps_in_a_complete_copy_or_changes_nothing() {
     let msg = restore::in_place(
         &url,
         &archive,
-        &s.dir,
+        &ops::backup::store::FolderStore::new(&s.dir),
         "test",
         1,
         &|_| {},
@@ -398,7 +403,9 @@ async fn restore_in_place_swaps_in_a_complete_copy_or_changes_nothing() {
         300,
         "the late row is gone: the archive's state"
     );
-    let listed = catalog::list(&s.dir).await.expect("list");
+    let listed = catalog::list(&ops::backup::store::FolderStore::new(&s.dir))
+        .await
+        .expect("list");
     assert!(
         listed
             .iter()

@@ -76,7 +76,7 @@ async fn rows(url: &str) -> i64 {
 #[tokio::test]
 async fn a_cancelled_backup_stops_pg_dump_and_leaves_no_file_and_no_manifest() {
     let db = big().await;
-    let console = ops::Console::open(db.config()).expect("open");
+    let console = ops::Console::open(db.config()).await.expect("open");
     let job = console
         .start_backup(ops::model::BackupKind::Full, "test")
         .await
@@ -93,7 +93,7 @@ async fn a_cancelled_backup_stops_pg_dump_and_leaves_no_file_and_no_manifest() {
 #[tokio::test]
 async fn a_cancelled_restore_into_a_new_database_drops_it() {
     let db = big().await;
-    let console = ops::Console::open(db.config()).expect("open");
+    let console = ops::Console::open(db.config()).await.expect("open");
     let (_, file) = ops::testing::full_backup(&console).await;
     let target = format!("{}_cut", db.name);
     let _dropped = TestDb::named_on(&db.url, &target);
@@ -117,7 +117,7 @@ async fn a_cancelled_restore_into_a_new_database_drops_it() {
 #[tokio::test]
 async fn a_restore_in_place_cancelled_before_the_swap_leaves_the_database_as_it_was() {
     let db = big().await;
-    let console = ops::Console::open(db.config()).expect("open");
+    let console = ops::Console::open(db.config()).await.expect("open");
     let (_, file) = ops::testing::full_backup(&console).await;
     // The live database changes after the backup: a restore that went through would undo it.
     let mut c = PgConnection::connect(&db.url).await.expect("connect");
@@ -162,7 +162,7 @@ async fn a_restore_in_place_cancelled_before_the_swap_leaves_the_database_as_it_
 #[tokio::test]
 async fn a_cancelled_verify_stops_pg_restore_and_keeps_the_manifest_as_it_was() {
     let db = big().await;
-    let console = ops::Console::open(db.config()).expect("open");
+    let console = ops::Console::open(db.config()).await.expect("open");
     let (_, file) = ops::testing::full_backup(&console).await;
     let job = console
         .start_verify(file.as_str(), false, "test")

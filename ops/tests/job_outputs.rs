@@ -8,7 +8,7 @@ use ops::testing::TestDb;
 #[tokio::test]
 async fn backup_verify_and_migrate_jobs_hand_back_typed_outputs() {
     let db = TestDb::create().await;
-    let console = ops::Console::open(db.config()).expect("open");
+    let console = ops::Console::open(db.config()).await.expect("open");
 
     let up = console
         .start_migration(Op::Up(None), "test")

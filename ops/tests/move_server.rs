@@ -75,7 +75,7 @@ async fn finished(job: std::sync::Arc<ops::jobs::Job>) -> JobView {
 #[tokio::test]
 async fn a_full_backup_moves_to_another_server_and_every_table_matches() {
     let (source, via) = pair().await;
-    let console = ops::Console::open(source.config()).expect("open");
+    let console = ops::Console::open(source.config()).await.expect("open");
     let (_, file) = ops::testing::full_backup(&console).await;
     let archive = console.config.backup_dir.join(&file);
     let held = contents::archived_row_counts(&archive)
@@ -151,7 +151,7 @@ async fn a_full_backup_moves_to_another_server_and_every_table_matches() {
 #[tokio::test]
 async fn an_existing_target_database_and_an_unusable_url_are_refused() {
     let (source, via) = pair().await;
-    let console = ops::Console::open(source.config()).expect("open");
+    let console = ops::Console::open(source.config()).await.expect("open");
     let (_, file) = ops::testing::full_backup(&console).await;
 
     // The URL names the database to restore into, which exists: refused, nothing changed.
@@ -201,9 +201,14 @@ async fn an_existing_target_database_and_an_unusable_url_are_refused() {
         .await
         .err()
         .expect("refused");
-    assert!(
-        matches!(e, ops::console::ConsoleError::Refused(ref why) if why.contains("is not a usable database name")),
+    assert_eq!(
+        ops::error::Kind::kind(&e),
+        ops::error::ErrorKind::Refused,
         "{e}"
+    );
+    assert_eq!(
+        e.to_string(),
+        "\"Bad-Name\" is not a usable database name: use lowercase letters, digits and _ (at most 63), starting with a letter, e.g. holomush_restored."
     );
 
     // A server that does not answer: the sentence names the URL the user typed, not

@@ -65,7 +65,7 @@ async fn every_password_character_backs_up_and_never_shows() {
             })
             .expect("config")
         };
-        let console = Console::open_server(config).expect("console");
+        let console = Console::open_server(config).await.expect("console");
         let migrated = console
             .start_migration(Op::Up(None), "test")
             .await

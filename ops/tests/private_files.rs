@@ -18,7 +18,7 @@ fn mode(p: &Path) -> u32 {
 #[tokio::test]
 async fn archives_manifests_audit_log_and_job_records_are_private() {
     let db = TestDb::create().await;
-    let console = ops::Console::open_server(db.config()).expect("open");
+    let console = ops::Console::open_server(db.config()).await.expect("open");
     let (_, file) = ops::testing::full_backup(&console).await;
     let data = &console.config.data_dir;
     let backups = &console.config.backup_dir;

@@ -28,7 +28,9 @@ async fn at_version_1(db: &TestDb, files: &[(&str, &str)]) -> ops::Console {
     )];
     all.extend_from_slice(files);
     let dir = migrations(db, &all);
-    let console = ops::Console::open(db.config_with(&dir)).expect("console");
+    let console = ops::Console::open(db.config_with(&dir))
+        .await
+        .expect("console");
     let view = console
         .start_migration(Op::Up(Some(1)), "test")
         .await

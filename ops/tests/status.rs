@@ -8,7 +8,7 @@ use ops::testing::TestDb;
 #[tokio::test]
 async fn reads_the_real_server() {
     let db = TestDb::create().await;
-    let console = ops::Console::open(db.config()).expect("open");
+    let console = ops::Console::open(db.config()).await.expect("open");
     let snap = console.status.get().await;
     let Connection::Up(facts) = &snap.connection else {
         panic!("expected a connection, got {:?}", snap.connection)
@@ -36,7 +36,7 @@ async fn reads_the_real_server() {
 #[tokio::test]
 async fn reads_the_migration_version_like_golang_migrate() {
     let db = TestDb::create().await;
-    let console = ops::Console::open(db.config()).expect("open");
+    let console = ops::Console::open(db.config()).await.expect("open");
     sqlx::query("CREATE TABLE schema_migrations (version bigint NOT NULL PRIMARY KEY, dirty boolean NOT NULL)")
         .execute(&console.pool)
         .await
@@ -45,7 +45,7 @@ async fn reads_the_migration_version_like_golang_migrate() {
         .execute(&console.pool)
         .await
         .expect("extension");
-    let snap = ops::status::read(&console.pool, &console.config).await;
+    let snap = ops::status::read(&console.pool, &console.config, console.store.as_ref()).await;
     let Connection::Up(facts) = &snap.connection else {
         panic!("{:?}", snap.connection)
     };
@@ -55,7 +55,7 @@ async fn reads_the_migration_version_like_golang_migrate() {
         .execute(&console.pool)
         .await
         .expect("insert");
-    let snap = ops::status::read(&console.pool, &console.config).await;
+    let snap = ops::status::read(&console.pool, &console.config, console.store.as_ref()).await;
     let Connection::Up(facts) = &snap.connection else {
         panic!("{:?}", snap.connection)
     };
@@ -71,7 +71,7 @@ async fn reads_the_migration_version_like_golang_migrate() {
 #[tokio::test]
 async fn many_pollers_share_one_reading_a_second() {
     let db = TestDb::create().await;
-    let console = Arc::new(ops::Console::open(db.config()).expect("open"));
+    let console = Arc::new(ops::Console::open(db.config()).await.expect("open"));
     let tasks: Vec<_> = (0..50)
         .map(|_| {
             let c = console.clone();
@@ -116,7 +116,7 @@ async fn a_wrong_password_is_a_sentence_not_a_crash() {
     })
     .expect("config");
     let pool = ops::db::pool(&config);
-    let snap = ops::status::read(&pool, &config).await;
+    let snap = ops::status::read(&pool, &config, &ops::backup::store::MemoryStore::new()).await;
     let Connection::Down(msg) = &snap.connection else {
         panic!("expected failure, got {:?}", snap.connection)
     };
@@ -133,7 +133,7 @@ async fn a_closed_port_is_a_sentence_not_a_crash() {
     })
     .expect("config");
     let pool = ops::db::pool(&config);
-    let snap = ops::status::read(&pool, &config).await;
+    let snap = ops::status::read(&pool, &config, &ops::backup::store::MemoryStore::new()).await;
     assert_eq!(
         snap.connection,
         Connection::Down("Could not connect to 127.0.0.1:1: the connection was refused. Check that PostgreSQL is running and that DATABASE_URL names its host and port.".into())

@@ -50,8 +50,8 @@ async fn a_second_process_is_refused_with_who_holds_the_database() {
     let db = TestDb::create().await;
     // Two consoles on one database, as a server and a CLI in another shell would be: each
     // has its own in-process lock, so only the database can tell them apart.
-    let server = ops::Console::open_server(db.config()).expect("open");
-    let cli = ops::Console::open(db.config()).expect("open");
+    let server = ops::Console::open_server(db.config()).await.expect("open");
+    let cli = ops::Console::open(db.config()).await.expect("open");
     let (release, hold) = tokio::sync::oneshot::channel::<()>();
     let held = server
         .jobs
@@ -106,7 +106,9 @@ async fn a_second_process_is_refused_with_who_holds_the_database() {
 async fn a_stop_lets_the_running_migration_file_finish_and_leaves_the_database_clean() {
     let db = TestDb::create().await;
     let files = slow_migrations(&db, 1.5);
-    let console = ops::Console::open_server(db.config_with(&files)).expect("open");
+    let console = ops::Console::open_server(db.config_with(&files))
+        .await
+        .expect("open");
     let job = console
         .start_migration(Op::Up(None), "auto")
         .await
@@ -142,7 +144,11 @@ async fn a_stop_lets_the_running_migration_file_finish_and_leaves_the_database_c
 async fn a_stop_cuts_short_what_does_not_reach_a_safe_point_in_time_and_says_so() {
     let db = TestDb::create().await;
     let files = slow_migrations(&db, 5.0);
-    let console = Arc::new(ops::Console::open_server(db.config_with(&files)).expect("open"));
+    let console = Arc::new(
+        ops::Console::open_server(db.config_with(&files))
+            .await
+            .expect("open"),
+    );
     let job = console
         .start_migration(Op::Up(None), "cli")
         .await

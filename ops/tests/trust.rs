@@ -46,7 +46,7 @@ fn sidecar(dir: &Path, file: &str) -> ops::model::Manifest {
 #[tokio::test]
 async fn an_upload_never_adopts_a_stale_manifest_and_needs_the_name_typed_to_restore() {
     let db = seeded().await;
-    let console = ops::Console::open(db.config()).expect("open");
+    let console = ops::Console::open(db.config()).await.expect("open");
     let dir = console.config.backup_dir.clone();
     let (_, made) = ops::testing::full_backup(&console).await;
     let bytes = std::fs::read(dir.join(&made)).expect("archive");
@@ -72,7 +72,9 @@ async fn an_upload_never_adopts_a_stale_manifest_and_needs_the_name_typed_to_res
         (m.file.as_str(), m.size),
         ("incoming.dump", bytes.len() as u64)
     );
-    let listed = ops::backup::catalog::list(&dir).await.expect("list");
+    let listed = ops::backup::catalog::list(&ops::backup::store::FolderStore::new(&dir))
+        .await
+        .expect("list");
     let row = listed
         .iter()
         .find(|a| a.file == "incoming.dump")
@@ -83,7 +85,7 @@ async fn an_upload_never_adopts_a_stale_manifest_and_needs_the_name_typed_to_res
     let target = format!("{}_up", db.name);
     let _drop = TestDb::named_on(&db.url, &target);
     assert_eq!(
-        console.restore_warning("incoming.dump").expect("found"),
+        console.restore_warning("incoming.dump").await.expect("found"),
         Some("incoming.dump was not made by this console's backups (it was uploaded or copied in): restoring it runs the SQL it holds with the console's database role, so restore only an archive you trust.".to_string())
     );
     let refused = console
@@ -111,13 +113,16 @@ async fn an_upload_never_adopts_a_stale_manifest_and_needs_the_name_typed_to_res
         view.lines[0]
     );
     // The console's own archive needs no such confirmation.
-    assert_eq!(console.restore_warning(made.as_str()).expect("found"), None);
+    assert_eq!(
+        console.restore_warning(made.as_str()).await.expect("found"),
+        None
+    );
 }
 
 #[tokio::test]
 async fn two_uploads_of_one_name_cannot_mix() {
     let db = seeded().await;
-    let console = std::sync::Arc::new(ops::Console::open(db.config()).expect("open"));
+    let console = std::sync::Arc::new(ops::Console::open(db.config()).await.expect("open"));
     let dir = console.config.backup_dir.clone();
     let (_, made) = ops::testing::full_backup(&console).await;
     let bytes = std::fs::read(dir.join(&made)).expect("archive");
@@ -165,7 +170,7 @@ async fn two_uploads_of_one_name_cannot_mix() {
 #[tokio::test]
 async fn an_archive_whose_bytes_changed_is_neither_restored_nor_verified() {
     let db = seeded().await;
-    let console = ops::Console::open(db.config()).expect("open");
+    let console = ops::Console::open(db.config()).await.expect("open");
     let dir = console.config.backup_dir.clone();
     let (_, made) = ops::testing::full_backup(&console).await;
     let path = dir.join(&made);

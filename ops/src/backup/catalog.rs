@@ -1,55 +1,30 @@
-//! The archives in the backup folder, newest first: the console's, with their manifests,
-//! and hand-made `pg_dump -Fc` files, described from their table of contents.
+//! The archives of a store, newest first: the console's, with their manifests, and
+//! hand-made `pg_dump -Fc` files, described from their table of contents.
 
-use std::path::Path;
-
-use chrono::{DateTime, Utc};
-
-use super::archive::EXT;
+use super::store::Store;
 use super::{contents, BackupError, Manifest};
 use crate::model::Verification;
 
-pub async fn list(dir: &Path) -> Result<Vec<Manifest>, BackupError> {
+pub async fn list(store: &dyn Store) -> Result<Vec<Manifest>, BackupError> {
     let mut out = Vec::new();
-    let mut entries = match tokio::fs::read_dir(dir).await {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
-        Err(e) => {
-            return Err(BackupError::io(
-                &format!("Reading the backup folder {}", dir.display()),
-                e,
-            ))
-        }
-    };
-    while let Some(entry) = entries
-        .next_entry()
-        .await
-        .map_err(|e| BackupError::io("Reading the backup folder", e))?
-    {
-        let name = entry.file_name().to_string_lossy().to_string();
-        if !name.ends_with(EXT) || name.starts_with('.') {
-            continue;
-        }
-        let path = entry.path();
-        let meta = match entry.metadata().await {
-            Ok(m) if m.is_file() => m,
-            _ => continue,
-        };
-        // Only a manifest that describes this very file: one left by a deleted archive of
+    for stored in store.list().await? {
+        // Only a manifest that describes this very archive: one left by a deleted archive of
         // the same name, or copied with other bytes, is not shown.
-        if let Some(mut m) = super::trust::manifest_of(&path, &name) {
+        if let Some(mut m) = super::trust::manifest_of(&stored) {
             // A manifest written before the console recorded its pg_dump.
             if m.pg_dump_version.is_empty() {
-                m.pg_dump_version = super::header::dump_version(&path).await;
+                if let Ok(local) = store.local(&stored.name).await {
+                    m.pg_dump_version = super::header::dump_version(local.path()).await;
+                }
             }
             out.push(m);
             continue;
         }
-        let modified: DateTime<Utc> = meta
-            .modified()
-            .map(DateTime::<Utc>::from)
-            .unwrap_or_else(|_| Utc::now());
-        let described = contents::toc(&path).await;
+        let local = store.local(&stored.name).await;
+        let described = match &local {
+            Ok(local) => contents::toc(local.path()).await,
+            Err(e) => Err(BackupError::Io(e.to_string())),
+        };
         let (kind, database, server_version, verification) = match described {
             Ok(toc) => (
                 toc.kind(),
@@ -64,18 +39,22 @@ pub async fn list(dir: &Path) -> Result<Vec<Manifest>, BackupError> {
                 Verification::Failed(e.to_string()),
             ),
         };
+        let pg_dump_version = match &local {
+            Ok(local) => super::header::dump_version(local.path()).await,
+            Err(_) => String::new(),
+        };
         out.push(Manifest {
-            file: name,
+            file: stored.name,
             kind,
-            size: meta.len(),
+            size: stored.size,
             sha256: String::new(),
             host: String::new(),
             database,
             server_version,
-            pg_dump_version: super::header::dump_version(&path).await,
+            pg_dump_version,
             migration_version: None,
             migration_dirty: false,
-            started_at: modified,
+            started_at: stored.modified,
             duration_ms: 0,
             by: String::new(),
             verification,

@@ -1,6 +1,5 @@
 //! `pg_dump -Fc` into the backup folder, with progress read from `--verbose`.
 
-use std::path::Path;
 use std::process::Stdio;
 use std::time::Instant;
 
@@ -9,7 +8,8 @@ use sqlx::{Connection, PgConnection, Row};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio_util::sync::CancellationToken;
 
-use super::archive::{self, Writer};
+use super::archive;
+use super::store::Store;
 use super::tools;
 use super::{BackupError, BackupKind, Log, Manifest};
 use crate::conninfo::DatabaseUrl;
@@ -56,7 +56,7 @@ async fn facts(url: &DatabaseUrl) -> Result<ServerFacts, BackupError> {
 
 pub struct Request<'a> {
     pub url: &'a DatabaseUrl,
-    pub dir: &'a Path,
+    pub store: &'a dyn Store,
     pub kind: BackupKind,
     pub by: &'a str,
     pub safety: bool,
@@ -81,13 +81,12 @@ pub async fn dump(
     } else {
         archive::file_name(req.kind, req.url.database(), Local::now())
     };
-    let path = req.dir.join(&name);
-    let mut out = Writer::create(&path).await?;
+    let mut out = req.store.create(&name).await?;
     log.line(format!(
         "Dumping {} ({} backup) into {}",
         req.url.database(),
         req.kind.as_str(),
-        path.display()
+        req.store.named(&name)
     ));
 
     let mut cmd = tools::command(&pg_dump, req.url, None);
@@ -150,7 +149,7 @@ pub async fn dump(
                     // Bytes arrive in a stream of chunks: a few updates a second are plenty.
                     if last_report.elapsed().as_millis() >= 250 {
                         last_report = Instant::now();
-                        report(stage, tables_done, out.size);
+                        report(stage, tables_done, out.size());
                     }
                 }
             }
@@ -161,12 +160,12 @@ pub async fn dump(
                         if let Some(table) = l.strip_prefix("pg_dump: dumping contents of table ") {
                             tables_done += 1;
                             stage = "Dumping data";
-                            report(stage, tables_done, out.size);
+                            report(stage, tables_done, out.size());
                             log.line(format!(
                                 "Table {} ({tables_done} of {}), {} written",
                                 table.trim_matches('"'),
                                 facts.tables.max(tables_done),
-                                format_bytes(i64::try_from(out.size).unwrap_or(i64::MAX))
+                                format_bytes(i64::try_from(out.size()).unwrap_or(i64::MAX))
                             ));
                         }
                         if l.contains("error") || l.contains("FATAL") || l.contains("warning") {
@@ -191,7 +190,7 @@ pub async fn dump(
             "pg_dump failed: {why}. No archive was kept."
         )));
     }
-    let size = out.size;
+    let size = out.size();
     report("Syncing to disk", facts.tables.max(tables_done), size);
     let sha256 = out.finish().await?;
     let opts = req.url.connect_options();
@@ -213,7 +212,7 @@ pub async fn dump(
         safety: req.safety,
         by_console: true,
     };
-    archive::write_manifest(&path, &manifest)?;
+    req.store.write_manifest(&manifest.file, &manifest).await?;
     log.line(format!(
         "Wrote {} ({}, sha256 {})",
         manifest.file,

@@ -229,7 +229,7 @@ async fn clear_sessions(
 pub async fn in_place(
     url: &DatabaseUrl,
     archive: &Path,
-    backup_dir: &Path,
+    store: &dyn super::store::Store,
     by: &str,
     jobs: u32,
     log: &Log,
@@ -240,7 +240,7 @@ pub async fn in_place(
     log.line(format!("Taking a safety backup of \"{current}\" first"));
     let req = super::dump::Request {
         url,
-        dir: backup_dir,
+        store,
         kind: super::BackupKind::Full,
         by,
         safety: true,

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncReadExt;
 use tokio_util::sync::CancellationToken;
 
-use super::archive::{read_manifest, Located};
+use super::store::Stored;
 use super::{BackupError, Manifest};
 
 /// Where an archive came from, as far as the console can tell.
@@ -36,19 +36,19 @@ impl Origin {
     }
 }
 
-/// The manifest beside an archive of the folder, when it describes this very file (its name
-/// and size); a manifest left by an archive deleted since, or copied with other bytes, is not.
-pub fn manifest_of(path: &Path, name: &str) -> Option<Manifest> {
-    let m = read_manifest(path)?;
-    let size = std::fs::symlink_metadata(path).ok()?.len();
-    (m.file == name && m.size == size).then_some(m)
+/// The manifest stored beside an archive, when it describes this very archive (its name and
+/// size); a manifest left by an archive deleted since, or copied with other bytes, is not.
+pub fn manifest_of(stored: &Stored) -> Option<Manifest> {
+    let m = stored.manifest.clone()?;
+    (m.file == stored.name && m.size == stored.size).then_some(m)
 }
 
-pub fn origin(found: &Located) -> Origin {
-    if !found.inside {
+/// An archive of the store (`Some`), or one read in place from outside it (`None`).
+pub fn origin(stored: Option<&Stored>) -> Origin {
+    let Some(stored) = stored else {
         return Origin::Elsewhere(None);
-    }
-    match manifest_of(&found.path, &found.name) {
+    };
+    match manifest_of(stored) {
         Some(m) if m.by_console && !m.sha256.is_empty() => Origin::Console(m),
         other => Origin::Elsewhere(other),
     }

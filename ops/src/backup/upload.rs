@@ -3,26 +3,26 @@
 //! its table of contents reads. The web server hands the bytes over; the rules live here.
 
 use std::fmt::Display;
-use std::path::Path;
 
 use futures_util::{Stream, StreamExt};
 
 use tokio_util::sync::CancellationToken;
 
-use super::archive::Writer;
 use super::header::{is_archive_start, MAGIC};
+use super::store::Store;
 use super::Manifest;
 use crate::model::Verification;
 
 const NOT_AN_ARCHIVE: &str = "That file is not a pg_dump custom-format archive (it does not start with PGDMP): upload a file made with pg_dump -Fc.";
 
-/// Writes `chunks` to `path` within `limit` bytes, checks every block of what arrived, and
+/// Writes `chunks` as archive `name` of `store` within `limit` bytes, checks every block of what arrived, and
 /// only then gives it its name, with a manifest of its own marked as not made by the
 /// console (so a stale manifest of an earlier archive of that name is never adopted).
 /// On any refusal nothing is left behind.
 pub async fn receive<S, B, E>(
     mut chunks: S,
-    path: &Path,
+    store: &dyn Store,
+    name: &str,
     limit: u64,
     by: &str,
 ) -> Result<Manifest, String>
@@ -32,10 +32,9 @@ where
     E: Display,
 {
     let started = chrono::Utc::now();
-    // Exclusive: refuses a name that exists (even as a link) or is being written now.
-    let mut out = Writer::create(path).await.map_err(|e| e.to_string())?;
-    // No archive has this name now, so a manifest beside it describes bytes that are gone.
-    let _ = std::fs::remove_file(super::archive::manifest_path(path));
+    // Exclusive: refuses a name that exists (even as a link) or is being written now, and
+    // removes a manifest left beside it (it describes bytes that are gone).
+    let mut out = store.create(name).await.map_err(|e| e.to_string())?;
     let mut head: Vec<u8> = Vec::with_capacity(MAGIC.len());
     while let Some(chunk) = chunks.next().await {
         let chunk =
@@ -47,7 +46,7 @@ where
                 return Err(NOT_AN_ARCHIVE.to_string());
             }
         }
-        if out.size + chunk.len() as u64 > limit {
+        if out.size() + chunk.len() as u64 > limit {
             return Err(format!(
                 "The file is larger than the upload limit of {} MiB (HOLOMUSH_UPLOAD_LIMIT_MB). Nothing was kept.",
                 limit / (1024 * 1024)
@@ -58,22 +57,17 @@ where
     if !is_archive_start(&head) {
         return Err(NOT_AN_ARCHIVE.to_string());
     }
-    out.sync().await.map_err(|e| e.to_string())?;
     // Every block read before the file takes its name: a truncated upload is refused here.
-    let toc = super::contents::toc(out.partial_path())
+    let staged = out.staged().await.map_err(|e| e.to_string())?;
+    let toc = super::contents::toc(staged).await.map_err(|_| damaged())?;
+    super::verify::verify(staged, &CancellationToken::new())
         .await
         .map_err(|_| damaged())?;
-    super::verify::verify(out.partial_path(), &CancellationToken::new())
-        .await
-        .map_err(|_| damaged())?;
-    let pg_dump_version = super::header::dump_version(out.partial_path()).await;
-    let size = out.size;
+    let pg_dump_version = super::header::dump_version(staged).await;
+    let size = out.size();
     let sha256 = out.finish().await.map_err(|e| e.to_string())?;
     let manifest = Manifest {
-        file: path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
+        file: name.to_string(),
         kind: toc.kind(),
         size,
         sha256,
@@ -91,8 +85,8 @@ where
         by_console: false,
     };
     // Written over whatever manifest an earlier archive of this name left.
-    if let Err(e) = super::archive::write_manifest(path, &manifest) {
-        let _ = std::fs::remove_file(path);
+    if let Err(e) = store.write_manifest(name, &manifest).await {
+        let _ = store.delete(name).await;
         return Err(format!("{e} Nothing was kept."));
     }
     Ok(manifest)
@@ -105,6 +99,7 @@ fn damaged() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::backup::store::Store;
 
     fn chunks(
         parts: Vec<&'static [u8]>,
@@ -114,16 +109,19 @@ mod tests {
 
     #[tokio::test]
     async fn what_is_not_an_archive_or_too_large_is_refused_and_nothing_is_kept() {
-        let dir = std::env::temp_dir().join(format!(
-            "holomush-upload-{}",
-            crate::auth::random_token().get(..10).unwrap_or("x")
-        ));
-        let path = dir.join("notes.dump");
-        let err = receive(chunks(vec![b"SEL", b"ECT 1;"]), &path, 1 << 20, "test")
-            .await
-            .expect_err("refused");
+        let store = crate::backup::store::MemoryStore::new();
+        let name = "notes.dump";
+        let err = receive(
+            chunks(vec![b"SEL", b"ECT 1;"]),
+            &store,
+            name,
+            1 << 20,
+            "test",
+        )
+        .await
+        .expect_err("refused");
         assert_eq!(err, NOT_AN_ARCHIVE);
-        let err = receive(chunks(vec![b"PGDMP", &[0u8; 64]]), &path, 32, "test")
+        let err = receive(chunks(vec![b"PGDMP", &[0u8; 64]]), &store, name, 32, "test")
             .await
             .expect_err("refused");
         assert_eq!(
@@ -132,7 +130,8 @@ mod tests {
         );
         let err = receive(
             futures_util::stream::iter(vec![Ok(&b"PGDMP"[..]), Err("connection reset")]),
-            &path,
+            &store,
+            name,
             1 << 20,
             "test",
         )
@@ -142,10 +141,7 @@ mod tests {
             err,
             "The upload was interrupted: connection reset. Nothing was kept."
         );
-        let left: Vec<_> = std::fs::read_dir(&dir)
-            .map(|d| d.flatten().map(|e| e.file_name()).collect())
-            .unwrap_or_default();
+        let left = store.list().await.expect("list");
         assert!(left.is_empty(), "nothing is left behind: {left:?}");
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

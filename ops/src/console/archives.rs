@@ -1,44 +1,96 @@
 //! Which archive a person named, and whether the console may restore it: the lookup every
-//! action on an archive starts with, the typed consent a foreign archive needs, and the
-//! sha256 check a restore job starts with.
+//! action on an archive starts with, the typed consent a foreign archive needs, the local
+//! file the tools read, and the sha256 check a restore job starts with.
 
-use crate::backup::archive::{ArchiveRef, Located};
+use std::path::PathBuf;
+
+use crate::backup::archive::ArchiveRef;
+use crate::backup::store::{LocalCopy, Store, Stored};
 use crate::backup::trust::Origin;
+use crate::backup::BackupError;
 use crate::jobs::JobFailure;
 use crate::model::Manifest;
 
 use super::{Console, ConsoleError};
 
+/// An archive a person named: one of the store's, or (on the CLI) a file outside it that is
+/// read in place, with nothing copied and nothing written beside it.
+#[derive(Clone, Debug)]
+pub(crate) struct Found {
+    pub name: String,
+    pub at: At,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum At {
+    Store(Stored),
+    Outside(PathBuf),
+}
+
+impl Found {
+    pub fn origin(&self) -> Origin {
+        match &self.at {
+            At::Store(stored) => crate::backup::trust::origin(Some(stored)),
+            At::Outside(_) => crate::backup::trust::origin(None),
+        }
+    }
+
+    /// The file pg_restore reads: the store's local copy, or the outside file itself. Held
+    /// for as long as the tools read it (a temporary copy goes when it drops).
+    pub async fn local(&self, store: &dyn Store) -> Result<LocalCopy, BackupError> {
+        match &self.at {
+            At::Store(stored) => store.local(&stored.name).await,
+            At::Outside(path) => Ok(LocalCopy::own(path.clone())),
+        }
+    }
+}
+
 impl Console {
-    /// The archive a person named (a bare name, or on the CLI a path), or the sentence
-    /// saying why it cannot be used.
-    pub(super) fn archive(&self, given: ArchiveRef<'_>) -> Result<Located, ConsoleError> {
-        Ok(crate::backup::archive::locate(
-            &self.config.backup_dir,
-            given,
-        )?)
+    /// The archive a person named (a bare name of the store, or on the CLI a path), or the
+    /// sentence saying why it cannot be used. A path into the backup folder is the same
+    /// archive as its bare name.
+    pub(crate) async fn archive(&self, given: ArchiveRef<'_>) -> Result<Found, ConsoleError> {
+        let name = match given {
+            ArchiveRef::Name(name) => name.to_string(),
+            ArchiveRef::Path(_) => {
+                let located = crate::backup::archive::locate(&self.config.backup_dir, given)?;
+                if !located.inside {
+                    return Ok(Found {
+                        name: located.name,
+                        at: At::Outside(located.path),
+                    });
+                }
+                located.name
+            }
+        };
+        let stored = self.store.stat(&name).await?;
+        Ok(Found {
+            name,
+            at: At::Store(stored),
+        })
     }
 
     /// The line a job's log starts with for an archive outside the backup folder.
-    pub(super) fn in_place_note(&self, a: &Located) -> Option<String> {
-        (!a.inside).then(|| {
-            format!(
-                "Reading {} in place: it is outside HOLOMUSH_BACKUP_DIR ({}), so nothing is copied and nothing is written beside it",
-                a.path.display(),
-                self.config.backup_dir.display()
-            )
-        })
+    pub(super) fn in_place_note(&self, found: &Found) -> Option<String> {
+        match &found.at {
+            At::Outside(path) => Some(format!(
+                "Reading {} in place: it is outside {}, so nothing is copied and nothing is written beside it",
+                path.display(),
+                self.store.location()
+            )),
+            At::Store(_) => None,
+        }
     }
 
     /// Restoring runs an archive's SQL with the console's role: one the console did not make
     /// goes ahead only with the target database's name typed (`confirm`).
     pub(super) fn consent(
         &self,
-        found: &Located,
+        found: &Found,
         target: &str,
         confirm: Option<&str>,
     ) -> Result<Origin, ConsoleError> {
-        let origin = crate::backup::trust::origin(found);
+        let origin = found.origin();
         if origin.by_console() || confirm.map(str::trim) == Some(target) {
             return Ok(origin);
         }
@@ -50,7 +102,7 @@ impl Console {
 
     /// The lines a restore job's log starts with: where the archive is read, and whether
     /// the console made it.
-    pub(super) fn restore_note(&self, found: &Located, origin: &Origin) -> Option<String> {
+    pub(super) fn restore_note(&self, found: &Found, origin: &Origin) -> Option<String> {
         let foreign = (!origin.by_console()).then(|| {
             format!(
                 "Warning: {}",
@@ -65,12 +117,12 @@ impl Console {
 
     /// The warning a person must read before restoring an archive the console did not make
     /// (uploaded, copied in, or outside the folder); `None` for the console's own backups.
-    pub fn restore_warning<'a>(
+    pub async fn restore_warning<'a>(
         &self,
         archive: impl Into<ArchiveRef<'a>>,
     ) -> Result<Option<String>, ConsoleError> {
-        let found = self.archive(archive.into())?;
-        Ok((!crate::backup::trust::origin(&found).by_console())
+        let found = self.archive(archive.into()).await?;
+        Ok((!found.origin().by_console())
             .then(|| crate::backup::trust::foreign_warning(&found.name)))
     }
 }
@@ -83,7 +135,7 @@ pub(super) struct Checked {
 }
 
 impl Checked {
-    pub fn new(found: &Located, origin: &Origin) -> Self {
+    pub fn new(found: &Found, origin: &Origin) -> Self {
         Self {
             name: found.name.clone(),
             manifest: origin.manifest().cloned(),
@@ -97,6 +149,6 @@ impl Checked {
     ) -> Result<(), JobFailure> {
         crate::backup::trust::check_sha256(path, &self.name, self.manifest.as_ref(), cancel)
             .await
-            .map_err(|e| JobFailure::new(e.to_string()))
+            .map_err(JobFailure::from)
     }
 }

@@ -8,12 +8,13 @@ use crate::backup::archive::ArchiveRef;
 use crate::jobs::{Job, JobFailure};
 use crate::model::{JobKind, JobOutput, Verification};
 
+use super::archives::At;
 use super::{Console, ConsoleError};
 
 impl Console {
     /// Deletes an archive of the backup folder and its manifest, with its audit record (the
     /// archive's bare name as the target, however it was named).
-    pub fn delete_backup<'a>(
+    pub async fn delete_backup<'a>(
         &self,
         archive: impl Into<ArchiveRef<'a>>,
         actor: &str,
@@ -27,7 +28,18 @@ impl Console {
                 .unwrap_or_else(|| p.display().to_string()),
         };
         let entry = Entry::new(actor, "backup.delete", name.clone());
-        match crate::backup::archive::delete(&self.config.backup_dir, given) {
+        let deleted = async {
+            let found = self.archive(given).await?;
+            if let At::Outside(path) = &found.at {
+                return Err(ConsoleError::Refused(format!(
+                    "{} is outside {}: backup delete only removes archives of the backup folder, so nothing was deleted.",
+                    path.display(),
+                    self.store.location()
+                )));
+            }
+            Ok(self.store.delete(&found.name).await?)
+        };
+        match deleted.await {
             Ok(()) => {
                 self.record(entry);
                 Ok(format!("Deleted {name}."))
@@ -53,13 +65,14 @@ impl Console {
         E: std::fmt::Display,
     {
         let entry = Entry::new(actor, "backup.upload", name);
-        let result = match crate::backup::archive::resolve(&self.config.backup_dir, name) {
-            Ok(path) => {
-                crate::backup::upload::receive(chunks, &path, self.config.upload_limit_bytes, actor)
-                    .await
-            }
-            Err(e) => Err(e.to_string()),
-        };
+        let result = crate::backup::upload::receive(
+            chunks,
+            self.store.as_ref(),
+            name,
+            self.config.upload_limit_bytes,
+            actor,
+        )
+        .await;
         match result {
             Ok(manifest) => {
                 let size = manifest.size;
@@ -91,21 +104,20 @@ impl Console {
             self.record(Entry::new(actor, "backup.upload", target).failed(e.to_string()));
             e
         };
-        let found = crate::backup::archive::locate(&self.config.backup_dir, ArchiveRef::Path(path))
-            .map_err(|e| refuse(e.into()))?;
-        if found.inside {
+        let found = self.archive(ArchiveRef::Path(path)).await.map_err(refuse)?;
+        let At::Outside(outside) = &found.at else {
             return Err(refuse(ConsoleError::Refused(format!(
                 "{} is already in the backup folder: nothing to import (see `holomush-admin backup list`).",
                 found.name
             ))));
-        }
+        };
         // O_NOFOLLOW: the file read is the one `locate` checked, not a link swapped in since.
         let mut open = std::fs::OpenOptions::new();
         std::os::unix::fs::OpenOptionsExt::custom_flags(open.read(true), libc::O_NOFOLLOW);
-        let file = open.open(&found.path).map_err(|e| {
+        let file = open.open(outside).map_err(|e| {
             refuse(ConsoleError::Failed(format!(
                 "{} could not be opened: {e}. Nothing was imported.",
-                found.path.display()
+                outside.display()
             )))
         })?;
         let chunks = tokio_util::io::ReaderStream::with_capacity(
@@ -133,20 +145,20 @@ impl Console {
                     let log: &crate::backup::Log = &*job;
                     let req = crate::backup::dump::Request {
                         url: &cx.url,
-                        dir: &cx.dir,
+                        store: cx.store.as_ref(),
                         kind,
                         by: &cx.by,
                         safety: false,
                     };
                     let m = crate::backup::dump::dump(req, log, job.cancel_token())
                         .await
-                        .map_err(|e| JobFailure::new(e.to_string()))?;
+                        .map_err(JobFailure::from)?;
                     // Retention runs only after a backup succeeded.
-                    if let Ok(all) = crate::backup::catalog::list(&cx.dir).await {
+                    if let Ok(all) = crate::backup::catalog::list(cx.store.as_ref()).await {
                         for file in
                             crate::backup::retention::plan(&all, retention, chrono::Utc::now())
                         {
-                            match crate::backup::archive::delete(&cx.dir, &file) {
+                            match cx.store.delete(&file).await {
                                 Ok(()) => job.log(format!("Retention: deleted {file}")),
                                 Err(e) => {
                                     job.log(format!("Retention: could not delete {file}: {e}"))
@@ -170,10 +182,11 @@ impl Console {
         restore_test: bool,
         actor: &str,
     ) -> Result<Arc<Job>, ConsoleError> {
-        let located = self.archive(archive.into())?;
-        let note = self.in_place_note(&located);
-        let (path, name, inside) = (located.path, located.name.clone(), located.inside);
+        let found = self.archive(archive.into()).await?;
+        let note = self.in_place_note(&found);
+        let name = found.name.clone();
         let url = self.config.database_url.clone();
+        let store = self.store.clone();
         let kind = if restore_test {
             JobKind::BackupRestoreTest
         } else {
@@ -181,18 +194,22 @@ impl Console {
         };
         Ok(self
             .jobs
-            .start_noted(kind, actor, &located.name, note, move |job| async move {
-                let manifest = if inside {
-                    crate::backup::trust::manifest_of(&path, &name)
-                } else {
-                    None
+            .start_noted(kind, actor, &name.clone(), note, move |job| async move {
+                let manifest = match &found.at {
+                    At::Store(stored) => crate::backup::trust::manifest_of(stored),
+                    At::Outside(_) => None,
                 };
                 let cancel = job.cancel_token();
+                let local = found
+                    .local(store.as_ref())
+                    .await
+                    .map_err(JobFailure::from)?;
+                let path = local.path();
                 if manifest.is_some() {
                     job.log("Checking the archive's sha256 against its manifest");
                 }
                 let mut result =
-                    crate::backup::trust::check_sha256(&path, &name, manifest.as_ref(), cancel)
+                    crate::backup::trust::check_sha256(path, &name, manifest.as_ref(), cancel)
                         .await
                         .map(|()| String::new());
                 if result.is_ok() {
@@ -200,37 +217,43 @@ impl Console {
                         "Reading the table of contents and every data block of {}",
                         path.display()
                     ));
-                    result = crate::backup::verify::verify(&path, cancel).await;
+                    result = crate::backup::verify::verify(path, cancel).await;
                 }
+                let mut tested = None;
                 if restore_test {
                     if let Ok(read) = result {
                         let log: &crate::backup::Log = &*job;
-                        result = crate::backup::verify::restore_test(&url, &path, log, cancel)
+                        result = match crate::backup::verify::restore_test(&url, path, log, cancel)
                             .await
-                            .map(|tested| format!("{read}; {tested}"));
+                        {
+                            Ok(said) => {
+                                let summary = format!("{read}; {said}");
+                                tested = Some(said);
+                                Ok(summary)
+                            }
+                            Err(e) => Err(e),
+                        };
                     }
                 }
                 // A cancelled check found nothing: the manifest keeps what it knew.
                 if matches!(result, Err(crate::backup::BackupError::Cancelled(_))) {
-                    return result.map_err(|e| JobFailure::new(e.to_string()));
+                    return result.map_err(JobFailure::from);
                 }
-                let found = match &result {
-                    Ok(summary) if restore_test => Verification::RestoreTested(
-                        summary.split("; ").last().unwrap_or_default().to_string(),
-                    ),
-                    Ok(_) => Verification::Verified,
-                    Err(e) => Verification::Failed(e.to_string()),
+                let verdict = match (&result, tested) {
+                    (Ok(_), Some(said)) => Verification::RestoreTested(said),
+                    (Ok(_), None) => Verification::Verified,
+                    (Err(e), _) => Verification::Failed(e.to_string()),
                 };
-                job.set_output(JobOutput::Verification(found.clone()));
+                job.set_output(JobOutput::Verification(verdict.clone()));
                 if let Some(mut m) = manifest {
-                    m.verification = found.clone();
-                    if let Err(e) = crate::backup::archive::write_manifest(&path, &m) {
+                    m.verification = verdict;
+                    if let Err(e) = store.write_manifest(&name, &m).await {
                         job.log(format!(
                             "Warning: the result was not saved in the manifest: {e}"
                         ));
                     }
                 }
-                result.map_err(|e| JobFailure::new(e.to_string()))
+                result.map_err(JobFailure::from)
             })
             .await?)
     }

@@ -7,18 +7,19 @@
 mod adopt;
 mod archives;
 mod backup;
+mod catalog;
 mod doctor;
 mod migrate;
 mod rehearse;
 mod repair;
 mod restore;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use sqlx::PgPool;
 
 use crate::audit::{AuditError, AuditLog, Entry};
+use crate::backup::store::{FolderStore, Store};
 use crate::backup::BackupError;
 use crate::config::{Config, DatabaseUrl};
 use crate::error::{ErrorKind, Kind};
@@ -46,6 +47,9 @@ pub enum ConsoleError {
     /// An archive could not be found, read or written.
     #[error(transparent)]
     Backup(#[from] BackupError),
+    /// The doctor's fix or the repair's analysis did not happen.
+    #[error(transparent)]
+    Diagnose(#[from] crate::diagnose::DiagnoseError),
     /// The work itself failed (a tool, the database, the disk).
     #[error("{0}")]
     Failed(String),
@@ -58,6 +62,7 @@ impl Kind for ConsoleError {
             ConsoleError::Refused(_) => ErrorKind::Refused,
             ConsoleError::Migrate(e) => e.kind(),
             ConsoleError::Backup(e) => e.kind(),
+            ConsoleError::Diagnose(e) => e.kind(),
             ConsoleError::Failed(_) => ErrorKind::Failed,
         }
     }
@@ -75,14 +80,17 @@ pub struct Console {
     pub status: Arc<StatusCache>,
     pub audit: Arc<AuditLog>,
     pub jobs: Jobs,
+    /// Where the backup sets live: every read and write of an archive goes through it.
+    pub store: Arc<dyn Store>,
 }
 
 impl Console {
     /// For the CLI: its jobs live as long as the command.
-    pub fn open(config: Config) -> Result<Self, AuditError> {
-        let console = Self::build(config, false)?;
+    pub async fn open(config: Config) -> Result<Self, AuditError> {
+        let store = Arc::new(FolderStore::new(config.backup_dir.clone()));
+        let console = Self::build(config, store, false)?;
         // A CLI killed mid-dump leaves its temporary file; the next command settles it.
-        for name in crate::backup::archive::sweep_partials(&console.config.backup_dir) {
+        for name in console.store.sweep().await {
             tracing::info!("Removed {name}, left by a backup that did not finish");
         }
         Ok(console)
@@ -90,18 +98,29 @@ impl Console {
 
     /// For the server: jobs are recorded in the data folder, and what a killed server left
     /// (a running job, a half-written archive) is settled now.
-    pub fn open_server(config: Config) -> Result<Self, AuditError> {
-        let console = Self::build(config, true)?;
-        for name in crate::backup::archive::sweep_partials(&console.config.backup_dir) {
+    pub async fn open_server(config: Config) -> Result<Self, AuditError> {
+        let store = Arc::new(FolderStore::new(config.backup_dir.clone()));
+        let console = Self::build(config, store, true)?;
+        for name in console.store.sweep().await {
             tracing::warn!("Removed {name}, left by a backup that did not finish");
         }
         Ok(console)
     }
 
-    fn build(config: Config, recorded: bool) -> Result<Self, AuditError> {
+    /// For tests: a CLI console whose archives live in `store` (e.g. a
+    /// [`crate::backup::store::MemoryStore`]) instead of HOLOMUSH_BACKUP_DIR.
+    pub fn with_store(config: Config, store: Arc<dyn Store>) -> Result<Self, AuditError> {
+        Self::build(config, store, false)
+    }
+
+    fn build(config: Config, store: Arc<dyn Store>, recorded: bool) -> Result<Self, AuditError> {
         let pool = crate::db::pool(&config);
         let audit = Arc::new(AuditLog::open(&config.data_dir)?);
-        let status = Arc::new(StatusCache::new(pool.clone(), config.clone()));
+        let status = Arc::new(StatusCache::new(
+            pool.clone(),
+            config.clone(),
+            store.clone(),
+        ));
         let (jobs, role) = if recorded {
             (
                 Jobs::recorded(audit.clone(), config.data_dir.join("jobs")),
@@ -120,6 +139,7 @@ impl Console {
             status,
             audit,
             jobs,
+            store,
         })
     }
 
@@ -181,7 +201,7 @@ impl Console {
     pub(crate) fn context(&self, actor: &str) -> JobContext {
         JobContext {
             url: self.config.database_url.clone(),
-            dir: self.config.backup_dir.clone(),
+            store: self.store.clone(),
             by: actor.to_string(),
             status: self.status.clone(),
         }
@@ -193,7 +213,7 @@ impl Console {
 #[derive(Clone)]
 pub(crate) struct JobContext {
     pub url: DatabaseUrl,
-    pub dir: PathBuf,
+    pub store: Arc<dyn Store>,
     pub by: String,
     pub status: Arc<StatusCache>,
 }
@@ -205,14 +225,19 @@ impl JobContext {
         job.log("Taking a safety backup first".to_string());
         let req = crate::backup::dump::Request {
             url: &self.url,
-            dir: &self.dir,
+            store: self.store.as_ref(),
             kind: crate::model::BackupKind::Full,
             by: &self.by,
             safety: true,
         };
         let m = crate::backup::dump::dump(req, job, job.cancel_token())
             .await
-            .map_err(|e| JobFailure::new(format!("The safety backup failed, so {instead}: {e}")))?;
+            .map_err(|e| {
+                JobFailure::of(
+                    e.kind(),
+                    format!("The safety backup failed, so {instead}: {e}"),
+                )
+            })?;
         job.log(format!("Safety backup {}", m.file));
         Ok(())
     }

@@ -30,24 +30,18 @@ impl Console {
             detected?.world
         };
         let plan = Chosen::pick(migrator, world);
-        let (from, note, checked) = match from_backup {
-            None => (rehearse::From::Dump, None, None),
+        let (archive, note) = match from_backup {
+            None => (None, None),
             Some(given) => {
-                let found = self.archive(given)?;
+                let found = self.archive(given).await?;
                 let origin = self.consent(&found, self.config.database_url.database(), confirm)?;
                 let note = self.restore_note(&found, &origin);
                 let checked = Checked::new(&found, &origin);
-                (
-                    rehearse::From::Archive {
-                        path: found.path,
-                        name: found.name,
-                    },
-                    note,
-                    Some(checked),
-                )
+                (Some((found, checked)), note)
             }
         };
         let url = self.config.database_url.clone();
+        let store = self.store.clone();
         Ok(self
             .jobs
             .start_noted(
@@ -56,10 +50,22 @@ impl Console {
                 &self.target(),
                 note,
                 move |job| async move {
-                    if let (Some(checked), rehearse::From::Archive { path, .. }) = (&checked, &from)
-                    {
-                        checked.check(path, job.cancel_token()).await?;
-                    }
+                    // The local copy lives until the rehearsal has read it.
+                    let (from, _local) = match archive {
+                        None => (rehearse::From::Dump, None),
+                        Some((found, checked)) => {
+                            let local = found
+                                .local(store.as_ref())
+                                .await
+                                .map_err(JobFailure::from)?;
+                            checked.check(local.path(), job.cancel_token()).await?;
+                            let from = rehearse::From::Archive {
+                                path: local.path().to_path_buf(),
+                                name: found.name,
+                            };
+                            (from, Some(local))
+                        }
+                    };
                     job.log(format!(
                         "Rehearsing {} from {}",
                         plan.what(),
@@ -75,8 +81,8 @@ impl Console {
                         Ok(summary)
                     } else {
                         Err(JobFailure {
-                            message: summary,
                             sql: outcome.failed,
+                            ..JobFailure::new(summary)
                         })
                     }
                 },

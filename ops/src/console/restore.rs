@@ -21,12 +21,13 @@ impl Console {
         confirm: Option<&str>,
         actor: &str,
     ) -> Result<Arc<Job>, ConsoleError> {
-        let located = self.archive(archive.into())?;
+        let found = self.archive(archive.into()).await?;
         crate::backup::restore::validate_name(target)?;
-        let origin = self.consent(&located, target, confirm)?;
-        let note = self.restore_note(&located, &origin);
-        let checked = Checked::new(&located, &origin);
-        let (path, name) = (located.path, located.name.as_str());
+        let origin = self.consent(&found, target, confirm)?;
+        let note = self.restore_note(&found, &origin);
+        let checked = Checked::new(&found, &origin);
+        let name = found.name.as_str();
+        let store = self.store.clone();
         let url = self.config.database_url.clone();
         let target = target.to_string();
         Ok(self
@@ -37,18 +38,23 @@ impl Console {
                 &format!("{name} into {target}"),
                 note,
                 move |job| async move {
-                    checked.check(&path, job.cancel_token()).await?;
+                    let local = found
+                        .local(store.as_ref())
+                        .await
+                        .map_err(JobFailure::from)?;
+                    let path = local.path();
+                    checked.check(path, job.cancel_token()).await?;
                     let log: &crate::backup::Log = &*job;
                     let outcome = crate::backup::restore::into_new(
                         &url,
-                        &path,
+                        path,
                         &target,
                         jobs,
                         log,
                         job.cancel_token(),
                     )
                     .await
-                    .map_err(|e| JobFailure::new(e.to_string()))?;
+                    .map_err(JobFailure::from)?;
                     if outcome.errors.is_empty() {
                         Ok(outcome.summary())
                     } else {
@@ -77,12 +83,13 @@ impl Console {
         confirm: Option<&str>,
         actor: &str,
     ) -> Result<Arc<Job>, ConsoleError> {
-        let located = self.archive(archive.into())?;
+        let found = self.archive(archive.into()).await?;
         crate::backup::restore::validate_name(into)?;
-        let origin = self.consent(&located, into, confirm)?;
-        let note = self.restore_note(&located, &origin);
-        let checked = Checked::new(&located, &origin);
-        let (path, name) = (located.path, located.name.as_str());
+        let origin = self.consent(&found, into, confirm)?;
+        let note = self.restore_note(&found, &origin);
+        let checked = Checked::new(&found, &origin);
+        let name = found.name.as_str();
+        let store = self.store.clone();
         let into = into.to_string();
         Ok(self
             .jobs
@@ -92,18 +99,23 @@ impl Console {
                 &format!("{name} into {into} on {}", target.masked()),
                 note,
                 move |job| async move {
-                    checked.check(&path, job.cancel_token()).await?;
+                    let local = found
+                        .local(store.as_ref())
+                        .await
+                        .map_err(JobFailure::from)?;
+                    let path = local.path();
+                    checked.check(path, job.cancel_token()).await?;
                     let log: &crate::backup::Log = &*job;
                     crate::backup::restore::to_server(
                         &target,
-                        &path,
+                        path,
                         &into,
                         jobs,
                         log,
                         job.cancel_token(),
                     )
                     .await
-                    .map_err(|e| JobFailure::new(e.to_string()))
+                    .map_err(JobFailure::from)
                 },
             )
             .await?)
@@ -118,11 +130,12 @@ impl Console {
         confirm: Option<&str>,
         actor: &str,
     ) -> Result<Arc<Job>, ConsoleError> {
-        let located = self.archive(archive.into())?;
-        let origin = self.consent(&located, self.config.database_url.database(), confirm)?;
-        let note = self.restore_note(&located, &origin);
-        let checked = Checked::new(&located, &origin);
-        let (path, name) = (located.path, located.name.as_str());
+        let found = self.archive(archive.into()).await?;
+        let origin = self.consent(&found, self.config.database_url.database(), confirm)?;
+        let note = self.restore_note(&found, &origin);
+        let checked = Checked::new(&found, &origin);
+        let name = found.name.as_str();
+        let store = self.store.clone();
         let cx = self.context(actor);
         Ok(self
             .jobs
@@ -132,12 +145,17 @@ impl Console {
                 &format!("{name} over {}", self.target()),
                 note,
                 move |job| async move {
-                    checked.check(&path, job.cancel_token()).await?;
+                    let local = found
+                        .local(store.as_ref())
+                        .await
+                        .map_err(JobFailure::from)?;
+                    let path = local.path();
+                    checked.check(path, job.cancel_token()).await?;
                     let log: &crate::backup::Log = &*job;
                     let result = crate::backup::restore::in_place(
                         &cx.url,
-                        &path,
-                        &cx.dir,
+                        path,
+                        cx.store.as_ref(),
                         &cx.by,
                         jobs,
                         log,
@@ -145,7 +163,7 @@ impl Console {
                     )
                     .await;
                     cx.status.invalidate().await;
-                    result.map_err(|e| JobFailure::new(e.to_string()))
+                    result.map_err(JobFailure::from)
                 },
             )
             .await?)

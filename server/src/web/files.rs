@@ -29,46 +29,15 @@ pub async fn download_backup(
     Path(name): Path<String>,
 ) -> Response {
     let console = &web.console;
-    // The one lookup every use of an archive goes through: a well-formed name, and only a
-    // regular file of the backup folder (a link planted there is refused, not followed).
-    let path = match ops::backup::archive::locate(
-        &console.config.backup_dir,
-        ops::backup::archive::ArchiveRef::Name(&name),
-    ) {
-        Ok(found) => found.path,
-        Err(e @ ops::backup::BackupError::Missing(_)) => {
-            return refuse(StatusCode::NOT_FOUND, e.to_string())
-        }
-        Err(e @ ops::backup::BackupError::Io(_)) => {
-            return refuse(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
-        }
-        Err(e) => return refuse(StatusCode::BAD_REQUEST, e.to_string()),
-    };
-    let mut open = tokio::fs::OpenOptions::new();
-    // O_NOFOLLOW: the file opened is the one checked, not a link swapped in since.
-    open.read(true).custom_flags(libc::O_NOFOLLOW);
-    let file = match open.open(&path).await {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return refuse(
-                StatusCode::NOT_FOUND,
-                format!("There is no archive named {name} in the backup folder."),
-            )
-        }
+    // The store refuses a malformed name, and anything but a regular file of the backup
+    // folder (a link planted there is refused, not followed); the kind sets the status.
+    let (len, file) = match console.open_backup(&name).await {
+        Ok(opened) => opened,
         Err(e) => {
-            return refuse(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("{name} could not be opened: {e}."),
-            )
-        }
-    };
-    let len = match file.metadata().await {
-        Ok(m) => m.len(),
-        Err(e) => {
-            return refuse(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                format!("{name} could not be read: {e}."),
-            )
+            let e = app::error::AppError::from(e);
+            let status =
+                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            return refuse(status, e.message);
         }
     };
     console.record(Entry::new(
