@@ -266,12 +266,10 @@ pub async fn full_backup(console: &crate::Console) -> (crate::model::JobView, St
         "{:?}",
         view.result
     );
-    let file = view
-        .result
-        .as_deref()
-        .and_then(|r| r.split_whitespace().next())
-        .unwrap_or_else(|| panic!("the backup named no archive: {view:?}"))
-        .to_string();
+    let file = match &view.output {
+        Some(crate::model::JobOutput::Manifest(m)) => m.file.clone(),
+        other => panic!("the backup handed back no manifest: {other:?}"),
+    };
     (view, file)
 }
 
