@@ -23,7 +23,7 @@ pub(crate) struct Found {
 
 #[derive(Clone, Debug)]
 pub(crate) enum At {
-    Store(Stored),
+    Store(Box<Stored>),
     Outside(PathBuf),
 }
 
@@ -66,7 +66,7 @@ impl Console {
         let stored = self.store.stat(&name).await?;
         Ok(Found {
             name,
-            at: At::Store(stored),
+            at: At::Store(Box::new(stored)),
         })
     }
 

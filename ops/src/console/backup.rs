@@ -46,7 +46,7 @@ impl Console {
             }
             Err(e) => {
                 self.record(entry.failed(e.to_string()));
-                Err(e.into())
+                Err(e)
             }
         }
     }
