@@ -3,6 +3,7 @@
 //! file the tools read, and the sha256 check a restore job starts with.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::backup::archive::ArchiveRef;
 use crate::backup::store::{LocalCopy, Store, Stored};
@@ -84,7 +85,7 @@ impl Console {
 
     /// Restoring runs an archive's SQL with the console's role: one the console did not make
     /// goes ahead only with the target database's name typed (`confirm`).
-    pub(super) fn consent(
+    fn consent(
         &self,
         found: &Found,
         target: &str,
@@ -102,7 +103,7 @@ impl Console {
 
     /// The lines a restore job's log starts with: where the archive is read, and whether
     /// the console made it.
-    pub(super) fn restore_note(&self, found: &Found, origin: &Origin) -> Option<String> {
+    fn restore_note(&self, found: &Found, origin: &Origin) -> Option<String> {
         let foreign = (!origin.by_console()).then(|| {
             format!(
                 "Warning: {}",
@@ -113,6 +114,32 @@ impl Console {
             (Some(a), Some(b)) => Some(format!("{a}. {b}")),
             (a, b) => a.or(b),
         }
+    }
+
+    /// An archive a restore (or a rehearsal) into `target` may read: found, `target` a
+    /// usable name when it is a database to be made (`Target::New`), and consented to when
+    /// the console did not make the archive; the job then opens it ([`Restorable::open`]).
+    pub(super) async fn restorable(
+        &self,
+        given: ArchiveRef<'_>,
+        target: Target<'_>,
+        confirm: Option<&str>,
+    ) -> Result<Restorable, ConsoleError> {
+        let found = self.archive(given).await?;
+        let target = match target {
+            Target::New(name) => {
+                crate::backup::restore::validate_name(name)?;
+                name
+            }
+            Target::Live => self.config.database_url.database(),
+        };
+        let origin = self.consent(&found, target, confirm)?;
+        Ok(Restorable {
+            note: self.restore_note(&found, &origin),
+            checked: Checked::new(&found, &origin),
+            found,
+            store: self.store.clone(),
+        })
     }
 
     /// The warning a person must read before restoring an archive the console did not make
@@ -127,9 +154,42 @@ impl Console {
     }
 }
 
+/// The database a restore writes: a new one of that name, or the live one (in place, or a
+/// rehearsal's copy of it).
+#[derive(Clone, Copy)]
+pub(super) enum Target<'a> {
+    New(&'a str),
+    Live,
+}
+
+/// An archive a job may restore, and the lines its log starts with (taken by the job runner).
+pub(super) struct Restorable {
+    pub note: Option<String>,
+    found: Found,
+    checked: Checked,
+    store: Arc<dyn Store>,
+}
+
+impl Restorable {
+    pub fn name(&self) -> &str {
+        &self.found.name
+    }
+
+    /// The local file the tools read, once its sha256 matched its manifest's; held while
+    /// they read it.
+    pub async fn open(
+        &self,
+        cancel: &tokio_util::sync::CancellationToken,
+    ) -> Result<LocalCopy, JobFailure> {
+        let local = self.found.local(self.store.as_ref()).await?;
+        self.checked.check(local.path(), cancel).await?;
+        Ok(local)
+    }
+}
+
 /// An archive a restore job will read, and the manifest that describes it (none for an
 /// archive that has none): checked against its sha256 before anything is restored.
-pub(super) struct Checked {
+struct Checked {
     pub name: String,
     pub manifest: Option<Manifest>,
 }

@@ -6,7 +6,7 @@ use crate::backup::archive::ArchiveRef;
 use crate::jobs::{Job, JobFailure};
 use crate::model::{JobKind, JobOutput};
 
-use super::archives::Checked;
+use super::archives::Target;
 use super::{Console, ConsoleError};
 
 impl Console {
@@ -30,18 +30,12 @@ impl Console {
             detected?.world
         };
         let plan = Chosen::pick(migrator, world);
-        let (archive, note) = match from_backup {
-            None => (None, None),
-            Some(given) => {
-                let found = self.archive(given).await?;
-                let origin = self.consent(&found, self.config.database_url.database(), confirm)?;
-                let note = self.restore_note(&found, &origin);
-                let checked = Checked::new(&found, &origin);
-                (Some((found, checked)), note)
-            }
+        let mut archive = match from_backup {
+            None => None,
+            Some(given) => Some(self.restorable(given, Target::Live, confirm).await?),
         };
+        let note = archive.as_mut().and_then(|a| a.note.take());
         let url = self.config.database_url.clone();
-        let store = self.store.clone();
         Ok(self
             .jobs
             .start_noted(
@@ -53,15 +47,11 @@ impl Console {
                     // The local copy lives until the rehearsal has read it.
                     let (from, _local) = match archive {
                         None => (rehearse::From::Dump, None),
-                        Some((found, checked)) => {
-                            let local = found
-                                .local(store.as_ref())
-                                .await
-                                .map_err(JobFailure::from)?;
-                            checked.check(local.path(), job.cancel_token()).await?;
+                        Some(archive) => {
+                            let local = archive.open(job.cancel_token()).await?;
                             let from = rehearse::From::Archive {
                                 path: local.path().to_path_buf(),
-                                name: found.name,
+                                name: archive.name().to_string(),
                             };
                             (from, Some(local))
                         }

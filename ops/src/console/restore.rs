@@ -6,7 +6,7 @@ use crate::backup::archive::ArchiveRef;
 use crate::jobs::{Job, JobFailure};
 use crate::model::JobKind;
 
-use super::archives::Checked;
+use super::archives::Target;
 use super::{Console, ConsoleError};
 
 impl Console {
@@ -21,13 +21,11 @@ impl Console {
         confirm: Option<&str>,
         actor: &str,
     ) -> Result<Arc<Job>, ConsoleError> {
-        let found = self.archive(archive.into()).await?;
-        crate::backup::restore::validate_name(target)?;
-        let origin = self.consent(&found, target, confirm)?;
-        let note = self.restore_note(&found, &origin);
-        let checked = Checked::new(&found, &origin);
-        let name = found.name.as_str();
-        let store = self.store.clone();
+        let mut archive = self
+            .restorable(archive.into(), Target::New(target), confirm)
+            .await?;
+        let note = archive.note.take();
+        let name = archive.name().to_string();
         let url = self.config.database_url.clone();
         let target = target.to_string();
         Ok(self
@@ -38,12 +36,8 @@ impl Console {
                 &format!("{name} into {target}"),
                 note,
                 move |job| async move {
-                    let local = found
-                        .local(store.as_ref())
-                        .await
-                        .map_err(JobFailure::from)?;
+                    let local = archive.open(job.cancel_token()).await?;
                     let path = local.path();
-                    checked.check(path, job.cancel_token()).await?;
                     let log: &crate::backup::Log = &*job;
                     let outcome = crate::backup::restore::into_new(
                         &url,
@@ -83,13 +77,11 @@ impl Console {
         confirm: Option<&str>,
         actor: &str,
     ) -> Result<Arc<Job>, ConsoleError> {
-        let found = self.archive(archive.into()).await?;
-        crate::backup::restore::validate_name(into)?;
-        let origin = self.consent(&found, into, confirm)?;
-        let note = self.restore_note(&found, &origin);
-        let checked = Checked::new(&found, &origin);
-        let name = found.name.as_str();
-        let store = self.store.clone();
+        let mut archive = self
+            .restorable(archive.into(), Target::New(into), confirm)
+            .await?;
+        let note = archive.note.take();
+        let name = archive.name().to_string();
         let into = into.to_string();
         Ok(self
             .jobs
@@ -99,12 +91,8 @@ impl Console {
                 &format!("{name} into {into} on {}", target.masked()),
                 note,
                 move |job| async move {
-                    let local = found
-                        .local(store.as_ref())
-                        .await
-                        .map_err(JobFailure::from)?;
+                    let local = archive.open(job.cancel_token()).await?;
                     let path = local.path();
-                    checked.check(path, job.cancel_token()).await?;
                     let log: &crate::backup::Log = &*job;
                     crate::backup::restore::to_server(
                         &target,
@@ -130,12 +118,11 @@ impl Console {
         confirm: Option<&str>,
         actor: &str,
     ) -> Result<Arc<Job>, ConsoleError> {
-        let found = self.archive(archive.into()).await?;
-        let origin = self.consent(&found, self.config.database_url.database(), confirm)?;
-        let note = self.restore_note(&found, &origin);
-        let checked = Checked::new(&found, &origin);
-        let name = found.name.as_str();
-        let store = self.store.clone();
+        let mut archive = self
+            .restorable(archive.into(), Target::Live, confirm)
+            .await?;
+        let note = archive.note.take();
+        let name = archive.name().to_string();
         let cx = self.context(actor);
         Ok(self
             .jobs
@@ -145,12 +132,8 @@ impl Console {
                 &format!("{name} over {}", self.target()),
                 note,
                 move |job| async move {
-                    let local = found
-                        .local(store.as_ref())
-                        .await
-                        .map_err(JobFailure::from)?;
+                    let local = archive.open(job.cancel_token()).await?;
                     let path = local.path();
-                    checked.check(path, job.cancel_token()).await?;
                     let log: &crate::backup::Log = &*job;
                     let result = crate::backup::restore::in_place(
                         &cx.url,
