@@ -1,0 +1,346 @@
+//! `DatabaseUrl::parse`: libpq's URI rules, its percent-decoding and its `options` value.
+
+use sqlx::postgres::PgConnectOptions;
+
+use super::mask::remember_secret;
+use super::{err, DatabaseUrl, Host, UrlError, HARMLESS, SSL_MODES};
+
+/// %XX only, as libpq's conninfo_uri_decode: `+` is a plus sign.
+fn decode(s: &str, what: &str) -> Result<String, UrlError> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok());
+            match hex {
+                Some(b) => out.push(b),
+                None => {
+                    return err(format!(
+                        "the {what} holds a % that is not followed by two hex digits (write a literal % as %25)"
+                    ))
+                }
+            }
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out)
+        .map_err(|_| UrlError(format!("the {what} decodes to bytes that are not UTF-8")))
+}
+
+impl DatabaseUrl {
+    pub fn parse(raw: &str) -> Result<Self, UrlError> {
+        let (scheme, rest_at) = if let Some(r) = raw.strip_prefix("postgresql://") {
+            ("postgresql", raw.len() - r.len())
+        } else if let Some(r) = raw.strip_prefix("postgres://") {
+            ("postgres", raw.len() - r.len())
+        } else if raw.contains("://") {
+            let scheme = raw.split("://").next().unwrap_or_default();
+            return err(format!(
+                "the scheme is \"{scheme}\", not postgres:// or postgresql://"
+            ));
+        } else if raw.contains('=') && !raw.contains('/') {
+            return err(
+                "it is a key=value connection string, not a URL: write it as postgres://user:password@host:port/database",
+            );
+        } else {
+            return err(
+                "it does not parse as a URL: it does not start with postgres:// or postgresql://",
+            );
+        };
+        let b = raw.as_bytes();
+        let mut p = rest_at;
+        let mut secret_spans = Vec::new();
+        let mut user: Option<String> = None;
+        let mut password: Option<String> = None;
+
+        // User information runs to the first '@' before any '/'.
+        let mut q = p;
+        while q < b.len() && b[q] != b'@' && b[q] != b'/' {
+            q += 1;
+        }
+        if q < b.len() && b[q] == b'@' {
+            let info = &raw[p..q];
+            match info.find(':') {
+                Some(colon) => {
+                    if colon > 0 {
+                        user = Some(decode(&info[..colon], "user name")?);
+                    }
+                    let pw = &info[colon + 1..];
+                    secret_spans.push(p + colon + 1..q);
+                    if !pw.is_empty() {
+                        password = Some(decode(pw, "password")?);
+                    }
+                }
+                None if !info.is_empty() => user = Some(decode(info, "user name")?),
+                None => {}
+            }
+            p = q + 1;
+        }
+
+        // Host and port, up to '/' or '?'.
+        let mut q = p;
+        let mut host_text = String::new();
+        if b.get(q) == Some(&b'[') {
+            let close = raw[q..]
+                .find(']')
+                .map(|i| q + i)
+                .ok_or_else(|| UrlError("the IPv6 host has no closing ]".to_string()))?;
+            host_text = raw[q + 1..close].to_string();
+            q = close + 1;
+        } else {
+            while q < b.len() && !matches!(b[q], b':' | b'/' | b'?' | b',') {
+                q += 1;
+            }
+            if q > p {
+                host_text = decode(&raw[p..q], "host")?;
+            }
+        }
+        let mut port_text = String::new();
+        if b.get(q) == Some(&b':') {
+            let start = q + 1;
+            q = start;
+            while q < b.len() && !matches!(b[q], b'/' | b'?' | b',') {
+                q += 1;
+            }
+            port_text = raw[start..q].to_string();
+        }
+        if b.get(q) == Some(&b',') {
+            return err(
+                "it names several hosts; the console connects to one server: give a single host",
+            );
+        }
+        if q < b.len() && !matches!(b[q], b'/' | b'?') {
+            return err(format!(
+                "unexpected \"{}\" after the host",
+                char::from(b[q])
+            ));
+        }
+
+        let mut path_span = None;
+        let mut path_database = None;
+        if b.get(q) == Some(&b'/') {
+            let start = q + 1;
+            q = start;
+            while q < b.len() && b[q] != b'?' {
+                q += 1;
+            }
+            path_span = Some(start..q);
+            path_database = Some(decode(&raw[start..q], "database name")?);
+        }
+
+        let mut params: Vec<(String, String)> = Vec::new();
+        let mut dbname_param = None;
+        let mut u = Self {
+            name: "DATABASE_URL",
+            raw: raw.to_string(),
+            secret_spans: Vec::new(),
+            path_span: None,
+            scheme: scheme.to_string(),
+            host: Host::Tcp(String::new()),
+            port: 5432,
+            user: String::new(),
+            password: None,
+            database: String::new(),
+            path_database: None,
+            sslmode: None,
+            sslrootcert: None,
+            sslcert: None,
+            sslkey: None,
+            application_name: None,
+            connect_timeout: None,
+            options: None,
+            option_pairs: Vec::new(),
+            params: Vec::new(),
+        };
+        let mut fallback_app = None;
+        if b.get(q) == Some(&b'?') {
+            let mut start = q + 1;
+            while start <= b.len() {
+                let end = raw[start..].find('&').map_or(b.len(), |i| start + i);
+                let pair = &raw[start..end];
+                if !pair.is_empty() {
+                    let (k, v, v_at) = match pair.find('=') {
+                        Some(eq) => (&pair[..eq], &pair[eq + 1..], start + eq + 1),
+                        None => {
+                            return err(format!(
+                                "the parameter \"{}\" has no value (write name=value)",
+                                crate::conninfo::mask_text(pair)
+                            ))
+                        }
+                    };
+                    let key = decode(k, "parameter name")?;
+                    if key == "password" {
+                        secret_spans.push(v_at..end);
+                    }
+                    let value = decode(v, &format!("{key} parameter"))?;
+                    match key.as_str() {
+                        "password" => password = Some(value.clone()),
+                        "user" => user = Some(value.clone()),
+                        "host" => {
+                            if value.contains(',') {
+                                return err("it names several hosts; the console connects to one server: give a single host");
+                            }
+                            host_text = value.clone();
+                        }
+                        "port" => {
+                            if value.contains(',') {
+                                return err("it names several ports; the console connects to one server: give a single port");
+                            }
+                            port_text = value.clone();
+                        }
+                        "dbname" => dbname_param = Some(value.clone()),
+                        "sslmode" => {
+                            if !SSL_MODES.contains(&value.as_str()) {
+                                return err(format!(
+                                    "sslmode={value} is not one of {}",
+                                    SSL_MODES.join(", ")
+                                ));
+                            }
+                            u.sslmode = Some(value.clone());
+                        }
+                        "ssl" if value == "true" => u.sslmode = Some("require".to_string()),
+                        "sslrootcert" => u.sslrootcert = Some(value.clone()),
+                        "sslcert" => u.sslcert = Some(value.clone()),
+                        "sslkey" => u.sslkey = Some(value.clone()),
+                        "application_name" => u.application_name = Some(value.clone()),
+                        "fallback_application_name" => fallback_app = Some(value.clone()),
+                        "connect_timeout" => {
+                            let secs: i64 = value.trim().parse().map_err(|_| {
+                                UrlError(format!(
+                                    "connect_timeout={value} is not a whole number of seconds"
+                                ))
+                            })?;
+                            // libpq: zero or negative waits for ever; under 2 s is 2 s.
+                            u.connect_timeout = u64::try_from(secs)
+                                .ok()
+                                .filter(|s| *s > 0)
+                                .map(|s| s.max(2));
+                        }
+                        "options" => {
+                            u.option_pairs.extend(parse_options(&value)?);
+                            u.options = Some(match u.options.take() {
+                                Some(o) => format!("{o} {value}"),
+                                None => value.clone(),
+                            });
+                        }
+                        other => {
+                            let harmless = HARMLESS
+                                .iter()
+                                .find(|(name, _)| *name == other)
+                                .is_some_and(|(_, ok)| ok.contains(&value.as_str()));
+                            if !harmless {
+                                let shown = if other.contains("password") {
+                                    "****"
+                                } else {
+                                    value.as_str()
+                                };
+                                return err(format!(
+                                    "the parameter {other}={shown} is not one the console can honour; it takes sslmode, sslrootcert, sslcert, sslkey, application_name, connect_timeout, options, host, port, user, password and dbname"
+                                ));
+                            }
+                        }
+                    }
+                    if key != "password" {
+                        params.push((key, value));
+                    }
+                }
+                start = end + 1;
+            }
+        }
+
+        // Defaults as libpq (and sqlx) take them: the environment, then the built-in ones.
+        let base = PgConnectOptions::new_without_pgpass();
+        u.host = if host_text.is_empty() {
+            Host::from_text(base.get_host())
+        } else {
+            Host::from_text(&host_text)
+        };
+        u.port = if port_text.is_empty() {
+            base.get_port()
+        } else {
+            port_text
+                .parse::<u16>()
+                .ok()
+                .filter(|p| *p > 0)
+                .ok_or_else(|| {
+                    UrlError(format!(
+                        "the port \"{port_text}\" is not a number from 1 to 65535"
+                    ))
+                })?
+        };
+        u.user = user
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| base.get_username().to_string());
+        u.password = password.filter(|p| !p.is_empty());
+        // libpq: with no database named, the user name is the database.
+        u.database = dbname_param
+            .clone()
+            .or_else(|| path_database.clone())
+            .filter(|d| !d.is_empty())
+            .or_else(|| base.get_database().map(str::to_string))
+            .unwrap_or_else(|| u.user.clone());
+        if u.application_name.is_none() {
+            u.application_name = fallback_app;
+        }
+        u.secret_spans = secret_spans;
+        u.path_span = path_span;
+        u.path_database = path_database;
+        u.params = params;
+        if let Some(pw) = &u.password {
+            remember_secret(pw, &[&u.user, &u.database]);
+        }
+        Ok(u)
+    }
+}
+
+/// libpq's `options` value as `-c name=value` pairs (also `-cname=value`, `--name=value`).
+fn parse_options(value: &str) -> Result<Vec<(String, String)>, UrlError> {
+    // Backslash escapes a space, as in libpq.
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut chars = value.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                if let Some(n) = chars.next() {
+                    cur.push(n);
+                }
+            }
+            c if c.is_whitespace() => {
+                if !cur.is_empty() {
+                    words.push(std::mem::take(&mut cur));
+                }
+            }
+            c => cur.push(c),
+        }
+    }
+    if !cur.is_empty() {
+        words.push(cur);
+    }
+    let mut out = Vec::new();
+    let mut it = words.into_iter();
+    let bad = || {
+        UrlError(format!(
+            "options={value} is not a list of -c name=value settings"
+        ))
+    };
+    while let Some(w) = it.next() {
+        let setting = if w == "-c" {
+            it.next().ok_or_else(bad)?
+        } else if let Some(s) = w.strip_prefix("--").or_else(|| w.strip_prefix("-c")) {
+            s.to_string()
+        } else {
+            return Err(bad());
+        };
+        let (k, v) = setting.split_once('=').ok_or_else(bad)?;
+        out.push((k.replace('-', "_"), v.to_string()));
+    }
+    Ok(out)
+}

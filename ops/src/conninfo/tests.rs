@@ -1,0 +1,187 @@
+use super::*;
+
+use super::HARD_PASSWORDS as HARD;
+
+#[test]
+fn masking_by_shape_alone_hides_every_password() {
+    for (pw, written) in HARD {
+        for text in [
+            format!("postgres://holo:{written}@db.example.com:5433/game?sslmode=require"),
+            format!("DATABASE_URL=\"postgresql://holo:{written}@h/db\" is not valid: x."),
+            format!(
+                "postgres://holo@h/db?sslmode=disable&password={}",
+                written.replace('&', "%26")
+            ),
+        ] {
+            let m = mask_structural(&text);
+            assert!(!m.contains(written), "{written} in {m}");
+            assert!(m.contains("****"), "{m}");
+        }
+        let _ = pw;
+    }
+}
+
+#[test]
+fn passwords_decode_as_libpq_does_and_never_show() {
+    for (pw, written) in HARD {
+        let raw = format!("postgres://holo:{written}@db.example.com:5433/game?sslmode=require");
+        let u = DatabaseUrl::parse(&raw).unwrap_or_else(|e| panic!("{raw}: {e}"));
+        assert_eq!(u.password().as_deref(), Some(pw), "{raw}");
+        assert_eq!(u.user(), "holo");
+        assert_eq!(u.host(), &Host::Tcp("db.example.com".into()));
+        assert_eq!((u.port(), u.database()), (5433, "game"));
+        assert_eq!(
+            u.masked(),
+            "postgres://holo:****@db.example.com:5433/game?sslmode=require"
+        );
+        for shown in [
+            u.masked(),
+            format!("{u}"),
+            format!("{u:?}"),
+            mask_text(&raw),
+        ] {
+            assert!(!shown.contains(pw), "{pw} in {shown}");
+            assert!(!shown.contains(written), "{written} in {shown}");
+        }
+        // Inside quotes and sentences, as errors print it.
+        let sentence = format!("DATABASE_URL=\"{raw}\" is not valid: because.");
+        let m = mask_text(&sentence);
+        assert!(!m.contains(written), "{m}");
+        assert!(m.contains("holo:****@db.example.com"), "{m}");
+        // The canonical form reads back to the same password.
+        let again = DatabaseUrl::parse(&u.canonical()).expect("canonical parses");
+        assert_eq!(again.password().as_deref(), Some(pw));
+    }
+}
+
+#[test]
+fn malformed_urls_are_masked_whole() {
+    for raw in [
+        "postgres://u:pa/ss word@host/db",
+        "postgres://u:it's a \"pw\"@h:notaport/db",
+        "postgresql://u:x y@z@h/db and more text",
+    ] {
+        let m = mask_text(raw);
+        assert!(m.starts_with(&raw[..raw.find(':').unwrap_or(0)]), "{m}");
+        for piece in ["pa/ss", "it's", "x y"] {
+            assert!(!m.contains(piece), "{m}");
+        }
+    }
+    assert_eq!(
+        mask_text("host=x password=abc user=y"),
+        "host=x password=**** user=y"
+    );
+    assert_eq!(mask_text("password='a b c' user=y"), "password=**** user=y");
+    assert_eq!(mask_text("postgres://u@h/db"), "postgres://u@h/db");
+    assert_eq!(
+        mask_text("from postgres://a:one1@h1/x to postgres://b:two2@h2/y"),
+        "from postgres://a:****@h1/x to postgres://b:****@h2/y"
+    );
+}
+
+#[test]
+fn sockets_params_and_defaults() {
+    let u = DatabaseUrl::parse("postgresql:///holomush?host=/var/run/postgresql").expect("ok");
+    assert_eq!(u.host(), &Host::Socket("/var/run/postgresql".into()));
+    assert_eq!(u.database(), "holomush");
+    assert!(u.password().is_none());
+    let env = u.child_env(None);
+    assert!(env.contains(&("PGHOST", "/var/run/postgresql".to_string())));
+    assert!(!env.iter().any(|(k, _)| *k == "PGPASSWORD"));
+    assert_eq!(
+        u.connect_options()
+            .get_socket()
+            .map(|p| p.display().to_string()),
+        Some("/var/run/postgresql".to_string())
+    );
+
+    let u = DatabaseUrl::parse("postgres://%2Ftmp%2Fpg/db").expect("encoded socket host");
+    assert_eq!(u.host(), &Host::Socket("/tmp/pg".into()));
+
+    let u = DatabaseUrl::parse(
+        "postgres://alice:pw@[::1]:6000/?dbname=game&sslmode=verify-full&sslrootcert=/etc/ca.pem&sslcert=/c.pem&sslkey=/k.pem&application_name=holo%20admin&connect_timeout=7&options=-c%20search_path%3Dgame%20-c%20statement_timeout%3D5s",
+    )
+    .expect("ok");
+    assert_eq!(u.host(), &Host::Tcp("::1".into()));
+    assert_eq!((u.port(), u.database()), (6000, "game"));
+    let env = u.child_env(Some("other"));
+    for want in [
+        ("PGDATABASE", "other"),
+        ("PGSSLMODE", "verify-full"),
+        ("PGSSLROOTCERT", "/etc/ca.pem"),
+        ("PGSSLCERT", "/c.pem"),
+        ("PGSSLKEY", "/k.pem"),
+        ("PGAPPNAME", "holo admin"),
+        ("PGCONNECT_TIMEOUT", "7"),
+        ("PGOPTIONS", "-c search_path=game -c statement_timeout=5s"),
+        ("PGPASSWORD", "pw"),
+    ] {
+        assert!(
+            env.contains(&(want.0, want.1.to_string())),
+            "{want:?} in {env:?}"
+        );
+    }
+    assert_eq!(
+        u.connect_options().get_options(),
+        Some("-c search_path=game -c statement_timeout=5s")
+    );
+    assert_eq!(
+        u.connect_options().get_application_name(),
+        Some("holo admin")
+    );
+
+    // libpq: no database means the user's name.
+    assert_eq!(
+        DatabaseUrl::parse("postgres://alice@h")
+            .expect("ok")
+            .database(),
+        "alice"
+    );
+}
+
+#[test]
+fn what_the_pool_cannot_honour_is_refused() {
+    for (raw, says) in [
+        ("postgres://u@h1,h2/db", "several hosts"),
+        ("postgres://u@h/db?host=a,b", "several hosts"),
+        (
+            "postgres://u@h/db?target_session_attrs=read-write",
+            "target_session_attrs=read-write is not one the console can honour",
+        ),
+        ("postgres://u@h/db?service=prod", "service=prod is not one"),
+        (
+            "postgres://u@h/db?sslmode=sometimes",
+            "sslmode=sometimes is not one of",
+        ),
+        ("postgres://u@h:notaport/db", "the port \"notaport\""),
+        ("postgres://u:bad%zz@h/db", "password holds a % that"),
+        ("mysql://u:pw@h/db", "the scheme is \"mysql\""),
+        ("host=h dbname=x", "key=value connection string"),
+        ("postgres://u@h/db?options=-x", "options=-x is not a list"),
+    ] {
+        let e = DatabaseUrl::parse(raw)
+            .map(|_| ())
+            .expect_err(raw)
+            .to_string();
+        assert!(e.contains(says), "{raw}: {e}");
+    }
+    assert!(DatabaseUrl::parse("postgres://u@h/db?gssencmode=prefer&client_encoding=UTF8").is_ok());
+}
+
+#[test]
+fn another_database_keeps_the_rest() {
+    let u = DatabaseUrl::parse("postgres://u:p+w@h:5/db?sslmode=require").expect("ok");
+    let v = u.with_database("holomush_restored").expect("ok");
+    assert_eq!(v.database(), "holomush_restored");
+    assert_eq!(v.password().as_deref(), Some("p+w"));
+    assert_eq!(
+        v.masked(),
+        "postgres://u:****@h:5/holomush_restored?sslmode=require"
+    );
+    assert_eq!(v.url_path(), "/holomush_restored");
+    let w = DatabaseUrl::parse("postgres://u@h?sslmode=disable")
+        .expect("ok")
+        .with_database("x")
+        .expect("ok");
+    assert_eq!(w.masked(), "postgres://u@h/x?sslmode=disable");
+}
