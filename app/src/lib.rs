@@ -1,4 +1,5 @@
-//! The console's pages. Rendered on the server, hydrated in the browser.
+//! The console's pages. Rendered on the server; only their islands hydrate in the browser
+//! (the rule is in `pages`).
 
 pub mod api;
 pub mod error;
@@ -87,15 +88,11 @@ pub fn query_value(value: &str) -> String {
         .collect()
 }
 
-/// Bumped when a page changes the schema version, so the dirty banner reads it again.
-#[derive(Clone, Copy)]
-pub struct SchemaChanged(pub RwSignal<u64>);
-
-/// On every page while `schema_migrations` is dirty.
+/// On every page while `schema_migrations` is dirty. Read as the page renders: an action
+/// that changes the version (a migration, a force, a bootstrap) loads the page again.
 #[component]
 fn DirtyBanner() -> impl IntoView {
-    let changed = use_context::<SchemaChanged>().map(|s| s.0);
-    let status = Resource::new(move || changed.map(|c| c.get()), |_| api::get_status());
+    let status = Resource::new(|| (), |_| api::get_status());
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {
@@ -114,19 +111,15 @@ fn DirtyBanner() -> impl IntoView {
 /// What an action done by a plain form post said (`?notice=…`, see `guard::done`).
 #[component]
 fn Notice() -> impl IntoView {
-    let query = leptos_router::hooks::use_query_map();
-    move || {
-        query
-            .read()
-            .get("notice")
-            .map(|n| view! { <p class="notice banner" role="status" data-testid="notice">{n}</p> })
-    }
+    leptos_router::hooks::use_query_map()
+        .get_untracked()
+        .get("notice")
+        .map(|n| view! { <p class="notice banner" role="status" data-testid="notice">{n}</p> })
 }
 
 /// The shell around every signed-in page: navigation, sign-out, the page itself.
 #[component]
 fn Layout() -> impl IntoView {
-    provide_context(SchemaChanged(RwSignal::new(0)));
     let links = [
         ("/", "Dashboard"),
         ("/migrations", "Migrations"),

@@ -8,23 +8,27 @@ use crate::api::list_activity;
 /// The audit log, newest first; the filter lives in the address so it can be shared.
 #[component]
 pub fn ActivityPage() -> impl IntoView {
-    let query = use_query_map();
-    let filter = move || {
-        let q = query.read();
-        AuditFilter {
-            action: q.get("action").unwrap_or_default(),
-            actor: q.get("actor").unwrap_or_default(),
-            outcome: match q.get("outcome").as_deref() {
-                Some("ok") => Some(Outcome::Ok),
-                Some("failed") => Some(Outcome::Failed),
-                _ => None,
-            },
-            text: q.get("q").unwrap_or_default(),
-            limit: 200,
-        }
+    let q = use_query_map().get_untracked();
+    let value = |key: &str| q.get(key).unwrap_or_default();
+    let filter = AuditFilter {
+        action: value("action"),
+        actor: value("actor"),
+        outcome: match q.get("outcome").as_deref() {
+            Some("ok") => Some(Outcome::Ok),
+            Some("failed") => Some(Outcome::Failed),
+            _ => None,
+        },
+        text: value("q"),
+        limit: 200,
     };
-    let records = Resource::new(filter, list_activity);
-    let value = move |key: &'static str| move || query.read().get(key).unwrap_or_default();
+    // The form shows the filter it was read with (attributes: the page is not hydrated).
+    let outcome = filter.outcome;
+    let (action, actor, text) = (
+        filter.action.clone(),
+        filter.actor.clone(),
+        filter.text.clone(),
+    );
+    let records = Resource::new(|| (), move |_| list_activity(filter.clone()));
     view! {
         <Title text="Activity"/>
         <header class="page-head">
@@ -32,16 +36,16 @@ pub fn ActivityPage() -> impl IntoView {
             <p class="muted">"Every action taken through the console, newest first. Kept in the console's data folder, so it survives a restore."</p>
         </header>
         <form method="get" action="/activity" class="filters card">
-            <label>"Action" <input name="action" placeholder="login" prop:value=value("action")/></label>
-            <label>"Actor" <input name="actor" placeholder="admin" prop:value=value("actor")/></label>
+            <label>"Action" <input name="action" placeholder="login" value=action/></label>
+            <label>"Actor" <input name="actor" placeholder="admin" value=actor/></label>
             <label>"Outcome"
-                <select name="outcome" prop:value=value("outcome")>
+                <select name="outcome">
                     <option value="">"any"</option>
-                    <option value="ok">"ok"</option>
-                    <option value="failed">"failed"</option>
+                    <option value="ok" selected=outcome == Some(Outcome::Ok)>"ok"</option>
+                    <option value="failed" selected=outcome == Some(Outcome::Failed)>"failed"</option>
                 </select>
             </label>
-            <label>"Text" <input name="q" placeholder="anything" prop:value=value("q")/></label>
+            <label>"Text" <input name="q" placeholder="anything" value=text/></label>
             <button type="submit">"Filter"</button>
             <a href="/activity" class="muted">"Clear"</a>
         </form>

@@ -22,10 +22,10 @@ pub struct JobWatch {
     pub live: Live,
 }
 
-/// Follows one job. The server reads it into the page; in the browser, while it runs, its
-/// new lines arrive as server-sent events (`/jobs/{id}/events`) and are appended, and when
-/// it ends the page is loaded again, so everything on it (the list, the version, the
-/// badges) shows what the job did.
+/// Follows one job; called by `JobIsland`, whose signals these are. The server reads it into
+/// the page; in the browser, while it runs, its new lines arrive as server-sent events
+/// (`/jobs/{id}/events`) and are appended, and when it ends the page is loaded again, so
+/// everything on it (the list, the version, the badges) shows what the job did.
 pub fn watch_job_reloading(id: u64) -> JobWatch {
     let res = Resource::new(
         || (),
@@ -118,16 +118,17 @@ mod stream {
 /// when JavaScript is off, and follows the job live when it is on.
 #[component]
 pub fn JobPage() -> impl IntoView {
-    let params = leptos_router::hooks::use_params_map();
-    let wanted = move || params.with(|p| p.get("id").and_then(|v| v.parse::<u64>().ok()));
-    let id = wanted();
+    let id = leptos_router::hooks::use_params_map()
+        .get_untracked()
+        .get("id")
+        .and_then(|v| v.parse::<u64>().ok());
     view! {
         <leptos_meta::Title text="Job"/>
         <header class="page-head">
             <h1>"Job"</h1>
             <p class="muted">"The job's log as it runs. " <a href="/backups">"Backups"</a> " · " <a href="/migrations">"Migrations"</a> " · " <a href="/activity">"Activity"</a></p>
         </header>
-        {move || wanted().is_none().then(|| view! { <p class="error" role="alert">"This is not a job's address: job pages are /jobs/<number>."</p> })}
+        {id.is_none().then(|| view! { <p class="error" role="alert">"This is not a job's address: job pages are /jobs/<number>."</p> })}
         {id.map(|id| view! { <JobIsland id/> })}
     }
 }
