@@ -23,15 +23,17 @@ pub mod guard {
     /// requests without a session; this is the second lock on the same door.
     pub fn require_session() -> Result<Caller, AppError> {
         let parts = use_context::<http::request::Parts>()
-            .ok_or_else(|| AppError::new("No request is in progress."))?;
+            .ok_or_else(|| AppError::failed("No request is in progress."))?;
+        // Refused, as the console's other refusals: the auth layer answers an unsigned
+        // request before it gets here, so this is only the second lock.
         let session = parts
             .extensions
             .get::<ops::auth::Session>()
             .ok_or_else(|| {
-                AppError::new("You are not signed in: sign in at /login and try again.")
+                AppError::refused("You are not signed in: sign in at /login and try again.")
             })?;
         let console = use_context::<Arc<ops::Console>>()
-            .ok_or_else(|| AppError::new("The console is not set up for this request."))?;
+            .ok_or_else(|| AppError::failed("The console is not set up for this request."))?;
         Ok(Caller {
             actor: session.actor.clone(),
             console,
@@ -44,6 +46,26 @@ pub mod guard {
             .get(http::header::ACCEPT)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.contains("text/html"))
+    }
+
+    /// A failed server function answers with its error's status ([`AppError::status`]);
+    /// called as its error is written out. Not for a plain form post: leptos_axum answers
+    /// that with a redirect back to its page (the error in the address), and a status set
+    /// here would replace the redirect's.
+    pub fn answer_status(status: u16) {
+        let Some(parts) = use_context::<http::request::Parts>() else {
+            return;
+        };
+        // Only a server function's own answer, never a page that rendered an error.
+        if plain_post(&parts) || !parts.uri.path().starts_with("/api/") {
+            return;
+        }
+        if let (Some(res), Ok(status)) = (
+            use_context::<leptos_axum::ResponseOptions>(),
+            http::StatusCode::from_u16(status),
+        ) {
+            res.set_status(status);
+        }
     }
 
     /// Sends a plain form post back to the page it came from, with `key=value` in its address
@@ -113,7 +135,7 @@ pub mod guard {
         if typed.trim() == database {
             return Ok(());
         }
-        Err(AppError::new(format!(
+        Err(AppError::refused(format!(
             "Not confirmed: type the database name \"{database}\" to {doing} {}. Nothing was changed.",
             c.target()
         )))
@@ -129,23 +151,15 @@ pub async fn get_status() -> Result<StatusSnapshot, AppError> {
 #[server(prefix = "/api", endpoint = "activity")]
 pub async fn list_activity(filter: AuditFilter) -> Result<Vec<AuditRecord>, AppError> {
     let caller = guard::require_session()?;
-    caller
-        .console
-        .audit
-        .list(&filter)
-        .map_err(|e| AppError::new(e.to_string()))
+    Ok(caller.console.audit.list(&filter)?)
 }
 
 #[server(prefix = "/api", endpoint = "migrations")]
 pub async fn migrations_view() -> Result<ops::model::MigrationsView, AppError> {
     let caller = guard::require_session()?;
     let c = &caller.console;
-    let migrator = c
-        .migrator(&caller.actor)
-        .map_err(|e| AppError::new(e.to_string()))?;
-    let status = ops::migrate::status::status(&migrator)
-        .await
-        .map_err(|e| AppError::new(e.to_string()))?;
+    let migrator = c.migrator(&caller.actor)?;
+    let status = ops::migrate::status::status(&migrator).await?;
     Ok(ops::model::MigrationsView {
         warnings: status.warnings(),
         status,
@@ -161,14 +175,11 @@ pub async fn migrations_view() -> Result<ops::model::MigrationsView, AppError> {
 #[server(prefix = "/api", endpoint = "migration_sql")]
 pub async fn migration_sql(version: u64) -> Result<ops::model::MigrationSql, AppError> {
     let caller = guard::require_session()?;
-    let migrator = caller
-        .console
-        .migrator(&caller.actor)
-        .map_err(|e| AppError::new(e.to_string()))?;
+    let migrator = caller.console.migrator(&caller.actor)?;
     let m = migrator
         .source
         .get(version)
-        .ok_or_else(|| AppError::new(format!("no migration found for version {version}")))?;
+        .ok_or_else(|| AppError::not_found(format!("no migration found for version {version}")))?;
     let file = |f: &Option<ops::migrate::source::MigrationFile>| {
         f.as_ref().map(|f| ops::model::SqlFile {
             file: f.file_name.clone(),
@@ -194,14 +205,11 @@ pub async fn start_migration(
 ) -> Result<u64, AppError> {
     let caller = guard::require_session()?;
     let c = &caller.console;
-    let op = action.op(steps, &version).map_err(AppError::new)?;
+    let op = action.op(steps, &version).map_err(AppError::refused)?;
     if op.is_destructive() {
         guard::require_typed_name(c, &confirm, &format!("run {op} on"))?;
     }
-    let job = c
-        .start_migration(op, &caller.actor)
-        .await
-        .map_err(AppError::new)?;
+    let job = c.start_migration(op, &caller.actor).await?;
     Ok(guard::started(job).await)
 }
 
@@ -213,8 +221,7 @@ pub async fn start_rehearsal() -> Result<u64, AppError> {
     let job = caller
         .console
         .start_rehearsal(None, None, &caller.actor)
-        .await
-        .map_err(AppError::new)?;
+        .await?;
     Ok(guard::started(job).await)
 }
 
@@ -223,10 +230,7 @@ pub async fn start_rehearsal() -> Result<u64, AppError> {
 pub async fn adopt_view() -> Result<ops::model::AdoptView, AppError> {
     let caller = guard::require_session()?;
     let c = &caller.console;
-    let preview = c
-        .adopt_preview(&caller.actor)
-        .await
-        .map_err(AppError::new)?;
+    let preview = c.adopt_preview(&caller.actor).await?;
     Ok(ops::model::AdoptView {
         can_undo: matches!(
             &c.status.get().await.connection,
@@ -254,8 +258,7 @@ pub async fn start_adopt(
     guard::require_typed_name(c, &confirm, "adopt")?;
     let job = c
         .start_adopt(safety_backup.is_some(), &caller.actor)
-        .await
-        .map_err(AppError::new)?;
+        .await?;
     Ok(guard::started(job).await)
 }
 
@@ -270,8 +273,7 @@ pub async fn start_adopt_undo(
     guard::require_typed_name(c, &confirm, "undo the adopt of")?;
     let job = c
         .start_adopt_undo(safety_backup.is_some(), &caller.actor)
-        .await
-        .map_err(AppError::new)?;
+        .await?;
     Ok(guard::started(job).await)
 }
 
@@ -284,7 +286,7 @@ pub async fn job_status(id: u64) -> Result<ops::model::JobView, AppError> {
         .get(id)
         .map(|j| j.view())
         .ok_or_else(|| {
-            AppError::new(format!(
+            AppError::not_found(format!(
                 "Job {id} is not known: it may be from before the console restarted."
             ))
         })
@@ -297,7 +299,7 @@ pub async fn cancel_job(id: u64) -> Result<(), AppError> {
         .console
         .jobs
         .get(id)
-        .ok_or_else(|| AppError::new(format!("Job {id} is not known.")))?;
+        .ok_or_else(|| AppError::not_found(format!("Job {id} is not known.")))?;
     job.cancel();
     Ok(())
 }
@@ -305,11 +307,8 @@ pub async fn cancel_job(id: u64) -> Result<(), AppError> {
 #[server(prefix = "/api", endpoint = "migration_create")]
 pub async fn create_migration(name: String) -> Result<String, AppError> {
     let caller = guard::require_session()?;
-    caller
-        .console
-        .create_migration(&name, &caller.actor)
-        .map(guard::done)
-        .map_err(AppError::new)
+    let done = caller.console.create_migration(&name, &caller.actor)?;
+    Ok(guard::done(done))
 }
 
 /// Marks an existing schema as migrated after checking its objects; needs the database name typed.
@@ -318,19 +317,18 @@ pub async fn run_bootstrap(confirm: String) -> Result<ops::model::BootstrapView,
     let caller = guard::require_session()?;
     let c = &caller.console;
     guard::require_typed_name(c, &confirm, "bootstrap")?;
-    let job = c
-        .start_bootstrap(&caller.actor)
-        .await
-        .map_err(AppError::new)?;
+    let job = c.start_bootstrap(&caller.actor).await?;
     let view = job.follow(|_| {}).await;
     match view.output {
         Some(ops::model::JobOutput::Bootstrap(b)) => {
             guard::done(format!("{} Checked: {}.", b.result, b.checked.join(", ")));
             Ok(b)
         }
-        _ => Err(AppError::new(view.result.unwrap_or_else(|| {
-            "The bootstrap did not finish: see Activity.".to_string()
-        }))),
+        _ => Err(AppError::of(
+            view.error_kind.unwrap_or(ops::error::ErrorKind::Failed),
+            view.result
+                .unwrap_or_else(|| "The bootstrap did not finish: see Activity.".to_string()),
+        )),
     }
 }
 
@@ -338,12 +336,10 @@ pub async fn run_bootstrap(confirm: String) -> Result<ops::model::BootstrapView,
 pub async fn backups_view() -> Result<ops::model::BackupsView, AppError> {
     let caller = guard::require_session()?;
     let c = &caller.console;
-    let archives = ops::backup::catalog::list(&c.config.backup_dir)
-        .await
-        .map_err(|e| AppError::new(e.to_string()))?;
+    let archives = c.backups().await?;
     Ok(ops::model::BackupsView {
         archives: archives.clone(),
-        dir: c.config.backup_dir.display().to_string(),
+        dir: c.backup_place(),
         database: c.config.database_url.database().to_string(),
         target: c.target(),
         running_job: c.jobs.running().map(|j| j.id),
@@ -372,11 +368,7 @@ pub async fn backups_view() -> Result<ops::model::BackupsView, AppError> {
 #[server(prefix = "/api", endpoint = "backup_start")]
 pub async fn start_backup(kind: ops::model::BackupKind) -> Result<u64, AppError> {
     let caller = guard::require_session()?;
-    let job = caller
-        .console
-        .start_backup(kind, &caller.actor)
-        .await
-        .map_err(AppError::new)?;
+    let job = caller.console.start_backup(kind, &caller.actor).await?;
     Ok(guard::started(job).await)
 }
 
@@ -386,8 +378,7 @@ pub async fn verify_backup(file: String, restore_test: bool) -> Result<u64, AppE
     let job = caller
         .console
         .start_verify(&file, restore_test, &caller.actor)
-        .await
-        .map_err(AppError::new)?;
+        .await?;
     Ok(guard::started(job).await)
 }
 
@@ -410,8 +401,7 @@ pub async fn restore_backup(
             confirm_into.as_deref(),
             &caller.actor,
         )
-        .await
-        .map_err(AppError::new)?;
+        .await?;
     Ok(guard::started(job).await)
 }
 
@@ -426,8 +416,7 @@ pub async fn restore_to_server(
     #[server(default)] confirm_into: Option<String>,
 ) -> Result<u64, AppError> {
     let caller = guard::require_session()?;
-    let target =
-        ops::backup::restore::target_url(&target_url).map_err(|e| AppError::new(e.to_string()))?;
+    let target = ops::backup::restore::target_url(&target_url)?;
     let job = caller
         .console
         .start_restore_to_server(
@@ -438,8 +427,7 @@ pub async fn restore_to_server(
             confirm_into.as_deref(),
             &caller.actor,
         )
-        .await
-        .map_err(AppError::new)?;
+        .await?;
     Ok(guard::started(job).await)
 }
 
@@ -448,26 +436,13 @@ pub async fn restore_to_server(
 #[server(prefix = "/api", endpoint = "backup_restore_warning")]
 pub async fn restore_warning(file: String) -> Result<Option<String>, AppError> {
     let caller = guard::require_session()?;
-    caller.console.restore_warning(&file).map_err(AppError::new)
+    Ok(caller.console.restore_warning(&file).await?)
 }
 
 #[server(prefix = "/api", endpoint = "backup_contents")]
 pub async fn backup_contents(file: String) -> Result<ops::model::ArchiveContents, AppError> {
     let caller = guard::require_session()?;
-    // locate refuses a link or anything but a regular file of the backup folder.
-    let path = ops::backup::archive::locate(
-        &caller.console.config.backup_dir,
-        ops::backup::archive::ArchiveRef::Name(&file),
-    )
-    .map_err(|e| AppError::new(e.to_string()))?
-    .path;
-    let toc = ops::backup::contents::toc(&path)
-        .await
-        .map_err(|e| AppError::new(e.to_string()))?;
-    Ok(ops::model::ArchiveContents {
-        file,
-        groups: toc.entries.into_iter().collect(),
-    })
+    Ok(caller.console.backup_contents(&file).await?)
 }
 
 /// Deletes an archive once its exact name is typed.
@@ -480,13 +455,12 @@ pub async fn delete_backup(
     let caller = guard::require_session()?;
     let c = &caller.console;
     if confirm.as_deref().unwrap_or(&file).trim() != file {
-        return Err(AppError::new(format!(
+        return Err(AppError::refused(format!(
             "Not deleted: type the archive's name ({file}) to confirm."
         )));
     }
-    c.delete_backup(&file, &caller.actor)
-        .map(guard::done)
-        .map_err(AppError::new)
+    let done = c.delete_backup(&file, &caller.actor).await?;
+    Ok(guard::done(done))
 }
 
 /// Replaces the current database with an archive; needs the database name typed.
@@ -506,8 +480,7 @@ pub async fn restore_in_place(
             Some(&confirm),
             &caller.actor,
         )
-        .await
-        .map_err(AppError::new)?;
+        .await?;
     Ok(guard::started(job).await)
 }
 
@@ -530,12 +503,8 @@ pub async fn run_doctor(url: Option<String>) -> Result<ops::model::DoctorReport,
 #[server(prefix = "/api", endpoint = "pg_trgm_enable")]
 pub async fn enable_pg_trgm() -> Result<String, AppError> {
     let caller = guard::require_session()?;
-    caller
-        .console
-        .enable_pg_trgm(&caller.actor)
-        .await
-        .map(guard::done)
-        .map_err(AppError::new)
+    let done = caller.console.enable_pg_trgm(&caller.actor).await?;
+    Ok(guard::done(done))
 }
 
 /// The badges of the Troubleshooting page.
@@ -559,21 +528,14 @@ pub async fn troubleshooting_view() -> Result<ops::model::TroubleView, AppError>
 pub async fn repair_view() -> Result<ops::model::RepairView, AppError> {
     let caller = guard::require_session()?;
     let c = &caller.console;
-    let migrator = c
-        .migrator(&caller.actor)
-        .map_err(|e| AppError::new(e.to_string()))?;
-    let report = ops::diagnose::dirty::analyze(&migrator)
-        .await
-        .map_err(|e| AppError::new(e.to_string()))?;
+    let migrator = c.migrator(&caller.actor)?;
+    let report = ops::diagnose::dirty::analyze(&migrator).await?;
     let before = report.last_history.as_ref().map(|h| h.started_at);
-    let newest_backup = ops::backup::catalog::list(&c.config.backup_dir)
-        .await
-        .ok()
-        .and_then(|all| {
-            all.into_iter()
-                .find(|m| before.is_none_or(|t| m.started_at < t) && !m.migration_dirty)
-                .map(|m| m.file)
-        });
+    let newest_backup = c.backups().await.ok().and_then(|all| {
+        all.into_iter()
+            .find(|m| before.is_none_or(|t| m.started_at < t) && !m.migration_dirty)
+            .map(|m| m.file)
+    });
     Ok(ops::model::RepairView {
         report,
         newest_backup,
@@ -592,27 +554,28 @@ pub async fn start_repair(
     let caller = guard::require_session()?;
     let c = &caller.console;
     let (action, version) = ops::model::RepairAction::parse_choice(&choice).ok_or_else(|| {
-        AppError::new("Pick one of the options in step 3, then press Repair. Nothing was changed.")
+        AppError::refused(
+            "Pick one of the options in step 3, then press Repair. Nothing was changed.",
+        )
     })?;
     let safety_backup = safety_backup.is_some();
     let snapshot = c.status.get().await;
     if let ops::model::Connection::Down(why) = &snapshot.connection {
-        return Err(AppError::new(why.clone()));
+        return Err(AppError::unavailable(why.clone()));
     }
     let dirty = snapshot.dirty_version();
     let Some(dirty) = dirty else {
-        return Err(AppError::new(
+        return Err(AppError::refused(
             "The database is not dirty: nothing to repair (reload the page).",
         ));
     };
     if confirm.trim() != dirty.to_string() {
-        return Err(AppError::new(format!(
+        return Err(AppError::refused(format!(
             "Not confirmed: type the dirty version ({dirty}) to repair. Nothing was changed."
         )));
     }
     let job = c
         .start_repair(action, version, safety_backup, &caller.actor)
-        .await
-        .map_err(AppError::new)?;
+        .await?;
     Ok(guard::started(job).await)
 }

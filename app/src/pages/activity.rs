@@ -52,7 +52,7 @@ pub fn ActivityPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="muted">"Reading the audit log…"</p> }>
             {move || Suspend::new(async move {
                 match records.await {
-                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                    Err(e) => crate::error::alert(e).into_any(),
                     Ok(rows) if rows.is_empty() => view! { <p class="muted">"No matching activity."</p> }.into_any(),
                     Ok(rows) => view! {
                         <table class="records" data-testid="activity">

@@ -40,7 +40,7 @@ fn LiveStatus() -> impl IntoView {
             {move || Suspend::new(async move {
                 match status.await {
                     Ok(snap) => view! { <Snapshot snap/> }.into_any(),
-                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                    Err(e) => crate::error::alert(e).into_any(),
                 }
             })}
         </Transition>

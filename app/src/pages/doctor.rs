@@ -32,7 +32,7 @@ pub fn DoctorPanel(allow_url: bool) -> impl IntoView {
             }>{move || if run.pending().get() { "Running…" } else { "Run the doctor" }}</button>
             {move || run.value().get().map(|r| match r {
                 Ok(report) => view! { <Steps report/> }.into_any(),
-                Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                Err(e) => crate::error::alert(e).into_any(),
             })}
         </div>
     }

@@ -186,7 +186,7 @@ pub fn JobPanel(job_res: JobResource, live: Live) -> impl IntoView {
                                     </ActionForm>
                                 })}
                                 {job.result.clone().map(|r| view! {
-                                    <p class=if job.status == JobStatus::Succeeded { "notice" } else { "error" } role="status" data-testid="job-result">{r}</p>
+                                    <p class=if job.status == JobStatus::Succeeded { "notice" } else { "error" } role="status" data-testid="job-result">{job.error_kind.map(|k| view! { <strong class="error-kind">{k.label()}</strong> ": " })}{r}</p>
                                 })}
                                 {job.failure.clone().map(|f| view! { <FailedSql f message=job.result.clone().unwrap_or_default()/> })}
                                 {match (&job.output, job.status) {
@@ -198,7 +198,7 @@ pub fn JobPanel(job_res: JobResource, live: Live) -> impl IntoView {
                         }.into_any()
                     }
                     Ok(None) => ().into_any(),
-                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                    Err(e) => crate::error::alert(e).into_any(),
                 }
             })}
         </Transition>

@@ -18,5 +18,5 @@ pub fn refusal(paths: &[&str]) -> Option<AppError> {
 
 /// The refusal as every form shows it: an alert beside the form.
 pub fn refused(paths: &[&str]) -> impl IntoView {
-    refusal(paths).map(|e| view! { <p class="error" role="alert">{e.message}</p> })
+    refusal(paths).map(crate::error::alert)
 }

@@ -21,7 +21,7 @@ pub fn SettingsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match view_res.await {
                     Ok(v) => view! { <Effective v/> }.into_any(),
-                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                    Err(e) => crate::error::alert(e).into_any(),
                 }
             })}
         </Transition>

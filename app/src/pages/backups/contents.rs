@@ -24,7 +24,7 @@ pub fn Contents(file: String) -> impl IntoView {
                             <a class="link" href="/backups">"Close"</a>
                         </section>
                     }.into_any(),
-                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                    Err(e) => crate::error::alert(e).into_any(),
                 }
             })}
         </Transition>

@@ -40,7 +40,7 @@ pub fn BackupsPage() -> impl IntoView {
                 let (uploaded, upload_error) = (uploaded.clone(), upload_error.clone());
                 Suspend::new(async move {
                     match view_res.await {
-                        Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                        Err(e) => crate::error::alert(e).into_any(),
                         Ok(v) => {
                             let job = job.or(v.running_job);
                             let limit = v.upload_limit_mb;

@@ -46,7 +46,7 @@ pub fn RestorePanel(
                             <p class="warning" role="alert" data-testid="foreign-warning">{w}</p>
                             <label>"Type the new database's name again to confirm (restore in place takes the database name typed below) " <input name="confirm_into" aria-label="Confirm target database name"/></label>
                         }.into_any(),
-                        Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                        Err(e) => crate::error::alert(e).into_any(),
                     }
                 })}
             </Suspense>

@@ -24,7 +24,7 @@ pub fn AdoptWizard(
             <Transition fallback=|| view! { <p class="muted">"Reading the ledgers…"</p> }>
                 {move || Suspend::new(async move {
                     match preview.await {
-                        Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                        Err(e) => crate::error::alert(e).into_any(),
                         Ok(v) => view! { <AdoptSteps v/> }.into_any(),
                     }
                 })}

@@ -66,7 +66,7 @@ pub fn MigrationsPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="muted">"Reading schema_migrations…"</p> }>
             {move || Suspend::new(async move {
                 match view_res.await {
-                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                    Err(e) => crate::error::alert(e).into_any(),
                     Ok(v) => {
                         // The adopt wizard follows its own job.
                         let job = job.or(v.running_job).filter(|_| !adopting);

@@ -20,7 +20,7 @@ pub fn SqlPanel(version: u64) -> impl IntoView {
                             }).collect_view()}
                         </section>
                     }.into_any(),
-                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                    Err(e) => crate::error::alert(e).into_any(),
                 }
             })}
         </Transition>

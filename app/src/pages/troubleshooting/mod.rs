@@ -42,7 +42,7 @@ pub fn TroubleshootingPage() -> impl IntoView {
         <Transition fallback=|| view! { <p class="muted">"Checking…"</p> }>
             {move || Suspend::new(async move {
                 match badges.await {
-                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                    Err(e) => crate::error::alert(e).into_any(),
                     Ok(t) => view! { <Badges t/> }.into_any(),
                 }
             })}

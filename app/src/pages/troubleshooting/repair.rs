@@ -19,7 +19,7 @@ pub fn RepairWizard(job: Option<u64>) -> impl IntoView {
             <Transition fallback=|| view! { <p class="muted">"Analysing…"</p> }>
                 {move || Suspend::new(async move {
                     match report.await {
-                        Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                        Err(e) => crate::error::alert(e).into_any(),
                         Ok(v) => view! { <RepairSteps v/> }.into_any(),
                     }
                 })}
