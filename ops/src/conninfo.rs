@@ -13,6 +13,7 @@ mod connect;
 mod mask;
 mod parse;
 
+// The unit tests (conninfo/tests.rs, `use super::*`) check the masking by shape alone.
 #[cfg(test)]
 use mask::mask_structural;
 pub use mask::mask_text;
