@@ -2,6 +2,7 @@
 
 use clap::{Args, Parser, Subcommand};
 use ops::backup::archive::ArchiveRef;
+use ops::error::ErrorKind;
 use ops::migrate::Op;
 use ops::model::{
     format_bytes, AdoptState, AuditFilter, Connection, Extension, Outcome, SchemaVersion,
@@ -230,9 +231,9 @@ pub struct ActivityArgs {
 }
 
 /// `migrate create NAME`: the migrations folder and the audit log, no database.
-fn create_migration(name: &str, overrides: &ops::config::Overrides) -> Result<(), String> {
+fn create_migration(name: &str, overrides: &ops::config::Overrides) -> Result<(), Failure> {
     let local = ops::config::LocalConfig::from_env().with_overrides(overrides);
-    let audit = ops::audit::AuditLog::open(&local.data_dir).map_err(|e| e.to_string())?;
+    let audit = ops::audit::AuditLog::open(&local.data_dir)?;
     let done =
         ops::console::create_migration(&audit, local.migrations_dir.as_deref(), name, "cli")?;
     println!("{done}");
@@ -240,14 +241,14 @@ fn create_migration(name: &str, overrides: &ops::config::Overrides) -> Result<()
 }
 
 /// `migrate …`: the engine's refusals and failures exit 1 as golang-migrate's and goose's do
-/// (see [`Failure`]); everything else here is the console's own and exits 2.
+/// (see [`Failure`]); what the console decides itself exits by its kind.
 pub async fn migrate(
     cmd: MigrateCommand,
     overrides: &ops::config::Overrides,
 ) -> Result<(), Failure> {
     // golang-migrate's `create` needs no database: neither does this one.
     if let MigrateCommand::Create { name } = &cmd {
-        return Ok(create_migration(name, overrides)?);
+        return create_migration(name, overrides);
     }
     let console = open(overrides).await?;
     let op = match cmd {
@@ -258,29 +259,23 @@ pub async fn migrate(
             run_down,
             no_safety_backup,
         } => {
-            return Ok(crate::diagnose_cli::repair(
-                &console,
-                json,
-                apply,
-                run_down,
-                no_safety_backup,
-            )
-            .await?)
+            return crate::diagnose_cli::repair(&console, json, apply, run_down, no_safety_backup)
+                .await
         }
-        MigrateCommand::Create { name } => return Ok(create_migration(&name, overrides)?),
-        MigrateCommand::Bootstrap => return Ok(bootstrap(&console).await?),
+        MigrateCommand::Create { name } => return create_migration(&name, overrides),
+        MigrateCommand::Bootstrap => return bootstrap(&console).await,
         MigrateCommand::Rehearse {
             json,
             from_backup,
             confirm_name,
         } => {
-            return Ok(rehearse(
+            return rehearse(
                 &console,
                 json,
                 from_backup.as_deref(),
                 confirm_name.as_deref(),
             )
-            .await?)
+            .await
         }
         MigrateCommand::Adopt {
             dry_run,
@@ -290,11 +285,11 @@ pub async fn migrate(
             no_safety_backup,
         } => {
             let safety = !no_safety_backup;
-            return Ok(match (dry_run, undo) {
+            return match (dry_run, undo) {
                 (true, _) => adopt_dry_run(&console, json).await,
                 (false, true) => adopt_undo(&console, yes, safety).await,
                 (false, false) => adopt(&console, yes, safety).await,
-            }?);
+            };
         }
         MigrateCommand::Up { n } => Op::Up(n),
         MigrateCommand::Down { all: true, yes, .. } => {
@@ -313,31 +308,24 @@ pub async fn migrate(
         job.follow(|line| eprintln!("{:>7.3}s  {}", line.at_ms as f64 / 1000.0, line.text)),
     )
     .await?;
-    let said = || {
-        view.result
-            .clone()
-            .unwrap_or_else(|| "The migration failed.".to_string())
-    };
     match view.status {
         ops::model::JobStatus::Succeeded => Ok(()),
-        ops::model::JobStatus::Failed => Err(Failure::tool(said())),
-        // Cancelled (or cut short): the console's stop, not the tool's failure.
-        _ => Err(said().into()),
+        ops::model::JobStatus::Failed => Err(Failure::tool(
+            view.error_kind.unwrap_or(ops::error::ErrorKind::Failed),
+            view.result.as_deref().unwrap_or("The migration failed."),
+        )),
+        // Cancelled: the console's stop (130), not the tool's failure.
+        _ => Err(Failure::of_job(&view, "The migration was cancelled.")),
     }
 }
 
-pub async fn backup(cmd: BackupCommand, overrides: &ops::config::Overrides) -> Result<(), String> {
+pub async fn backup(cmd: BackupCommand, overrides: &ops::config::Overrides) -> Result<(), Failure> {
     let console = open(overrides).await?;
     let job = match cmd {
         BackupCommand::List { json } => {
-            let list = ops::backup::catalog::list(&console.config.backup_dir)
-                .await
-                .map_err(|e| e.to_string())?;
+            let list = console.backups().await?;
             if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&list).map_err(|e| e.to_string())?
-                );
+                println!("{}", serde_json::to_string_pretty(&list)?);
             } else {
                 for m in &list {
                     println!(
@@ -367,12 +355,9 @@ pub async fn backup(cmd: BackupCommand, overrides: &ops::config::Overrides) -> R
             let view = follow(&job).await?;
             if json {
                 let Some(ops::model::JobOutput::Manifest(manifest)) = view.output else {
-                    return Err("The backup finished without a manifest.".to_string());
+                    return Err(Failure::failed("The backup finished without a manifest."));
                 };
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&manifest).map_err(|e| e.to_string())?
-                );
+                println!("{}", serde_json::to_string_pretty(&manifest)?);
             }
             return Ok(());
         }
@@ -388,16 +373,14 @@ pub async fn backup(cmd: BackupCommand, overrides: &ops::config::Overrides) -> R
         BackupCommand::Delete { file, yes } => {
             let given = ArchiveRef::from_cli(&file);
             if !yes {
-                let name = ops::backup::archive::locate(&console.config.backup_dir, given)
-                    .map_err(|e| e.to_string())?
-                    .name;
+                let name = console.archive_name(given).await?;
                 typed(
                     &format!("Type the archive's name ({name}) to delete it: "),
                     &name,
                     "Not deleted",
                 )?;
             }
-            let done = console.delete_backup(given, "cli")?;
+            let done = console.delete_backup(given, "cli").await?;
             println!("{done}");
             return Ok(());
         }
@@ -407,14 +390,14 @@ pub async fn backup(cmd: BackupCommand, overrides: &ops::config::Overrides) -> R
 
 /// A URL given as an argument, or read from stdin when the argument is `-`: a password on
 /// the command line shows in `ps`.
-pub fn url_argument(arg: &str) -> Result<String, String> {
+pub fn url_argument(arg: &str) -> Result<String, Failure> {
     if arg != "-" {
         return Ok(arg.to_string());
     }
     let mut line = String::new();
     std::io::stdin()
         .read_line(&mut line)
-        .map_err(|e| format!("Could not read the URL from stdin: {e}."))?;
+        .map_err(|e| Failure::failed(format!("Could not read the URL from stdin: {e}.")))?;
     Ok(line.trim().to_string())
 }
 
@@ -456,7 +439,7 @@ pub struct RestoreArgs {
     pub target_url: Option<String>,
 }
 
-pub async fn restore(args: RestoreArgs, overrides: &ops::config::Overrides) -> Result<(), String> {
+pub async fn restore(args: RestoreArgs, overrides: &ops::config::Overrides) -> Result<(), Failure> {
     let RestoreArgs {
         file,
         into,
@@ -470,7 +453,7 @@ pub async fn restore(args: RestoreArgs, overrides: &ops::config::Overrides) -> R
         .as_deref()
         .map(url_argument)
         .transpose()?
-        .map(|text| ops::backup::restore::target_url(&text).map_err(|e| e.to_string()))
+        .map(|text| ops::backup::restore::target_url(&text))
         .transpose()?;
     let console = open(overrides).await?;
     let given = ArchiveRef::from_cli(&file);
@@ -481,13 +464,13 @@ pub async fn restore(args: RestoreArgs, overrides: &ops::config::Overrides) -> R
         .unwrap_or(database.clone());
     // An archive the console did not make runs its SQL with the console's role: its warning
     // is shown, and the target's name typed (or given with --confirm-name).
-    let confirm = match console.restore_warning(given)? {
+    let confirm = match console.restore_warning(given).await? {
         None => confirm_name,
         Some(_) if confirm_name.is_some() => confirm_name,
         Some(_) if yes => {
-            return Err(format!(
+            return Err(Failure::refused(format!(
                 "--yes is not enough for an archive this console did not make: add --confirm-name {restoring_to} to restore {file}. Nothing was changed."
-            ))
+            )))
         }
         Some(warning) => {
             typed_or(
@@ -538,7 +521,7 @@ pub async fn restore(args: RestoreArgs, overrides: &ops::config::Overrides) -> R
 async fn settle(
     job: &ops::jobs::Job,
     following: impl std::future::Future<Output = ops::model::JobView>,
-) -> Result<ops::model::JobView, String> {
+) -> Result<ops::model::JobView, Failure> {
     tokio::pin!(following);
     let signal = crate::signals::stop_requested();
     tokio::select! {
@@ -553,20 +536,20 @@ async fn settle(
     let again = crate::signals::stop_requested();
     tokio::select! {
         view = &mut following => Ok(view),
-        _ = again => Err(format!(
+        _ = again => Err(Failure::new(ErrorKind::Interrupted, format!(
             "Left at once on a second signal: job #{} ({}) was cut short; check `holomush-admin migrate status` and the backup folder before running it again.",
             job.id, job.kind
-        )),
-        _ = tokio::time::sleep(crate::signals::GRACE) => Err(format!(
+        ))),
+        _ = tokio::time::sleep(crate::signals::GRACE) => Err(Failure::new(ErrorKind::Interrupted, format!(
             "Job #{} ({}) did not reach a safe point within {} s and was cut short; check `holomush-admin migrate status` and the backup folder before running it again.",
             job.id, job.kind, crate::signals::GRACE.as_secs()
-        )),
+        ))),
     }
 }
 
 /// Prints a job's lines as they come (on stderr), with a progress bar when stderr is a
 /// terminal, and its result; fails when the job did.
-async fn follow(job: &ops::jobs::Job) -> Result<ops::model::JobView, String> {
+async fn follow(job: &ops::jobs::Job) -> Result<ops::model::JobView, Failure> {
     use std::io::IsTerminal;
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new(0);
@@ -616,14 +599,11 @@ async fn follow(job: &ops::jobs::Job) -> Result<ops::model::JobView, String> {
             eprintln!("{}", view.result.clone().unwrap_or_default());
             Ok(view)
         }
-        _ => Err(view
-            .result
-            .clone()
-            .unwrap_or_else(|| "The job failed.".to_string())),
+        _ => Err(Failure::of_job(&view, "The job failed.")),
     }
 }
 
-fn confirm_database(console: &ops::Console) -> Result<(), String> {
+fn confirm_database(console: &ops::Console) -> Result<(), Failure> {
     let name = console.config.database_url.database();
     typed(
         &format!(
@@ -637,21 +617,21 @@ fn confirm_database(console: &ops::Console) -> Result<(), String> {
 
 /// The one typed-name prompt: asks on stderr, reads a line, and goes on only when it is
 /// exactly `expected`; otherwise `refused`, then how to go on (`--yes`).
-fn typed(prompt: &str, expected: &str, refused: &str) -> Result<(), String> {
+fn typed(prompt: &str, expected: &str, refused: &str) -> Result<(), Failure> {
     typed_or(prompt, expected, refused, "--yes")
 }
 
 /// [`typed`], naming the flag that stands for the typed answer.
-fn typed_or(prompt: &str, expected: &str, refused: &str, flag: &str) -> Result<(), String> {
+fn typed_or(prompt: &str, expected: &str, refused: &str, flag: &str) -> Result<(), Failure> {
     eprint!("{prompt}");
     let mut answer = String::new();
     std::io::stdin()
         .read_line(&mut answer)
-        .map_err(|e| format!("Could not read the answer: {e}"))?;
+        .map_err(|e| Failure::failed(format!("Could not read the answer: {e}")))?;
     if answer.trim() != expected {
-        return Err(format!(
+        return Err(Failure::refused(format!(
             "{refused}. Type \"{expected}\" exactly, or pass {flag}."
-        ));
+        )));
     }
     Ok(())
 }
@@ -673,10 +653,7 @@ async fn migrate_status(console: &ops::Console, json: bool) -> Result<(), Failur
             status: &status,
             ignored,
         };
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&shown).map_err(|e| e.to_string())?
-        );
+        println!("{}", serde_json::to_string_pretty(&shown)?);
         return Ok(());
     }
     println!("{}", status.version_line());
@@ -728,30 +705,24 @@ async fn migrate_status(console: &ops::Console, json: bool) -> Result<(), Failur
     Ok(())
 }
 
-async fn bootstrap(console: &ops::Console) -> Result<(), String> {
+async fn bootstrap(console: &ops::Console) -> Result<(), Failure> {
     let job = console.start_bootstrap("cli").await?;
     let view = settle(&job, job.follow(|line| println!("{}", line.text))).await?;
-    let result = view.result.unwrap_or_default();
     match view.status {
         ops::model::JobStatus::Succeeded => {
-            println!("{result}");
+            println!("{}", view.result.unwrap_or_default());
             Ok(())
         }
-        _ => Err(result),
+        _ => Err(Failure::of_job(&view, "The bootstrap failed.")),
     }
 }
 
 /// `migrate adopt --dry-run`: the preview as text or JSON on stdout; fails (after printing
 /// it) when HoloMUSH would refuse, with the refusal's code.
-async fn adopt_dry_run(console: &ops::Console, json: bool) -> Result<(), String> {
+async fn adopt_dry_run(console: &ops::Console, json: bool) -> Result<(), Failure> {
     let p = console.adopt_preview("cli").await?;
     if json {
-        let refusal = p
-            .refusal
-            .as_ref()
-            .map(serde_json::to_value)
-            .transpose()
-            .map_err(|e| e.to_string())?;
+        let refusal = p.refusal.as_ref().map(serde_json::to_value).transpose()?;
         let shape = serde_json::json!({
             "state": p.state.as_str(),
             "recorded_version": p.recorded_version,
@@ -759,10 +730,7 @@ async fn adopt_dry_run(console: &ops::Console, json: bool) -> Result<(), String>
             "seed": p.seed,
             "refusal": refusal,
         });
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&shape).map_err(|e| e.to_string())?
-        );
+        println!("{}", serde_json::to_string_pretty(&shape)?);
     } else {
         let shown = |v: Option<String>| v.unwrap_or_else(|| "-".to_string());
         println!("state:            {}", p.state.as_str());
@@ -788,16 +756,16 @@ async fn adopt_dry_run(console: &ops::Console, json: bool) -> Result<(), String>
         println!("{}", p.sentence);
     }
     match p.refusal {
-        Some(r) => Err(r.to_string()),
+        Some(r) => Err(Failure::refused(r)),
         None => Ok(()),
     }
 }
 
 /// `migrate adopt`: the preview, the database name typed (unless --yes), then the job.
-async fn adopt(console: &ops::Console, yes: bool, safety: bool) -> Result<(), String> {
+async fn adopt(console: &ops::Console, yes: bool, safety: bool) -> Result<(), Failure> {
     let p = console.adopt_preview("cli").await?;
     if let Some(r) = p.refusal {
-        return Err(r.to_string());
+        return Err(Failure::refused(r));
     }
     if p.state != AdoptState::Ready {
         println!("{}", p.sentence);
@@ -821,7 +789,7 @@ async fn adopt(console: &ops::Console, yes: bool, safety: bool) -> Result<(), St
 }
 
 /// `migrate adopt --undo`: the database name typed (unless --yes), then the job.
-async fn adopt_undo(console: &ops::Console, yes: bool, safety: bool) -> Result<(), String> {
+async fn adopt_undo(console: &ops::Console, yes: bool, safety: bool) -> Result<(), Failure> {
     if !yes {
         let name = console.config.database_url.database();
         typed(
@@ -844,7 +812,7 @@ async fn rehearse(
     json: bool,
     from_backup: Option<&str>,
     confirm: Option<&str>,
-) -> Result<(), String> {
+) -> Result<(), Failure> {
     let job = console
         .start_rehearsal(from_backup.map(ArchiveRef::from_cli), confirm, "cli")
         .await?;
@@ -853,23 +821,22 @@ async fn rehearse(
         job.follow(|line| eprintln!("{:>7.3}s  {}", line.at_ms as f64 / 1000.0, line.text)),
     )
     .await?;
-    let result = view.result.clone().unwrap_or_default();
-    let Some(ops::model::JobOutput::Rehearsal(r)) = view.output else {
-        return Err(result);
+    let Some(ops::model::JobOutput::Rehearsal(r)) = &view.output else {
+        return Err(Failure::of_job(&view, "The rehearsal did not run."));
     };
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&r).map_err(|e| e.to_string())?
-        );
+        println!("{}", serde_json::to_string_pretty(r)?);
     } else {
-        print_rehearsal(&r);
+        print_rehearsal(r);
     }
     if r.ok {
-        eprintln!("{result}");
+        eprintln!("{}", view.result.clone().unwrap_or_default());
         Ok(())
     } else {
-        Err(result)
+        Err(Failure::of_job(
+            &view,
+            "A migration failed in the rehearsal.",
+        ))
     }
 }
 
@@ -909,22 +876,20 @@ fn print_rehearsal(r: &ops::model::Rehearsal) {
     println!("total {} ms, scratch copy {}", r.total_ms, r.scratch);
 }
 
-async fn open(overrides: &ops::config::Overrides) -> Result<ops::Console, String> {
-    let config = ops::config::Config::from_env()
-        .map_err(|e| e.to_string())?
-        .with_overrides(overrides);
-    let console = ops::Console::open(config).map_err(|e| e.to_string())?;
+async fn open(overrides: &ops::config::Overrides) -> Result<ops::Console, Failure> {
+    let config = ops::config::Config::from_env()?.with_overrides(overrides);
+    let console = ops::Console::open(config).await?;
     for what in console.recover_interrupted_work().await {
         eprintln!("{what}");
     }
     Ok(console)
 }
 
-pub async fn info(args: InfoArgs, overrides: &ops::config::Overrides) -> Result<(), String> {
+pub async fn info(args: InfoArgs, overrides: &ops::config::Overrides) -> Result<(), Failure> {
     let console = open(overrides).await?;
     let snap = console.status.get().await;
     if args.json {
-        let text = serde_json::to_string_pretty(&*snap).map_err(|e| e.to_string())?;
+        let text = serde_json::to_string_pretty(&*snap)?;
         println!("{text}");
     } else {
         println!("Database:    {} ({})", snap.database, snap.target);
@@ -986,14 +951,15 @@ pub async fn info(args: InfoArgs, overrides: &ops::config::Overrides) -> Result<
     }
     match snap.connection {
         Connection::Up(_) => Ok(()),
-        Connection::Down(ref why) => Err(why.clone()),
+        // The connection's state is the snapshot's own: down is the server not reached.
+        Connection::Down(ref why) => Err(Failure::new(ErrorKind::Unavailable, why)),
     }
 }
 
-pub fn activity(args: ActivityArgs) -> Result<(), String> {
+pub fn activity(args: ActivityArgs) -> Result<(), Failure> {
     // The audit log needs only the data folder, not a reachable database.
-    let config = ops::config::Config::from_env().map_err(|e| e.to_string())?;
-    let log = ops::audit::AuditLog::open(&config.data_dir).map_err(|e| e.to_string())?;
+    let config = ops::config::Config::from_env()?;
+    let log = ops::audit::AuditLog::open(&config.data_dir)?;
     let filter = AuditFilter {
         action: args.action,
         actor: args.actor,
@@ -1001,10 +967,10 @@ pub fn activity(args: ActivityArgs) -> Result<(), String> {
         text: args.text,
         limit: args.limit,
     };
-    let rows = log.list(&filter).map_err(|e| e.to_string())?;
+    let rows = log.list(&filter)?;
     for r in rows {
         if args.json {
-            println!("{}", serde_json::to_string(&r).map_err(|e| e.to_string())?);
+            println!("{}", serde_json::to_string(&r)?);
         } else {
             println!(
                 "{}  {:<10} {:<18} {:<7} {} {}",

@@ -3,27 +3,26 @@
 
 use ops::model::{RepairAction, RepairConclusion, RepairReport, StepStatus};
 
+use crate::failure::Failure;
+
 /// `doctor [--url URL|-] [--json] [--fix pg_trgm]`. Exit status non-zero when a step fails.
 pub async fn doctor(
     url: Option<String>,
     json: bool,
     fix: Option<crate::cli::Fix>,
-) -> Result<(), String> {
+) -> Result<(), Failure> {
     let text = match url.as_deref() {
         Some(arg) => crate::cli::url_argument(arg)?,
         None => std::env::var("DATABASE_URL").unwrap_or_default(),
     };
     if let Some(crate::cli::Fix::PgTrgm) = fix {
-        let parsed = ops::config::DatabaseUrl::parse(&text).map_err(|e| e.to_string())?;
+        let parsed = ops::config::DatabaseUrl::parse(&text).map_err(Failure::refused)?;
         let done = ops::console::enable_pg_trgm(&audit()?, &parsed, "cli").await?;
         println!("{done}");
     }
     let report = ops::console::doctor(&audit()?, &text, "cli").await;
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?
-        );
+        println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         for s in &report.steps {
             let mark = match s.status {
@@ -47,18 +46,19 @@ pub async fn doctor(
             .filter(|s| s.status == StepStatus::Fail)
             .map(|s| s.id.as_str())
             .collect();
-        Err(format!(
+        Err(Failure::failed(format!(
             "the doctor found a failing step ({}): apply its fix and run it again.",
             failed.join(", ")
-        ))
+        )))
     }
 }
 
 /// The audit log of HOLOMUSH_ADMIN_DATA: the doctor needs no working DATABASE_URL (that
 /// may be what it is asked about), so it opens the log without a Console.
-fn audit() -> Result<ops::audit::AuditLog, String> {
-    ops::audit::AuditLog::open(&ops::config::LocalConfig::from_env().data_dir)
-        .map_err(|e| e.to_string())
+fn audit() -> Result<ops::audit::AuditLog, Failure> {
+    Ok(ops::audit::AuditLog::open(
+        &ops::config::LocalConfig::from_env().data_dir,
+    )?)
 }
 
 /// `migrate repair [--json]` prints steps 1–3; `--apply VERSION` performs step 4.
@@ -68,28 +68,23 @@ pub async fn repair(
     apply: Option<i64>,
     run_down: bool,
     no_safety_backup: bool,
-) -> Result<(), String> {
-    let migrator = console.migrator("cli").map_err(|e| e.to_string())?;
-    let report = ops::diagnose::dirty::analyze(&migrator)
-        .await
-        .map_err(|e| e.to_string())?;
+) -> Result<(), Failure> {
+    let migrator = console.migrator("cli")?;
+    let report = ops::diagnose::dirty::analyze(&migrator).await?;
     let Some(version) = apply else {
         if json {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?
-            );
+            println!("{}", serde_json::to_string_pretty(&report)?);
         } else {
             print_report(&report);
         }
         return Ok(());
     };
-    ops::diagnose::dirty::refuse_while_locked(&report).map_err(|e| e.to_string())?;
+    ops::diagnose::dirty::refuse_while_locked(&report)?;
     if !report.dirty {
-        return Err(format!(
+        return Err(Failure::refused(format!(
             "The database is not dirty (version {}): nothing to repair.",
             report.version
-        ));
+        )));
     }
     let action = if run_down {
         RepairAction::RunDownThenForce
@@ -107,9 +102,7 @@ pub async fn repair(
             println!("{}", view.result.unwrap_or_default());
             Ok(())
         }
-        _ => Err(view
-            .result
-            .unwrap_or_else(|| "The repair failed.".to_string())),
+        _ => Err(Failure::of_job(&view, "The repair failed.")),
     }
 }
 

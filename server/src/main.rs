@@ -23,21 +23,19 @@ async fn main() -> ExitCode {
     let overrides = cli.overrides();
     init_tracing();
     let result: Result<(), failure::Failure> = match cli.command {
-        Command::Serve => web::serve(&overrides).await.map_err(Into::into),
-        Command::Info(args) => cli::info(args, &overrides).await.map_err(Into::into),
-        Command::Activity(args) => cli::activity(args).map_err(Into::into),
+        Command::Serve => web::serve(&overrides).await,
+        Command::Info(args) => cli::info(args, &overrides).await,
+        Command::Activity(args) => cli::activity(args),
         Command::Migrate(cmd) => cli::migrate(cmd, &overrides).await,
-        Command::Backup(cmd) => cli::backup(cmd, &overrides).await.map_err(Into::into),
-        Command::Doctor { url, json, fix } => diagnose_cli::doctor(url, json, fix)
-            .await
-            .map_err(Into::into),
-        Command::Restore(args) => cli::restore(args, &overrides).await.map_err(Into::into),
+        Command::Backup(cmd) => cli::backup(cmd, &overrides).await,
+        Command::Doctor { url, json, fix } => diagnose_cli::doctor(url, json, fix).await,
+        Command::Restore(args) => cli::restore(args, &overrides).await,
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
             eprintln!("error: {}", f.message);
-            ExitCode::from(f.code)
+            ExitCode::from(f.code())
         }
     }
 }

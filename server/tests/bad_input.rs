@@ -327,13 +327,13 @@ async fn every_bad_input_gets_one_sentence_and_changes_nothing() {
 
     let cases = vec![
         // The CLI.
-        Case { what: "a path out of the folder", input: cli(&["backup", "verify", "../etc/passwd.dump"]), expect: "exit 2: There is no archive at ../etc/passwd.dump: check the name with `holomush-admin backup list`.".into() },
+        Case { what: "a path out of the folder", input: cli(&["backup", "verify", "../etc/passwd.dump"]), expect: "exit 3: There is no archive at ../etc/passwd.dump: check the name with `holomush-admin backup list`.".into() }, // not found: 3
         Case { what: "a name starting with -", input: cli(&["backup", "verify", "--", "-x.dump"]), expect: format!("exit 2: {}", bad_name("-x.dump")) },
         Case { what: "a name with a quote", input: cli(&["backup", "verify", "a\"b.dump"]), expect: format!("exit 2: {}", bad_name("a\\\"b.dump")) },
         Case { what: "a name with a space", input: cli(&["backup", "delete", "a b.dump", "--yes"]), expect: format!("exit 2: {}", bad_name("a b.dump")) },
         Case { what: "a name over 200 bytes", input: cli(&["backup", "verify", &long]), expect: format!("exit 2: {}", bad_name(&format!("{}…", "a".repeat(80)))) },
         Case { what: "a name that is not .dump", input: cli(&["backup", "verify", "notes.sql"]), expect: format!("exit 2: {}", bad_name("notes.sql")) },
-        Case { what: "an archive that is not there", input: cli(&["backup", "verify", "missing.dump"]), expect: format!("exit 2: There is no archive named missing.dump in {dir}: check the name with `holomush-admin backup list`.") },
+        Case { what: "an archive that is not there", input: cli(&["backup", "verify", "missing.dump"]), expect: format!("exit 3: There is no archive named missing.dump in {dir}: check the name with `holomush-admin backup list`.") }, // not found: 3
         Case { what: "a link in the folder, verified", input: cli(&["backup", "verify", "evil.dump"]), expect: format!("exit 2: evil.dump in {dir} is a symbolic link: the console reads only regular files of the backup folder (links are not followed).") },
         Case { what: "a link in the folder, deleted", input: cli(&["backup", "delete", "evil.dump", "--yes"]), expect: format!("exit 2: evil.dump in {dir} is a symbolic link: the console reads only regular files of the backup folder (links are not followed).") },
         Case { what: "a link in the folder, restored", input: cli(&["restore", "evil.dump", "--into", &t]), expect: format!("exit 2: evil.dump in {dir} is a symbolic link: the console reads only regular files of the backup folder (links are not followed).") },

@@ -142,7 +142,7 @@ fn info_on_a_closed_port_fails_with_a_sentence() {
             ("DB_MIN_CONNS", "0"),
         ],
     );
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.status.code(), Some(5), "unavailable: 5");
     assert!(
         stderr(&o).contains("Could not connect to 127.0.0.1:1: the connection was refused."),
         "{}",
@@ -382,7 +382,7 @@ async fn backup_and_restore_commands() {
     );
     // The CLI takes paths (the guide's commands pass them); a path to nothing says so.
     let o = run(&["backup", "verify", "../../etc/passwd.dump"], &vars);
-    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(o.status.code(), Some(3), "not found: 3");
     assert_eq!(
         stderr(&o).trim(),
         "error: There is no archive at ../../etc/passwd.dump: check the name with `holomush-admin backup list`."

@@ -68,12 +68,6 @@ impl Kind for ConsoleError {
     }
 }
 
-impl From<ConsoleError> for String {
-    fn from(e: ConsoleError) -> Self {
-        e.to_string()
-    }
-}
-
 pub struct Console {
     pub config: Config,
     pub pool: PgPool,

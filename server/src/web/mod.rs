@@ -17,11 +17,13 @@ use leptos::prelude::{provide_context, use_context};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use tokio_util::sync::CancellationToken;
 
+use crate::failure::Failure;
 use crate::signals::GRACE;
 
 use app::{shell, App};
 use ops::audit::Entry;
 use ops::auth::{Authenticator, SessionStore};
+use ops::error::ErrorKind;
 
 /// What every request handler can reach.
 pub struct Web {
@@ -62,17 +64,15 @@ async fn scheduled_backups(console: Arc<ops::Console>, every: std::time::Duratio
     }
 }
 
-pub async fn serve(overrides: &ops::config::Overrides) -> Result<(), String> {
-    let config = ops::config::Config::from_env()
-        .map_err(|e| e.to_string())?
-        .with_overrides(overrides);
+pub async fn serve(overrides: &ops::config::Overrides) -> Result<(), Failure> {
+    let config = ops::config::Config::from_env()?.with_overrides(overrides);
     let addr = config.admin_addr;
     if config.admin_password.is_none() && !addr.ip().is_loopback() {
-        return Err(format!(
+        return Err(Failure::refused(format!(
             "HOLOMUSH_ADMIN_ADDR={addr} is not a loopback address and HOLOMUSH_ADMIN_PASSWORD is not set: set a password to listen beyond this machine, or use 127.0.0.1."
-        ));
+        )));
     }
-    let site = crate::site::find()?;
+    let site = crate::site::find().map_err(|e| Failure::new(ErrorKind::NotFound, e))?;
     let (authenticator, token) = Authenticator::new(config.admin_password.as_ref());
     let (sessions, ended) = SessionStore::open(
         &config.data_dir,
@@ -80,12 +80,12 @@ pub async fn serve(overrides: &ops::config::Overrides) -> Result<(), String> {
         config.idle_timeout,
     )
     .map_err(|e| {
-        format!(
+        Failure::failed(format!(
             "The sessions in {} could not be opened ({e}): check that HOLOMUSH_ADMIN_DATA names a writable folder.",
             config.data_dir.display()
-        )
+        ))
     })?;
-    let console = Arc::new(ops::Console::open_server(config).map_err(|e| e.to_string())?);
+    let console = Arc::new(ops::Console::open_server(config).await?);
     if ended > 0 {
         console.record(
             Entry::new("system", "logout.password_changed", "console").detail(format!(
@@ -117,11 +117,11 @@ pub async fn serve(overrides: &ops::config::Overrides) -> Result<(), String> {
     });
 
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
-        format!(
+        Failure::failed(format!(
             "Could not listen on {addr} ({e}): set HOLOMUSH_ADMIN_ADDR to a free address and port."
-        )
+        ))
     })?;
-    let bound = listener.local_addr().map_err(|e| e.to_string())?;
+    let bound = listener.local_addr().map_err(Failure::failed)?;
     let router = router(web.clone(), site, bound);
 
     let host = if bound.ip().is_unspecified() {
@@ -158,13 +158,15 @@ pub async fn serve(overrides: &ops::config::Overrides) -> Result<(), String> {
     let mut served = false;
     tokio::select! {
         result = &mut server => {
-            result.map_err(|e| format!("The web server stopped: {e}"))?;
+            result.map_err(|e| Failure::failed(format!("The web server stopped: {e}")))?;
             served = true;
         }
         _ = stop.cancelled() => {}
     }
     if !stop.is_cancelled() {
-        return Err("The web server stopped without being asked to.".to_string());
+        return Err(Failure::failed(
+            "The web server stopped without being asked to.",
+        ));
     }
     println!(
         "Stopping: no new requests; running jobs stop at their next safe point (at most {} s)",
@@ -184,7 +186,7 @@ pub async fn serve(overrides: &ops::config::Overrides) -> Result<(), String> {
 /// Stops the jobs, records the stop, and says how it went: `Ok` when every job reached a
 /// safe point, the sentence naming the jobs cut short otherwise (so the exit status tells
 /// a supervisor that something needs a look).
-async fn stop_jobs(console: &ops::Console, target: &str) -> Result<(), String> {
+async fn stop_jobs(console: &ops::Console, target: &str) -> Result<(), Failure> {
     let report = console.jobs.stop(GRACE).await;
     for job in &report.stopped {
         println!(
@@ -212,7 +214,7 @@ async fn stop_jobs(console: &ops::Console, target: &str) -> Result<(), String> {
                 GRACE.as_secs()
             );
             console.record(entry.failed(why.clone()));
-            Err(why)
+            Err(Failure::new(ErrorKind::Interrupted, why))
         }
     }
 }
@@ -334,9 +336,13 @@ async fn auto_migrate(console: &ops::Console, stop: &CancellationToken) {
         // serve() stops the job and prints how it ended.
         _ = stop.cancelled() => return,
     };
+    // A refusal while the database is dirty is the engine's "Dirty database version": read
+    // from the job's kind and the schema's own flag, not from the sentence.
+    let dirty = view.error_kind == Some(ErrorKind::Refused)
+        && console.status.get().await.dirty_version().is_some();
     match (view.status, view.result) {
         (ops::model::JobStatus::Succeeded, Some(summary)) => println!("Migrations: {summary}"),
-        (_, Some(why)) if why.starts_with("Dirty database version") => {
+        (_, Some(why)) if dirty => {
             println!("Migrations: not applied on start-up: {why} The console is running so you can repair it (Migrations page, or `holomush-admin migrate force V`).");
         }
         (_, why) => println!(
