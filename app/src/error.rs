@@ -122,3 +122,41 @@ pub fn alert(error: AppError) -> impl IntoView {
         </p>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_kind_answers_with_its_own_status() {
+        let statuses: Vec<(ErrorKind, u16)> = [
+            ErrorKind::Refused,
+            ErrorKind::NotFound,
+            ErrorKind::Busy,
+            ErrorKind::Unavailable,
+            ErrorKind::Failed,
+            ErrorKind::Interrupted,
+        ]
+        .into_iter()
+        .map(|k| (k, AppError::of(k, "x").status()))
+        .collect();
+        assert_eq!(
+            statuses,
+            [
+                (ErrorKind::Refused, 400),
+                (ErrorKind::NotFound, 404),
+                (ErrorKind::Busy, 423),
+                (ErrorKind::Unavailable, 503),
+                (ErrorKind::Failed, 500),
+                (ErrorKind::Interrupted, 409),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_kind_crosses_the_boundary_as_json() {
+        let e = AppError::not_found("Job 7 is not known.");
+        let back = AppError::de(e.ser());
+        assert_eq!(back, e);
+    }
+}

@@ -221,7 +221,7 @@ async fn migrate_up_serve_sigterm_at_start_up_finishes_the_file_and_exits_0_clea
 
     // Meanwhile a CLI in another shell is refused, told who holds the database.
     let o = env.run(&["backup", "create"]);
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(4), "busy: {}", text(&o));
     let said = last_line(&o);
     let expected = format!(
         "error: Another job is running on this database (migrate.up from holomush-admin serve (pid {} on {}) since ",
@@ -268,7 +268,7 @@ async fn migrate_up_cli_ctrl_c_finishes_the_file_and_leaves_the_database_clean()
     until_first_file_runs(&db.url).await;
     let (out, _) = stop(cli, libc::SIGINT, Duration::from_secs(35));
     let printed = String::from_utf8_lossy(&out.stderr).to_string();
-    assert_eq!(out.status.code(), Some(2), "{printed}");
+    assert_eq!(out.status.code(), Some(130), "interrupted: {printed}");
     assert!(
         printed.contains(
             "Stopping job #1 (migrate.up) at its next safe point; press Ctrl-C again to leave at once."
@@ -455,7 +455,7 @@ async fn backup_create_cli_ctrl_c_mid_dump_removes_the_partial_archive() {
     let cli = env.spawn(&["backup", "create"]);
     until("the dump is being written", || async { has_partial(&env) }).await;
     let (out, _) = stop(cli, libc::SIGINT, Duration::from_secs(35));
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(130), "interrupted: {}", text(&out));
     assert_eq!(last_line(&out), format!("error: {BACKUP_CANCELLED}"));
     assert_eq!(env.files(), Vec::<String>::new());
 }
@@ -560,7 +560,7 @@ async fn backup_create_connection_cut_mid_dump_fails_and_leaves_no_archive() {
     until("the dump is being written", || async { has_partial(&env) }).await;
     proxy.cut.cancel();
     let (out, _) = wait_within(cli, Duration::from_secs(60));
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(1), "failed: {}", text(&out));
     let said = last_line(&out);
     assert!(
         said.starts_with("error: pg_dump failed: pg_dump: error: ")
@@ -590,7 +590,7 @@ async fn backup_create_into_a_full_folder_fails_and_leaves_no_archive() {
     let out = env.run(&["backup", "create"]);
     let files = env.files();
     let _ = Command::new("umount").arg(env.backups()).status();
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(1), "failed: {}", text(&out));
     let said = last_line(&out);
     assert!(
         said.starts_with("error: Writing ")
@@ -658,7 +658,7 @@ async fn restore_into_cli_ctrl_c_drops_the_half_made_database() {
     let env = env(&db, "ri-int", 0.0);
     let (_, target, cli) = restore_into_under_way(&db, &env).await;
     let (out, _) = stop(cli, libc::SIGINT, Duration::from_secs(35));
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(130), "interrupted: {}", text(&out));
     assert_eq!(
         last_line(&out),
         format!("error: Cancelled: pg_restore was stopped and the half-restored database \"{target}\" was dropped; nothing else changed.")
@@ -735,7 +735,7 @@ async fn restore_in_place_cli_ctrl_c_before_the_swap_drops_the_copy_and_keeps_th
     .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let (out, _) = stop(cli, libc::SIGINT, Duration::from_secs(35));
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(130), "interrupted: {}", text(&out));
     let said = last_line(&out);
     assert!(
         said.starts_with("error: Cancelled before the swap: the copy \"")
