@@ -4,7 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use ops::backup::store::{suite, FolderStore, MemoryStore, Store};
+use ops::backup::store::suite::{self, names};
+use ops::backup::store::{FolderStore, MemoryStore, Store};
 use ops::backup::BackupError;
 
 /// A backup folder for one test, removed after it; not created, as a fresh install's isn't.
@@ -105,18 +106,6 @@ fn mode(path: &Path) -> u32 {
         .permissions()
         .mode()
         & 0o777
-}
-
-async fn names(store: &dyn Store) -> Vec<String> {
-    let mut names: Vec<String> = store
-        .list()
-        .await
-        .expect("list")
-        .into_iter()
-        .map(|s| s.name)
-        .collect();
-    names.sort();
-    names
 }
 
 #[tokio::test]

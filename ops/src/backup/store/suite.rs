@@ -64,7 +64,8 @@ pub async fn read(store: &dyn Store, name: &str) -> Vec<u8> {
     out
 }
 
-async fn names(store: &dyn Store) -> Vec<String> {
+/// The store's archive names, sorted (also for the implementations' own tests).
+pub async fn names(store: &dyn Store) -> Vec<String> {
     let mut names: Vec<String> = store
         .list()
         .await
