@@ -32,12 +32,15 @@ pub fn mask_url(text: &str) -> String {
 }
 
 fn parse_database_url(raw: &str) -> Result<DatabaseUrl, ConfigError> {
-    DatabaseUrl::parse(raw).map_err(|e| ConfigError::Invalid {
-        var: "DATABASE_URL",
-        value: mask_url(raw),
-        problem: e.0,
-        expected: format!("a PostgreSQL URL such as {EXAMPLE_URL}"),
-    })
+    // The managed database's password stays masked however many typed URLs follow.
+    DatabaseUrl::parse(raw)
+        .map(DatabaseUrl::pinned)
+        .map_err(|e| ConfigError::Invalid {
+            var: "DATABASE_URL",
+            value: mask_url(raw),
+            problem: e.0,
+            expected: format!("a PostgreSQL URL such as {EXAMPLE_URL}"),
+        })
 }
 
 /// A secret that never prints.

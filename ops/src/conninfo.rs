@@ -5,6 +5,8 @@
 //! libpq's URI rules, not a generic URL parser's: the user information runs to the first
 //! `@` or `/`, so a password may hold `#`, `?`, `'`, `"` or a space as written; values are
 //! percent-decoded and nothing else (`+` stays `+`); query parameters are libpq's names.
+//! Stricter than libpq in one place: an `@` in the host, port or path is refused, as it
+//! can only be a password's unencoded `@` or `/` that libpq would send to DNS or a server.
 
 use std::ops::Range;
 use std::path::PathBuf;

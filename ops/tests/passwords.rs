@@ -158,3 +158,89 @@ fn a_bad_url_never_prints_its_password() {
         }
     }
 }
+
+/// Passwords libpq splits when they are written unencoded — at a `/`, an `@`, a `:` or a
+/// `?` — each with the pieces that must never show: the URL is refused or read wrong, and
+/// no piece of the password shows in any sentence, display or record.
+const UNENCODED: [(&str, &[&str]); 5] = [
+    ("Abc123SECRET/tail9", &["Abc123SECRET", "tail9"]),
+    ("Pa55word@Secret9", &["Pa55word", "Secret9"]),
+    ("Sl4sh/Half@Other7", &["Sl4sh", "Half", "Other7"]),
+    ("Col0n:Half?Qmark7", &["Col0n", "Half", "Qmark7"]),
+    ("Qm4rk?Half/Sl4sh7", &["Qm4rk", "Half", "Sl4sh7"]),
+];
+
+const HINT: &str =
+    "if the password holds /, @, :, ? or #, percent-encode them (%2F, %40, %3A, %3F, %23)";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unencoded_passwords_never_show() {
+    for (i, (password, pieces)) in UNENCODED.iter().enumerate() {
+        // Port 9 on loopback: nothing listens, so the doctor fails fast wherever it connects.
+        let raw = format!("postgres://holo:{password}@127.0.0.1:9/game");
+        let data = std::env::temp_dir().join(format!("unencoded-{}-{i}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&data);
+        let mut shown: Vec<(&str, String)> = Vec::new();
+        match Config::from_lookup(|k| (k == "DATABASE_URL").then(|| raw.clone())) {
+            Ok(config) => {
+                let u = &config.database_url;
+                shown.push(("the URL's displays", format!("{} {u} {u:?}", u.masked())));
+            }
+            Err(e) => shown.push(("the configuration error", e.to_string())),
+        }
+        shown.push((
+            "the target server URL",
+            match ops::backup::restore::target_url(&raw) {
+                Ok(u) => u.masked(),
+                Err(e) => e.to_string(),
+            },
+        ));
+        let audit = ops::audit::AuditLog::open(&data).expect("audit log");
+        let doctor = ops::console::doctor(&audit, &raw, "test").await;
+        shown.push(("the doctor", serde_json::to_string(&doctor).expect("json")));
+        shown.push(("the data folder (audit log)", all_text(&data)));
+        assert!(all_text(&data).contains("doctor"), "the audit log was read");
+        for (what, text) in &shown {
+            for piece in *pieces {
+                assert!(
+                    !text.contains(piece),
+                    "{piece:?} of {password:?} shows in {what}: {text}"
+                );
+            }
+        }
+        let _ = std::fs::remove_dir_all(&data);
+    }
+    // The sentence a user reads for an unencoded '/': what is wrong and how to write it.
+    let e = Config::from_lookup(|k| {
+        (k == "DATABASE_URL").then(|| "postgres://u:Abc123SECRET/tail@h/db".to_string())
+    })
+    .map(|_| ())
+    .expect_err("a port that is not a number")
+    .to_string();
+    assert_eq!(
+        e,
+        format!("DATABASE_URL=\"postgres://u:****@h/db\" is not valid: the port is not a number from 1 to 65535; {HINT}; expected a PostgreSQL URL such as postgres://holomush:secret@localhost:5432/holomush?sslmode=require.")
+    );
+}
+
+/// A signed-in user may type any number of URLs (the doctor, a target server): the
+/// configuration's own password stays masked in free text after all of them.
+#[test]
+fn typed_urls_never_evict_the_database_url_password() {
+    let config = Config::from_lookup(|k| {
+        (k == "DATABASE_URL")
+            .then(|| "postgres://holo:TheManagedDatabaseSecret-7f3a9c@h/db".to_string())
+    })
+    .expect("config");
+    assert_eq!(
+        config.database_url.password().as_deref(),
+        Some("TheManagedDatabaseSecret-7f3a9c")
+    );
+    for i in 0..100 {
+        let _ = DatabaseUrl::parse(&format!("postgres://u:typed{i:03}@h/db")).expect("typed");
+    }
+    assert_eq!(
+        ops::config::mask_url("FATAL: TheManagedDatabaseSecret-7f3a9c was refused"),
+        "FATAL: **** was refused"
+    );
+}

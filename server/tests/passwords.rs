@@ -150,3 +150,92 @@ async fn the_cli_works_with_every_password_and_never_prints_it() {
     }
     let _ = std::fs::remove_dir_all(&site);
 }
+
+/// Passwords libpq splits when written unencoded (at `/`, `@`, `:`, `?`), with the pieces
+/// that must never print: `info`, the doctor, `serve`'s start and the audit log show none.
+const UNENCODED: [(&str, &[&str]); 5] = [
+    ("Abc123SECRET/tail9", &["Abc123SECRET", "tail9"]),
+    ("Pa55word@Secret9", &["Pa55word", "Secret9"]),
+    ("Sl4sh/Half@Other7", &["Sl4sh", "Half", "Other7"]),
+    ("Col0n:Half?Qmark7", &["Col0n", "Half", "Qmark7"]),
+    ("Qm4rk?Half/Sl4sh7", &["Qm4rk", "Half", "Sl4sh7"]),
+];
+
+#[test]
+fn the_cli_never_prints_a_piece_of_an_unencoded_password() {
+    let site = std::env::temp_dir().join(format!("unencoded-site-{}", std::process::id()));
+    std::fs::create_dir_all(site.join("pkg")).expect("site");
+    std::fs::write(site.join("pkg/holomush-admin.js"), "").expect("site marker");
+    for (i, (password, pieces)) in UNENCODED.iter().enumerate() {
+        // Port 9 on loopback: nothing listens, so whatever connects fails fast.
+        let url = format!("postgres://holo:{password}@127.0.0.1:9/game");
+        let data = std::env::temp_dir().join(format!("unencoded-{}-{i}", std::process::id()));
+        let vars = vec![
+            ("DATABASE_URL", url.clone()),
+            ("HOLOMUSH_ADMIN_DATA", data.display().to_string()),
+            (
+                "HOLOMUSH_BACKUP_DIR",
+                data.join("backups").display().to_string(),
+            ),
+            ("HOLOMUSH_ADMIN_ADDR", "127.0.0.1:0".to_string()),
+            ("HOLOMUSH_DB_AUTO_MIGRATE", "false".to_string()),
+            ("LEPTOS_SITE_ROOT", site.display().to_string()),
+        ];
+        let info = command(&vars).args(["info"]).output().expect("info");
+        assert!(!info.status.success(), "{password}: {}", all(&info));
+
+        let mut doctor = command(&vars)
+            .args(["doctor", "--url", "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("doctor");
+        doctor
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(format!("{url}\n").as_bytes())
+            .expect("write the URL");
+        let doctor = doctor.wait_with_output().expect("doctor");
+        assert!(!doctor.status.success(), "{password}: {}", all(&doctor));
+
+        let mut serve = command(&vars)
+            .args(["serve"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("serve");
+        let mut started = String::new();
+        if let Some(out) = serve.stdout.take() {
+            for line in BufReader::new(out).lines().map_while(Result::ok) {
+                started.push_str(&line);
+                started.push('\n');
+                if line.starts_with("Sign in") {
+                    break;
+                }
+            }
+        }
+        let _ = serve.kill();
+        let serve = serve.wait_with_output().expect("serve");
+        started.push_str(&String::from_utf8_lossy(&serve.stderr));
+
+        let audit = std::fs::read_to_string(data.join("audit.log")).unwrap_or_default();
+        assert!(audit.contains("doctor"), "the audit log was found: {audit}");
+        for (what, text) in [
+            ("info", all(&info)),
+            ("the doctor", all(&doctor)),
+            ("serve's start", started),
+            ("the audit log", audit),
+        ] {
+            for piece in *pieces {
+                assert!(
+                    !text.contains(piece),
+                    "{piece:?} of {password:?} shows in {what}: {text}"
+                );
+            }
+        }
+        let _ = std::fs::remove_dir_all(&data);
+    }
+    let _ = std::fs::remove_dir_all(&site);
+}

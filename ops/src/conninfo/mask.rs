@@ -1,6 +1,7 @@
 //! Passwords kept out of sight: a URL shown masked, and free text masked by its shape
 //! and by every password this process has parsed.
 
+use std::collections::VecDeque;
 use std::sync::{Mutex, OnceLock};
 
 use super::{encode, DatabaseUrl};
@@ -37,34 +38,84 @@ impl std::fmt::Debug for DatabaseUrl {
     }
 }
 
-/// Passwords of every URL parsed in this process, so text that holds one outside a URL
-/// (an error a server or a tool echoed) is masked too. Short ones, and ones equal to the
-/// user or database name, are left out: masking them would blank ordinary words.
-fn secrets() -> &'static Mutex<Vec<String>> {
-    static SECRETS: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
-    SECRETS.get_or_init(|| Mutex::new(Vec::new()))
+/// Passwords this process has seen, so text that holds one outside a URL (an error a
+/// server or a tool echoed) is masked too. Short ones, and ones equal to the user or
+/// database name, are left out: masking them would blank ordinary words.
+#[derive(Default)]
+struct Secrets {
+    /// The configuration's own passwords (DATABASE_URL): they come from the operator's
+    /// environment, never from typed input, so they are kept for the life of the process
+    /// whatever number of typed URLs follow.
+    pinned: Vec<String>,
+    /// Passwords of every other URL parsed (a typed doctor or target URL): a signed-in
+    /// user can type any number, so only the newest [`MAX_SECRETS`] are kept.
+    typed: VecDeque<String>,
+}
+
+fn secrets() -> &'static Mutex<Secrets> {
+    static SECRETS: OnceLock<Mutex<Secrets>> = OnceLock::new();
+    SECRETS.get_or_init(|| Mutex::new(Secrets::default()))
 }
 
 const MAX_SECRETS: usize = 64;
 
-pub(super) fn remember_secret(secret: &str, names: &[&str]) {
-    if secret.chars().count() < 4 || names.contains(&secret) {
-        return;
+/// The forms a password is worth masking in: as written (the URL's raw text, which with an
+/// unencoded `@` holds more than libpq took as the password), decoded and encoded.
+fn forms(written: &[&str], names: &[&str]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for w in written {
+        for s in [w.to_string(), encode(w)] {
+            if s.chars().count() >= 4 && !names.contains(&s.as_str()) && !out.contains(&s) {
+                out.push(s);
+            }
+        }
     }
+    out
+}
+
+pub(super) fn remember_secret(written: &[&str], names: &[&str]) {
     let Ok(mut list) = secrets().lock() else {
         return;
     };
-    let encoded = encode(secret);
-    for s in [secret.to_string(), encoded] {
-        if !list.contains(&s) {
-            if list.len() >= MAX_SECRETS {
-                list.remove(0);
-            }
-            list.push(s);
+    for s in forms(written, names) {
+        if list.pinned.contains(&s) || list.typed.contains(&s) {
+            continue;
         }
+        // The oldest typed one goes: never a pinned one, whatever its length.
+        if list.typed.len() >= MAX_SECRETS {
+            list.typed.pop_front();
+        }
+        list.typed.push_back(s);
     }
-    // Longest first, so a secret inside another is not half-masked.
-    list.sort_by_key(|s| std::cmp::Reverse(s.len()));
+}
+
+impl DatabaseUrl {
+    /// Marks this URL's password as the configuration's own: free text is masked of it
+    /// for the life of the process, however many typed URLs are parsed after it.
+    pub fn pinned(self) -> Self {
+        let written = self.secrets_as_written();
+        let refs: Vec<&str> = written.iter().map(String::as_str).collect();
+        if let Ok(mut list) = secrets().lock() {
+            for s in forms(&refs, &[&self.user, &self.database]) {
+                list.typed.retain(|t| *t != s);
+                if !list.pinned.contains(&s) {
+                    list.pinned.push(s);
+                }
+            }
+        }
+        self
+    }
+
+    /// The password decoded and every secret span's text as written in the URL.
+    pub(super) fn secrets_as_written(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.password.iter().cloned().collect();
+        for span in &self.secret_spans {
+            if let Some(text) = self.raw.get(span.clone()) {
+                out.push(text.to_string());
+            }
+        }
+        out
+    }
 }
 
 /// Masks every password in free text: in anything that looks like a connection URL —
@@ -128,8 +179,11 @@ fn mask_known(text: &str) -> String {
     let Ok(list) = secrets().lock() else {
         return text.to_string();
     };
+    // Longest first, so a secret inside another is not half-masked.
+    let mut all: Vec<&String> = list.pinned.iter().chain(list.typed.iter()).collect();
+    all.sort_by_key(|s| std::cmp::Reverse(s.len()));
     let mut out = text.to_string();
-    for s in list.iter() {
+    for s in all {
         if out.contains(s.as_str()) {
             out = out.replace(s.as_str(), "****");
         }

@@ -5,6 +5,10 @@ use sqlx::postgres::PgConnectOptions;
 use super::mask::remember_secret;
 use super::{err, DatabaseUrl, Host, UrlError, HARMLESS, SSL_MODES};
 
+/// How to write a password libpq would split: said instead of quoting any of the URL.
+const ENCODE_HINT: &str =
+    "if the password holds /, @, :, ? or #, percent-encode them (%2F, %40, %3A, %3F, %23)";
+
 /// %XX only, as libpq's conninfo_uri_decode: `+` is a plus sign.
 fn decode(s: &str, what: &str) -> Result<String, UrlError> {
     let bytes = s.as_bytes();
@@ -42,6 +46,14 @@ impl DatabaseUrl {
             ("postgres", raw.len() - r.len())
         } else if raw.contains("://") {
             let scheme = raw.split("://").next().unwrap_or_default();
+            // Only a word that can be a scheme is quoted: anything else may hold a password.
+            if scheme.is_empty()
+                || !scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+            {
+                return err("it does not start with postgres:// or postgresql://");
+            }
             return err(format!(
                 "the scheme is \"{scheme}\", not postgres:// or postgresql://"
             ));
@@ -53,6 +65,18 @@ impl DatabaseUrl {
             return err(
                 "it does not parse as a URL: it does not start with postgres:// or postgresql://",
             );
+        };
+        // With an '@' after the scheme, anything before the last one may be a password
+        // libpq split elsewhere (at an unencoded '/', '@', ':' or '?'): an error quotes no
+        // text from there, it says what is wrong and how to write the password instead.
+        let guard = raw[rest_at..].rfind('@').map(|i| rest_at + i);
+        let hidden = |at: usize| guard.is_some_and(|g| at < g);
+        let say = |at: usize, loud: String, quiet: &str| {
+            if hidden(at) {
+                UrlError(format!("{quiet}; {ENCODE_HINT}"))
+            } else {
+                UrlError(loud)
+            }
         };
         let b = raw.as_bytes();
         let mut p = rest_at;
@@ -84,7 +108,7 @@ impl DatabaseUrl {
             p = q + 1;
         }
 
-        // Host and port, up to '/' or '?'.
+        // Host and port, up to '/' or '?'; `p` is past the user information from here on.
         let mut q = p;
         let mut host_text = String::new();
         if b.get(q) == Some(&b'[') {
@@ -103,8 +127,10 @@ impl DatabaseUrl {
             }
         }
         let mut port_text = String::new();
+        let mut port_at = q;
         if b.get(q) == Some(&b':') {
             let start = q + 1;
+            port_at = start;
             q = start;
             while q < b.len() && !matches!(b[q], b'/' | b'?' | b',') {
                 q += 1;
@@ -117,9 +143,10 @@ impl DatabaseUrl {
             );
         }
         if q < b.len() && !matches!(b[q], b'/' | b'?') {
-            return err(format!(
-                "unexpected \"{}\" after the host",
-                char::from(b[q])
+            return Err(say(
+                q,
+                format!("unexpected \"{}\" after the host", char::from(b[q])),
+                "unexpected text after the host",
             ));
         }
 
@@ -134,7 +161,10 @@ impl DatabaseUrl {
             path_span = Some(start..q);
             path_database = Some(decode(&raw[start..q], "database name")?);
         }
-
+        // An '@' past the user information's is a password with an unencoded '@' or '/'
+        // that libpq would read partly as the host, port or database name — and carry into
+        // DNS lookups and server errors, where no masking reaches: refused, quoting none of it.
+        let stray_at = raw[p..q].contains('@');
         let mut params: Vec<(String, String)> = Vec::new();
         let mut dbname_param = None;
         let mut u = Self {
@@ -169,9 +199,13 @@ impl DatabaseUrl {
                     let (k, v, v_at) = match pair.find('=') {
                         Some(eq) => (&pair[..eq], &pair[eq + 1..], start + eq + 1),
                         None => {
-                            return err(format!(
-                                "the parameter \"{}\" has no value (write name=value)",
-                                crate::conninfo::mask_text(pair)
+                            return Err(say(
+                                start,
+                                format!(
+                                    "the parameter \"{}\" has no value (write name=value)",
+                                    crate::conninfo::mask_text(pair)
+                                ),
+                                "a parameter has no value (write name=value)",
                             ))
                         }
                     };
@@ -179,7 +213,12 @@ impl DatabaseUrl {
                     if key == "password" {
                         secret_spans.push(v_at..end);
                     }
-                    let value = decode(v, &format!("{key} parameter"))?;
+                    let what = if hidden(start) {
+                        "value of a parameter".to_string()
+                    } else {
+                        format!("{key} parameter")
+                    };
+                    let value = decode(v, &what).map_err(|e| say(start, e.0.clone(), &e.0))?;
                     match key.as_str() {
                         "password" => password = Some(value.clone()),
                         "user" => user = Some(value.clone()),
@@ -194,13 +233,16 @@ impl DatabaseUrl {
                                 return err("it names several ports; the console connects to one server: give a single port");
                             }
                             port_text = value.clone();
+                            port_at = start;
                         }
                         "dbname" => dbname_param = Some(value.clone()),
                         "sslmode" => {
                             if !SSL_MODES.contains(&value.as_str()) {
-                                return err(format!(
-                                    "sslmode={value} is not one of {}",
-                                    SSL_MODES.join(", ")
+                                let modes = SSL_MODES.join(", ");
+                                return Err(say(
+                                    start,
+                                    format!("sslmode={value} is not one of {modes}"),
+                                    &format!("the sslmode is not one of {modes}"),
                                 ));
                             }
                             u.sslmode = Some(value.clone());
@@ -213,9 +255,13 @@ impl DatabaseUrl {
                         "fallback_application_name" => fallback_app = Some(value.clone()),
                         "connect_timeout" => {
                             let secs: i64 = value.trim().parse().map_err(|_| {
-                                UrlError(format!(
-                                    "connect_timeout={value} is not a whole number of seconds"
-                                ))
+                                say(
+                                    start,
+                                    format!(
+                                        "connect_timeout={value} is not a whole number of seconds"
+                                    ),
+                                    "connect_timeout is not a whole number of seconds",
+                                )
                             })?;
                             // libpq: zero or negative waits for ever; under 2 s is 2 s.
                             u.connect_timeout = u64::try_from(secs)
@@ -224,7 +270,13 @@ impl DatabaseUrl {
                                 .map(|s| s.max(2));
                         }
                         "options" => {
-                            u.option_pairs.extend(parse_options(&value)?);
+                            u.option_pairs.extend(parse_options(&value).map_err(|e| {
+                                say(
+                                    start,
+                                    e.0,
+                                    "options is not a list of -c name=value settings",
+                                )
+                            })?);
                             u.options = Some(match u.options.take() {
                                 Some(o) => format!("{o} {value}"),
                                 None => value.clone(),
@@ -241,8 +293,11 @@ impl DatabaseUrl {
                                 } else {
                                     value.as_str()
                                 };
-                                return err(format!(
-                                    "the parameter {other}={shown} is not one the console can honour; it takes sslmode, sslrootcert, sslcert, sslkey, application_name, connect_timeout, options, host, port, user, password and dbname"
+                                let takes = "it takes sslmode, sslrootcert, sslcert, sslkey, application_name, connect_timeout, options, host, port, user, password and dbname";
+                                return Err(say(
+                                    start,
+                                    format!("the parameter {other}={shown} is not one the console can honour; {takes}"),
+                                    &format!("a parameter is not one the console can honour; {takes}"),
                                 ));
                             }
                         }
@@ -270,11 +325,18 @@ impl DatabaseUrl {
                 .ok()
                 .filter(|p| *p > 0)
                 .ok_or_else(|| {
-                    UrlError(format!(
-                        "the port \"{port_text}\" is not a number from 1 to 65535"
-                    ))
+                    say(
+                        port_at,
+                        format!("the port \"{port_text}\" is not a number from 1 to 65535"),
+                        "the port is not a number from 1 to 65535",
+                    )
                 })?
         };
+        if stray_at {
+            return err(format!(
+                "the host or the database name holds an @ (one @ alone ends the user name and password; write an @ in a database name as %40); {ENCODE_HINT}"
+            ));
+        }
         u.user = user
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| base.get_username().to_string());
@@ -293,9 +355,9 @@ impl DatabaseUrl {
         u.path_span = path_span;
         u.path_database = path_database;
         u.params = params;
-        if let Some(pw) = &u.password {
-            remember_secret(pw, &[&u.user, &u.database]);
-        }
+        let written = u.secrets_as_written();
+        let written: Vec<&str> = written.iter().map(String::as_str).collect();
+        remember_secret(&written, &[&u.user, &u.database]);
         Ok(u)
     }
 }

@@ -185,3 +185,94 @@ fn another_database_keeps_the_rest() {
         .expect("ok");
     assert_eq!(w.masked(), "postgres://u@h/x?sslmode=disable");
 }
+
+const HINT: &str =
+    "if the password holds /, @, :, ? or #, percent-encode them (%2F, %40, %3A, %3F, %23)";
+
+#[test]
+fn a_parse_error_quotes_nothing_before_the_last_at() {
+    for (raw, says) in [
+        // libpq reads host "u", port "Abc123SECRET": the port is not quoted.
+        (
+            "postgres://u:Abc123SECRET/tail@h/db",
+            format!("the port is not a number from 1 to 65535; {HINT}"),
+        ),
+        (
+            "postgres://u:pa@ss?x@h/db",
+            format!("a parameter has no value (write name=value); {HINT}"),
+        ),
+        (
+            "postgres://u:pa@ss?sslmode=Secret1@h/db",
+            format!(
+                "the sslmode is not one of {}; {HINT}",
+                SSL_MODES.join(", ")
+            ),
+        ),
+        (
+            "postgres://u:pa@ss?Secret2=1@h/db",
+            format!("a parameter is not one the console can honour; it takes sslmode, sslrootcert, sslcert, sslkey, application_name, connect_timeout, options, host, port, user, password and dbname; {HINT}"),
+        ),
+        (
+            "postgres://u:Sec/x?connect_timeout=Secret3@h/db",
+            format!("connect_timeout is not a whole number of seconds; {HINT}"),
+        ),
+        (
+            "pass@word://u@h/db",
+            "it does not start with postgres:// or postgresql://".to_string(),
+        ),
+    ] {
+        let e = DatabaseUrl::parse(raw)
+            .map(|_| ())
+            .expect_err(raw)
+            .to_string();
+        assert_eq!(e, says, "{raw}");
+    }
+    // Text after the last '@' is still quoted: it cannot be the password.
+    let e = DatabaseUrl::parse("postgres://u:p@ss@h:notaport/db")
+        .map(|_| ())
+        .expect_err("port")
+        .to_string();
+    assert_eq!(e, "the port \"notaport\" is not a number from 1 to 65535");
+}
+
+#[test]
+fn a_stray_at_is_refused_and_masked_to_the_last_at() {
+    let says = format!("the host or the database name holds an @ (one @ alone ends the user name and password; write an @ in a database name as %40); {HINT}");
+    for (raw, masked) in [
+        ("postgres://u:pa@ss@h/db", "postgres://u:****@h/db"),
+        (
+            "postgres://u:Pa55@word@h:5433/db?sslmode=disable",
+            "postgres://u:****@h:5433/db?sslmode=disable",
+        ),
+        ("postgres://u:5432/tail@h/db", "postgres://u:****@h/db"),
+        ("postgres://u:pa@ss/x@h/db", "postgres://u:****@h/db"),
+    ] {
+        let e = DatabaseUrl::parse(raw)
+            .map(|_| ())
+            .expect_err(raw)
+            .to_string();
+        assert_eq!(e, says, "{raw}");
+        // Every sentence that names the URL masks it by shape, to its last '@'.
+        assert_eq!(mask_text(raw), masked, "{raw}");
+    }
+    // An '@' in a query value is not in the way.
+    let u = DatabaseUrl::parse("postgres://u:pw@h/db?application_name=a@b").expect("parses");
+    assert_eq!(u.masked(), "postgres://u:****@h/db?application_name=a@b");
+}
+
+#[test]
+fn typed_urls_never_evict_the_pinned_password() {
+    let _ = DatabaseUrl::parse("postgres://holo:PinnedUnitSecret-Z9q4x@h/db")
+        .expect("parses")
+        .pinned();
+    for i in 0..100 {
+        let raw = format!("postgres://u:typed{i:03}@h/db");
+        let _ = DatabaseUrl::parse(&raw).expect("parses");
+    }
+    assert_eq!(
+        mask_text("FATAL: PinnedUnitSecret-Z9q4x refused"),
+        "FATAL: **** refused"
+    );
+    // The newest typed ones are still masked; the oldest went.
+    assert_eq!(mask_text("typed099"), "****");
+}
