@@ -1,9 +1,13 @@
 //! The brake on guessing. A failure is counted per address (IPv6 by its /64, which one
 //! client rotates through freely) and over all addresses; each attempt is charged before the
 //! password is checked, so a burst cannot slip past the count, and refunded when it was right.
-//! Refused attempts are not recorded one by one: they are reported once a minute per address.
+//! Refused attempts are not recorded one by one: they are reported once a minute per address,
+//! and past [`REPORT_CAP`] addresses a minute the rest are summed into one line a minute, so a
+//! flood from many addresses cannot rotate older evidence out of the audit log.
+//! The global brake holds back only addresses that have failed themselves: a clean address
+//! always has its password checked, so guessing from everywhere cannot lock the operator out.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::{Duration, Instant};
 
@@ -12,12 +16,14 @@ pub const FREE_FAILURES: u32 = 5;
 pub const MAX_WAIT: Duration = Duration::from_secs(300);
 /// Failures older than this are forgotten.
 pub const FAILURE_MEMORY: Duration = Duration::from_secs(15 * 60);
-/// Failures from all addresses together within [`GLOBAL_WINDOW`] before everyone waits:
-/// what many addresses guessing together can try.
+/// Failures from all addresses together within [`GLOBAL_WINDOW`] before every address that
+/// has failed within [`FAILURE_MEMORY`] waits: what many addresses guessing together can try.
 pub const GLOBAL_FAILURES: usize = 30;
 pub const GLOBAL_WINDOW: Duration = Duration::from_secs(60);
 /// At most one report of refused attempts per address this often.
 pub const REPORT_EVERY: Duration = Duration::from_secs(60);
+/// Addresses reported one by one within [`REPORT_EVERY`]; the rest share one line.
+pub const REPORT_CAP: usize = 20;
 
 /// How long an address must wait after `count` failures in a row.
 pub fn wait_after(count: u32) -> Duration {
@@ -62,32 +68,68 @@ pub enum Reason {
     AllAddresses,
 }
 
-/// Attempts from one address refused since its last report.
+/// Refused attempts since the last report: from one address, or summed over the addresses
+/// past [`REPORT_CAP`] in a minute.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ThrottleReport {
-    pub from: AddrGroup,
-    pub refused: u32,
-    pub reason: Reason,
+pub enum ThrottleReport {
+    Address {
+        from: AddrGroup,
+        refused: u32,
+        reason: Reason,
+    },
+    Folded {
+        addresses: usize,
+        refused: u64,
+    },
+}
+
+impl ThrottleReport {
+    /// The attempts this report counts.
+    pub fn refused(&self) -> u64 {
+        match self {
+            ThrottleReport::Address { refused, .. } => u64::from(*refused),
+            ThrottleReport::Folded { refused, .. } => *refused,
+        }
+    }
+}
+
+fn plural(n: u64, one: &'static str, many: &'static str) -> &'static str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
 }
 
 impl std::fmt::Display for ThrottleReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let attempts = if self.refused == 1 {
-            "attempt"
-        } else {
-            "attempts"
-        };
-        let why = match self.reason {
-            Reason::ThisAddress => "too many failed sign-ins from this address",
-            Reason::AllAddresses => {
-                "too many failed sign-ins from all addresses in the last minute"
+        let attempts = plural(self.refused(), "attempt", "attempts");
+        match self {
+            ThrottleReport::Address {
+                from,
+                refused,
+                reason,
+            } => {
+                let why = match reason {
+                    Reason::ThisAddress => "too many failed sign-ins from this address",
+                    Reason::AllAddresses => {
+                        "too many failed sign-ins from all addresses in the last minute"
+                    }
+                };
+                write!(
+                    f,
+                    "{refused} sign-in {attempts} from {from} refused without checking the password: {why}"
+                )
             }
-        };
-        write!(
-            f,
-            "{} sign-in {attempts} from {} refused without checking the password: {why}",
-            self.refused, self.from
-        )
+            ThrottleReport::Folded { addresses, refused } => {
+                let n = u64::try_from(*addresses).unwrap_or(u64::MAX);
+                write!(
+                    f,
+                    "{refused} sign-in {attempts} from {addresses} further {} refused without checking the password: more than {REPORT_CAP} addresses were refused within a minute, so the rest are counted together",
+                    plural(n, "address", "addresses")
+                )
+            }
+        }
     }
 }
 
@@ -104,6 +146,16 @@ pub struct Throttle {
     /// Every counted failure of the last [`GLOBAL_WINDOW`], oldest first.
     recent: VecDeque<Instant>,
     refusals: HashMap<AddrGroup, Refusals>,
+    /// When each address was last reported one by one, within the last [`REPORT_EVERY`].
+    reported_one_by_one: VecDeque<Instant>,
+    folded: Option<Folded>,
+}
+
+/// Addresses past the cap, summed until their minute is up.
+struct Folded {
+    since: Instant,
+    addresses: HashSet<AddrGroup>,
+    refused: u64,
 }
 
 struct Refusals {
@@ -143,12 +195,13 @@ impl Throttle {
     }
 
     fn wait(&self, group: AddrGroup, now: Instant) -> Option<(Duration, Reason)> {
-        if let Some((count, last)) = self.failures.get(&group) {
-            let wait = wait_after(*count);
-            let since = now.duration_since(*last);
-            if since < wait {
-                return Some((wait - since, Reason::ThisAddress));
-            }
+        // An address with no failure within FAILURE_MEMORY is never held back: the operator
+        // signing in from a clean address gets through whatever others are guessing.
+        let (count, last) = self.failures.get(&group)?;
+        let wait = wait_after(*count);
+        let since = now.duration_since(*last);
+        if since < wait {
+            return Some((wait - since, Reason::ThisAddress));
         }
         if self.recent.len() >= GLOBAL_FAILURES {
             let oldest = self.recent.front().copied().unwrap_or(now);
@@ -171,7 +224,9 @@ impl Throttle {
     }
 
     /// Reports of refused attempts that are due: the first refusal from an address at once,
-    /// then at most one per address per [`REPORT_EVERY`] with the count since the last.
+    /// then at most one per address per [`REPORT_EVERY`] with the count since the last. Past
+    /// [`REPORT_CAP`] addresses within [`REPORT_EVERY`], the rest are summed into one line,
+    /// written when its minute is up.
     pub fn take_reports(&mut self, now: Instant) -> Vec<ThrottleReport> {
         let mut due = Vec::new();
         for (group, r) in &mut self.refusals {
@@ -179,11 +234,7 @@ impl Throttle {
                 .reported
                 .is_none_or(|t| now.duration_since(t) >= REPORT_EVERY);
             if r.count > 0 && time_for_one {
-                due.push(ThrottleReport {
-                    from: *group,
-                    refused: r.count,
-                    reason: r.reason,
-                });
+                due.push((*group, r.count, r.reason));
                 r.count = 0;
                 r.reported = Some(now);
             }
@@ -193,8 +244,43 @@ impl Throttle {
                 || r.reported
                     .is_some_and(|t| now.duration_since(t) < REPORT_EVERY)
         });
-        due.sort_by_key(|r| r.from);
-        due
+        due.sort_by_key(|(from, _, _)| *from);
+        while self
+            .reported_one_by_one
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= REPORT_EVERY)
+        {
+            self.reported_one_by_one.pop_front();
+        }
+        let mut reports = Vec::new();
+        for (from, refused, reason) in due {
+            if self.reported_one_by_one.len() < REPORT_CAP {
+                self.reported_one_by_one.push_back(now);
+                reports.push(ThrottleReport::Address {
+                    from,
+                    refused,
+                    reason,
+                });
+            } else {
+                let folded = self.folded.get_or_insert_with(|| Folded {
+                    since: now,
+                    addresses: HashSet::new(),
+                    refused: 0,
+                });
+                folded.addresses.insert(from);
+                folded.refused += u64::from(refused);
+            }
+        }
+        if let Some(f) = self
+            .folded
+            .take_if(|f| now.duration_since(f.since) >= REPORT_EVERY)
+        {
+            reports.push(ThrottleReport::Folded {
+                addresses: f.addresses.len(),
+                refused: f.refused,
+            });
+        }
+        reports
     }
 }
 
@@ -266,19 +352,154 @@ mod tests {
             assert!(t.admit(from, now).is_ok(), "address {i}");
         }
         assert_eq!(
-            t.admit(ip("203.0.113.9"), now + Duration::from_secs(20))
+            t.admit(ip("198.51.100.0"), now + Duration::from_secs(20))
                 .map(|_| ()),
             Err(Duration::from_secs(40)),
-            "a fresh address waits for the window"
+            "an address that failed waits for the window"
         );
         assert!(
-            t.admit(ip("203.0.113.9"), now + GLOBAL_WINDOW).is_ok(),
+            t.admit(ip("198.51.100.0"), now + GLOBAL_WINDOW).is_ok(),
             "after the window, tries go on"
         );
         let reports = t.take_reports(now + GLOBAL_WINDOW);
         assert_eq!(
             reports.iter().map(ToString::to_string).collect::<Vec<_>>(),
-            ["1 sign-in attempt from 203.0.113.9 refused without checking the password: too many failed sign-ins from all addresses in the last minute"]
+            ["1 sign-in attempt from 198.51.100.0 refused without checking the password: too many failed sign-ins from all addresses in the last minute"]
+        );
+    }
+
+    #[test]
+    fn the_global_limit_never_holds_back_a_clean_address() {
+        let mut t = Throttle::default();
+        let now = Instant::now();
+        // 40 failures from 8 addresses, 5 each: every one of them now waits on its own too,
+        // so take one that failed once to see the global brake alone.
+        for i in 0..8 {
+            for _ in 0..FREE_FAILURES {
+                let _ = t.admit(ip(&format!("198.51.100.{i}")), now);
+            }
+        }
+        t.admit(ip("198.51.100.100"), now).expect("a first try");
+        let later = now + Duration::from_secs(20);
+        assert_eq!(
+            t.admit(ip("198.51.100.100"), later).map(|_| ()),
+            Err(Duration::from_secs(40)),
+            "an address that failed waits for the window"
+        );
+        assert!(
+            matches!(t.admit(ip("198.51.100.3"), later), Err(w) if w >= Duration::from_secs(1)),
+            "one of the eight still waits"
+        );
+        let operator = t
+            .admit(ip("203.0.113.7"), later)
+            .expect("a clean address is let through");
+        t.succeeded(operator);
+        assert!(
+            t.admit(ip("203.0.113.7"), later).is_ok(),
+            "and is clean again after a right password"
+        );
+        let fails_then_waits = later + Duration::from_secs(1);
+        assert!(
+            t.admit(ip("203.0.113.7"), fails_then_waits).is_err(),
+            "once it has failed, the global limit holds it back too"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_operator_signs_in_while_others_guess_from_everywhere() {
+        use crate::auth::{tests::secret, Authenticator, LoginResult};
+        let (a, _) = Authenticator::new(Some(&secret("s3cret")));
+        // 40 wrong passwords from 8 addresses: past GLOBAL_FAILURES within the minute.
+        for i in 0..8 {
+            for _ in 0..FREE_FAILURES {
+                let _ = a.login(ip(&format!("198.51.100.{i}")), "guess").await;
+            }
+        }
+        assert!(
+            matches!(
+                a.login(ip("198.51.100.0"), "s3cret").await,
+                LoginResult::Throttled(_)
+            ),
+            "an address that guessed still waits"
+        );
+        assert_eq!(
+            a.login(ip("203.0.113.7"), "s3cret").await,
+            LoginResult::Ok,
+            "a ninth, clean address is not delayed"
+        );
+    }
+
+    #[test]
+    fn a_flood_from_many_addresses_writes_a_bounded_number_of_lines() {
+        let mut t = Throttle::default();
+        let start = Instant::now();
+        let mut reports: Vec<(Instant, ThrottleReport)> = Vec::new();
+        let mut refusals = 0u64;
+        // 2,000 networks in 58 s, each trying twice: its first try is checked (it is clean),
+        // its second is refused once the window holds GLOBAL_FAILURES failures.
+        for i in 0..2000u64 {
+            let now = start + Duration::from_millis(29 * i);
+            let from = IpAddr::V6(Ipv6Addr::new(
+                0x2001,
+                0xdb8,
+                (i >> 16) as u16,
+                i as u16,
+                0,
+                0,
+                0,
+                1,
+            ));
+            for _ in 0..2 {
+                if t.admit(from, now).is_err() {
+                    refusals += 1;
+                }
+                reports.extend(t.take_reports(now).into_iter().map(|r| (now, r)));
+            }
+        }
+        assert_eq!(refusals, 1985, "the first 15 networks fill the window");
+        assert_eq!(
+            reports.len(),
+            REPORT_CAP,
+            "during the flood: the cap, one by one"
+        );
+        let end = start + Duration::from_secs(180);
+        reports.extend(t.take_reports(end).into_iter().map(|r| (end, r)));
+        for (at, _) in &reports {
+            let within = reports
+                .iter()
+                .filter(|(t, _)| *t >= *at && t.duration_since(*at) < REPORT_EVERY)
+                .count();
+            assert!(within <= REPORT_CAP + 1, "{within} lines within a minute");
+        }
+        let folded: Vec<String> = reports
+            .iter()
+            .filter(|(_, r)| matches!(r, ThrottleReport::Folded { .. }))
+            .map(|(_, r)| r.to_string())
+            .collect();
+        assert_eq!(
+            folded,
+            ["1965 sign-in attempts from 1965 further addresses refused without checking the password: more than 20 addresses were refused within a minute, so the rest are counted together"]
+        );
+        assert_eq!(
+            reports.iter().map(|(_, r)| r.refused()).sum::<u64>(),
+            refusals,
+            "every refusal is counted once"
+        );
+        assert_eq!(
+            reports[0].1.to_string(),
+            "1 sign-in attempt from 2001:db8:0:f::/64 refused without checking the password: too many failed sign-ins from all addresses in the last minute"
+        );
+    }
+
+    #[test]
+    fn a_single_folded_attempt_reads_in_the_singular() {
+        let line = ThrottleReport::Folded {
+            addresses: 1,
+            refused: 1,
+        };
+        assert_eq!(
+            line.to_string(),
+            "1 sign-in attempt from 1 further address refused without checking the password: more than 20 addresses were refused within a minute, so the rest are counted together"
         );
     }
 
@@ -305,17 +526,17 @@ mod tests {
             }
             reports.extend(t.take_reports(now));
         }
-        let for_a: Vec<u32> = reports
+        let for_a: Vec<u64> = reports
             .iter()
-            .filter(|r| r.from == AddrGroup::from(a))
-            .map(|r| r.refused)
+            .filter(|r| matches!(r, ThrottleReport::Address { from, .. } if *from == AddrGroup::from(a)))
+            .map(ThrottleReport::refused)
             .collect();
         assert_eq!(for_a.len(), 3, "at once, then once a minute: {reports:?}");
         assert_eq!(for_a[0], 1, "the first refusal is reported at once");
         assert!(
-            reports
-                .iter()
-                .any(|r| r.from.to_string() == "2001:db8::/64"),
+            reports.iter().any(
+                |r| matches!(r, ThrottleReport::Address { from, .. } if from.to_string() == "2001:db8::/64")
+            ),
             "{reports:?}"
         );
         assert_eq!(
@@ -324,7 +545,7 @@ mod tests {
         );
         // The last minute's refusals are reported when their minute is up.
         reports.extend(t.take_reports(start + Duration::from_secs(180)));
-        let refused: u32 = reports.iter().map(|r| r.refused).sum();
+        let refused: u64 = reports.iter().map(ThrottleReport::refused).sum();
         assert_eq!(refused, 1200 - let_through, "every refusal is counted once");
         assert_eq!(
             reports.len(),
