@@ -136,6 +136,13 @@ impl Authenticator {
         }
     }
 
+    /// Whether a wrong password from `from` gets its own audit line (see
+    /// [`crate::auth::throttle::Throttle::record_failure`]); otherwise it is summed into a
+    /// report.
+    pub fn record_failure(&self, from: IpAddr) -> bool {
+        self.throttle().record_failure(from, Instant::now())
+    }
+
     /// Refused attempts to record now: at most one report per address per minute.
     pub fn take_reports(&self) -> Vec<ThrottleReport> {
         self.throttle().take_reports(Instant::now())

@@ -81,6 +81,11 @@ pub enum ThrottleReport {
         addresses: usize,
         refused: u64,
     },
+    /// Wrong passwords past [`REPORT_CAP`] in a minute, not written one by one.
+    FoldedFailures {
+        addresses: usize,
+        failed: u64,
+    },
 }
 
 impl ThrottleReport {
@@ -89,6 +94,7 @@ impl ThrottleReport {
         match self {
             ThrottleReport::Address { refused, .. } => u64::from(*refused),
             ThrottleReport::Folded { refused, .. } => *refused,
+            ThrottleReport::FoldedFailures { failed, .. } => *failed,
         }
     }
 }
@@ -129,6 +135,15 @@ impl std::fmt::Display for ThrottleReport {
                     plural(n, "address", "addresses")
                 )
             }
+            ThrottleReport::FoldedFailures { addresses, failed } => {
+                let n = u64::try_from(*addresses).unwrap_or(u64::MAX);
+                write!(
+                    f,
+                    "{failed} wrong {} from {addresses} {}: more than {REPORT_CAP} failed sign-ins were recorded within a minute, so the rest are counted together",
+                    plural(*failed, "password", "passwords"),
+                    plural(n, "address", "addresses")
+                )
+            }
         }
     }
 }
@@ -149,6 +164,9 @@ pub struct Throttle {
     /// When each address was last reported one by one, within the last [`REPORT_EVERY`].
     reported_one_by_one: VecDeque<Instant>,
     folded: Option<Folded>,
+    /// When each failed sign-in was written one by one, within the last [`REPORT_EVERY`].
+    failed_one_by_one: VecDeque<Instant>,
+    folded_failures: Option<Folded>,
 }
 
 /// Addresses past the cap, summed until their minute is up.
@@ -223,6 +241,32 @@ impl Throttle {
         }
     }
 
+    /// Whether a wrong password from `from` is written to the audit log on its own: at most
+    /// [`REPORT_CAP`] a minute, since a clean address gets one checked try whatever the
+    /// global count and addresses are plentiful; past that it is summed into one line,
+    /// reported by [`Self::take_reports`] when its minute is up.
+    pub fn record_failure(&mut self, from: IpAddr, now: Instant) -> bool {
+        while self
+            .failed_one_by_one
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= REPORT_EVERY)
+        {
+            self.failed_one_by_one.pop_front();
+        }
+        if self.failed_one_by_one.len() < REPORT_CAP {
+            self.failed_one_by_one.push_back(now);
+            return true;
+        }
+        let folded = self.folded_failures.get_or_insert_with(|| Folded {
+            since: now,
+            addresses: HashSet::new(),
+            refused: 0,
+        });
+        folded.addresses.insert(AddrGroup::from(from));
+        folded.refused += 1;
+        false
+    }
+
     /// Reports of refused attempts that are due: the first refusal from an address at once,
     /// then at most one per address per [`REPORT_EVERY`] with the count since the last. Past
     /// [`REPORT_CAP`] addresses within [`REPORT_EVERY`], the rest are summed into one line,
@@ -278,6 +322,15 @@ impl Throttle {
             reports.push(ThrottleReport::Folded {
                 addresses: f.addresses.len(),
                 refused: f.refused,
+            });
+        }
+        if let Some(f) = self
+            .folded_failures
+            .take_if(|f| now.duration_since(f.since) >= REPORT_EVERY)
+        {
+            reports.push(ThrottleReport::FoldedFailures {
+                addresses: f.addresses.len(),
+                failed: f.refused,
             });
         }
         reports
@@ -427,6 +480,40 @@ mod tests {
             LoginResult::Ok,
             "a ninth, clean address is not delayed"
         );
+    }
+
+    #[test]
+    fn wrong_passwords_from_many_clean_addresses_write_a_bounded_number_of_lines() {
+        let mut t = Throttle::default();
+        let start = Instant::now();
+        let mut one_by_one = 0;
+        for i in 0..2000u64 {
+            let now = start + Duration::from_millis(29 * i);
+            let from = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 1, i as u16, 0, 0, 0, 1));
+            // A clean address gets its one checked try; the password was wrong.
+            assert!(t.admit(from, now).is_ok(), "try {i} is checked");
+            if t.record_failure(from, now) {
+                one_by_one += 1;
+            }
+            assert!(t
+                .take_reports(now)
+                .iter()
+                .all(|r| !matches!(r, ThrottleReport::FoldedFailures { .. })));
+        }
+        assert_eq!(one_by_one, REPORT_CAP, "the cap, written one by one");
+        let end = start + Duration::from_secs(120);
+        let folded: Vec<String> = t
+            .take_reports(end)
+            .iter()
+            .filter(|r| matches!(r, ThrottleReport::FoldedFailures { .. }))
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            folded,
+            ["1980 wrong passwords from 1980 addresses: more than 20 failed sign-ins were recorded within a minute, so the rest are counted together"]
+        );
+        // The next minute starts afresh.
+        assert!(t.record_failure(ip("192.0.2.9"), end));
     }
 
     #[test]

@@ -68,9 +68,12 @@ fn client(web: &Web, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
 /// Refused sign-ins, summed per address, at most once a minute each.
 pub fn record_throttling(web: &Web) {
     for report in web.auth.take_reports() {
-        web.console.record(
-            Entry::new("anonymous", "login.throttled", "console").failed(report.to_string()),
-        );
+        let action = match report {
+            ops::auth::ThrottleReport::FoldedFailures { .. } => "login.failed",
+            _ => "login.throttled",
+        };
+        web.console
+            .record(Entry::new("anonymous", action, "console").failed(report.to_string()));
     }
 }
 
@@ -119,10 +122,14 @@ async fn sign_in(web: &Web, from: IpAddr, secret: &str, how: &str) -> Response {
             }
         },
         LoginResult::Wrong => {
-            web.console.record(
-                Entry::new("anonymous", "login.failed", target)
-                    .failed(format!("wrong {how} from {from}")),
-            );
+            // Past a cap a minute they are summed by record_throttling instead: addresses
+            // are plentiful, and each clean one gets a checked try.
+            if web.auth.record_failure(from) {
+                web.console.record(
+                    Entry::new("anonymous", "login.failed", target)
+                        .failed(format!("wrong {how} from {from}")),
+                );
+            }
             let error = match (how, web.auth.uses_password()) {
                 ("link", _) => "link",
                 (_, false) => "nopassword",
