@@ -3,6 +3,7 @@
 mod auth;
 mod events;
 mod files;
+mod limits;
 mod security;
 
 use std::future::IntoFuture;
@@ -286,6 +287,8 @@ pub fn router(web: Arc<Web>, site: crate::site::Site, addr: SocketAddr) -> Route
             AppState,
             _,
         >(context, shell))
+        // Inside the guard: a request without a session is turned away unread.
+        .layer(axum::middleware::from_fn(limits::layer))
         .layer(axum::middleware::from_fn_with_state(web, auth::guard))
         .layer(axum::middleware::from_fn_with_state(
             security,
