@@ -2,17 +2,19 @@
 //! so a page appends each line once instead of fetching the whole log again and again.
 //! Events: `line` (a JobLine, its index as the event id), `progress` (a Progress) and a
 //! last `end` (the JobView) before the stream closes. `?from=N` skips the lines a page already has; `Last-Event-ID` resumes after a drop.
+//! Open streams are capped per session and overall (`streams.rs`): past the cap, 429.
 
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::{self, Stream, StreamExt};
 
+use super::streams::Slot;
 use super::Web;
 
 /// `?from=N`: the page already shows the first N lines (the server rendered them).
@@ -34,12 +36,25 @@ pub async fn job_events(
         )
             .into_response();
     };
+    // The guard let this request through on its session cookie, so there is one.
+    let token = session_cookie(&headers).unwrap_or_default();
+    let slot = match web.streams.open(&token) {
+        Ok(slot) => slot,
+        Err(sentence) => {
+            return (
+                StatusCode::TOO_MANY_REQUESTS,
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                sentence,
+            )
+                .into_response();
+        }
+    };
     let resume = headers
         .get("last-event-id")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok())
         .map_or(query.from.unwrap_or(0), |last| last + 1);
-    Sse::new(events(job, resume))
+    Sse::new(events(job, resume, slot))
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
         .into_response()
 }
@@ -50,11 +65,25 @@ struct Cursor {
     seen: usize,
     last_progress: Option<ops::model::Progress>,
     ended: bool,
+    /// Held while the stream is open (dropped with it when it ends or the client goes).
+    _slot: Slot,
+}
+
+fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == ops::auth::SESSION_COOKIE)
+        .map(|(_, value)| value.to_string())
 }
 
 fn events(
     job: Arc<ops::jobs::Job>,
     seen: usize,
+    slot: Slot,
 ) -> impl Stream<Item = Result<Event, Infallible>> + Send {
     let rx = job.subscribe();
     let cursor = Cursor {
@@ -63,6 +92,7 @@ fn events(
         seen,
         last_progress: None,
         ended: false,
+        _slot: slot,
     };
     stream::unfold(cursor, |mut c| async move {
         if c.ended {

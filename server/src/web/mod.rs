@@ -5,6 +5,7 @@ mod events;
 mod files;
 mod limits;
 mod security;
+mod streams;
 
 use std::future::IntoFuture;
 use std::net::SocketAddr;
@@ -31,6 +32,8 @@ pub struct Web {
     pub console: Arc<ops::Console>,
     pub auth: Authenticator,
     pub sessions: SessionStore,
+    /// The open job event streams, capped per session and overall.
+    pub streams: streams::Streams,
 }
 
 #[derive(Clone, FromRef)]
@@ -115,6 +118,7 @@ pub async fn serve(overrides: &ops::config::Overrides) -> Result<(), Failure> {
         console: console.clone(),
         auth: authenticator,
         sessions,
+        streams: streams::Streams::default(),
     });
 
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
