@@ -19,7 +19,10 @@ use crate::error::{ErrorKind, Kind};
 use crate::model::{JobKind, JobLine, JobOutput, JobStatus, JobView, Progress, SqlFailure};
 use crate::process::Owner;
 
+mod log;
 mod runner;
+
+pub use log::{left_out_line, HEAD, TAIL};
 
 pub use runner::{Busy, Jobs, StopReport, CUT_SHORT};
 
@@ -75,7 +78,7 @@ pub struct Job {
 
 struct State {
     status: JobStatus,
-    lines: Vec<JobLine>,
+    log: log::Log,
     result: Option<String>,
     error_kind: Option<ErrorKind>,
     failure: Option<SqlFailure>,
@@ -98,7 +101,7 @@ impl Job {
         let text = crate::config::mask_url(&text.into());
         tracing::info!(job = self.id, "{text}");
         let at_ms = u64::try_from(self.t0.elapsed().as_millis()).unwrap_or(u64::MAX);
-        self.lock().lines.push(JobLine { at_ms, text });
+        self.lock().log.push(JobLine { at_ms, text });
         self.changed.send_modify(|n| *n += 1);
     }
 
@@ -131,7 +134,8 @@ impl Job {
             target: self.target.clone(),
             started_at: self.started_at,
             status: s.status,
-            lines: s.lines.clone(),
+            lines: s.log.lines(),
+            left_out: s.log.left_out(),
             result: s.result.clone(),
             error_kind: s.error_kind,
             failure: s.failure.clone(),
@@ -160,14 +164,13 @@ impl Job {
         self.changed.subscribe()
     }
 
-    /// The lines after the first `seen`, the progress now, and whether the job has ended.
-    pub fn since(&self, seen: usize) -> (Vec<JobLine>, Option<Progress>, bool) {
+    /// The lines after the first `seen` of all it logged, each with its position in the whole
+    /// log (lines left out come as one summary line, see `jobs/log.rs`), the progress now,
+    /// and whether the job has ended.
+    pub fn since(&self, seen: usize) -> (Vec<(usize, JobLine)>, Option<Progress>, bool) {
         let s = self.lock();
         (
-            s.lines
-                .get(seen..)
-                .map(<[JobLine]>::to_vec)
-                .unwrap_or_default(),
+            s.log.since(seen),
             s.progress.clone(),
             s.status != JobStatus::Running,
         )
@@ -189,8 +192,10 @@ impl Job {
         let mut last: Option<Progress> = None;
         loop {
             let (lines, progress, done) = self.since(seen);
-            seen += lines.len();
-            lines.iter().for_each(&mut on_line);
+            for (i, line) in &lines {
+                on_line(line);
+                seen = i + 1;
+            }
             if let Some(p) = progress.filter(|p| last.as_ref() != Some(p)) {
                 on_progress(&p);
                 last = Some(p);
@@ -252,7 +257,7 @@ impl Job {
             cancel: CancellationToken::new(),
             state: Mutex::new(State {
                 status: view.status,
-                lines: view.lines,
+                log: log::Log::restored(view.lines, view.left_out),
                 result: view.result,
                 error_kind: view.error_kind,
                 failure: view.failure,

@@ -70,7 +70,7 @@ mod stream {
             live.progress.set(None);
             if let Some(Ok(Some(job))) = res.get() {
                 if job.status == JobStatus::Running {
-                    let es = listen(job.id, job.lines.len(), live, {
+                    let es = listen(job.id, job.lines_logged(), live, {
                         let ended = ended.clone();
                         move || {
                             close();

@@ -15,7 +15,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use super::{load_records, Job, JobFailure, State};
+use super::{load_records, log, Job, JobFailure, State};
 use crate::audit::{AuditLog, Entry};
 use crate::error::{ErrorKind, Kind};
 use crate::joblock::JobLock;
@@ -255,13 +255,15 @@ impl Jobs {
             cancel: CancellationToken::new(),
             state: Mutex::new(State {
                 status: JobStatus::Running,
-                lines: note
-                    .map(|text| JobLine {
+                log: log::Log::restored(
+                    note.map(|text| JobLine {
                         at_ms: 0,
                         text: crate::config::mask_url(&text),
                     })
                     .into_iter()
                     .collect(),
+                    0,
+                ),
                 result: None,
                 error_kind: None,
                 failure: None,

@@ -12,6 +12,7 @@ fn view(id: u64, status: JobStatus) -> JobView {
             at_ms: 1,
             text: "Dumping holomush".to_string(),
         }],
+        left_out: 0,
         result: None,
         error_kind: None,
         failure: None,
@@ -107,5 +108,51 @@ async fn a_panicking_job_ends_failed_with_its_audit_record_and_frees_the_databas
         .await
         .expect("the database is free again");
     assert_eq!(next.follow(|_| {}).await.status, JobStatus::Succeeded);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn a_job_that_logs_10000_lines_keeps_1000_and_one_line_saying_how_many_were_left_out() {
+    let dir = std::env::temp_dir().join(format!(
+        "holomush-jobs-{}",
+        crate::auth::random_token().get(..10).unwrap_or("x")
+    ));
+    let audit = Arc::new(AuditLog::open(&dir).expect("audit"));
+    let jobs = Jobs::recorded(audit.clone(), dir.join("jobs"));
+    let job = jobs
+        .start(JobKind::BackupFull, "admin", "db", |job| async move {
+            for n in 0..10_000 {
+                job.log(format!("line {n}"));
+                if n % 1000 == 0 {
+                    tokio::task::yield_now().await;
+                }
+            }
+            Ok("done".to_string())
+        })
+        .await
+        .expect("starts");
+    let mut followed = Vec::new();
+    let view = job.follow(|l| followed.push(l.text.clone())).await;
+    let left_out =
+        "… 9000 lines left out here (a job keeps its first 200 and its last 800 lines) …";
+    assert_eq!(view.lines.len(), 1001);
+    assert_eq!(view.left_out, 9000);
+    assert_eq!(view.lines_logged(), 10_000);
+    assert_eq!(view.lines[199].text, "line 199");
+    assert_eq!(view.lines[200].text, left_out);
+    assert_eq!(view.lines[201].text, "line 9200");
+    assert_eq!(view.lines[1000].text, "line 9999");
+    // The follower read each kept line once, and a summary for what it missed.
+    assert_eq!(followed.last().map(String::as_str), Some("line 9999"));
+    assert!(followed.len() <= 10_000, "{}", followed.len());
+    // The record on disk holds the same bounded log, and so does the job after a restart.
+    let on_disk = std::fs::read_to_string(dir.join("jobs").join(format!("{:08}.json", job.id)))
+        .expect("record");
+    assert!(on_disk.len() < 100_000, "{} bytes", on_disk.len());
+    assert!(on_disk.contains(left_out), "{on_disk}");
+    let again = Jobs::recorded(audit, dir.join("jobs"));
+    let reloaded = again.get(job.id).expect("reloaded").view();
+    assert_eq!(reloaded.lines, view.lines);
+    assert_eq!(reloaded.lines_logged(), 10_000);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -161,7 +161,12 @@ pub struct JobView {
     pub target: String,
     pub started_at: DateTime<Utc>,
     pub status: JobStatus,
+    /// The first and last lines the job logged (see `ops::jobs::HEAD`, `TAIL`); when lines
+    /// were left out between them, one line in their place says how many.
     pub lines: Vec<JobLine>,
+    /// How many lines were left out of `lines` (0: it holds every line logged).
+    #[serde(default)]
+    pub left_out: u64,
     /// The one-line result on success, the error sentence on failure.
     pub result: Option<String>,
     /// What kind of failure it was (none while running or after a success): callers decide
@@ -175,6 +180,20 @@ pub struct JobView {
     /// What a successful job produced, typed, for callers that need more than its sentence.
     #[serde(default)]
     pub output: Option<JobOutput>,
+}
+
+impl JobView {
+    /// How many lines the job has logged: where a reader of its event stream carries on.
+    pub fn lines_logged(&self) -> usize {
+        match self.left_out {
+            0 => self.lines.len(),
+            n => self
+                .lines
+                .len()
+                .saturating_sub(1)
+                .saturating_add(usize::try_from(n).unwrap_or(usize::MAX)),
+        }
+    }
 }
 
 /// A finished job's product.

@@ -101,15 +101,15 @@ fn events(
         loop {
             let (lines, progress, done) = c.job.since(c.seen);
             let mut batch: Vec<Event> = Vec::new();
-            for line in lines {
+            for (i, line) in lines {
                 if let Ok(e) = Event::default()
                     .event("line")
-                    .id(c.seen.to_string())
+                    .id(i.to_string())
                     .json_data(&line)
                 {
                     batch.push(e);
                 }
-                c.seen += 1;
+                c.seen = i + 1;
             }
             if let Some(p) = progress.filter(|p| c.last_progress.as_ref() != Some(p)) {
                 if let Ok(e) = Event::default().event("progress").json_data(&p) {
