@@ -11,6 +11,10 @@ use chrono::Utc;
 
 use crate::model::{AuditFilter, AuditRecord, Outcome};
 
+mod escape;
+
+pub use escape::escape_controls;
+
 pub const FILE_NAME: &str = "audit.log";
 pub const DEFAULT_LIMIT: usize = 200;
 
@@ -183,11 +187,12 @@ impl AuditLog {
         let record = AuditRecord {
             id: last_id + 1,
             time: Utc::now(),
-            actor: entry.actor,
-            action: entry.action,
-            target: crate::config::mask_url(&entry.target),
+            // One record a line, read as written: see audit/escape.rs.
+            actor: escape_controls(&entry.actor).into_owned(),
+            action: escape_controls(&entry.action).into_owned(),
+            target: escape_controls(&crate::config::mask_url(&entry.target)).into_owned(),
             outcome: entry.outcome,
-            detail: crate::config::mask_url(&entry.detail),
+            detail: escape_controls(&crate::config::mask_url(&entry.detail)).into_owned(),
         };
         let mut line = String::new();
         if len > 0 && !ends_with_newline(&file, len)? {

@@ -93,14 +93,17 @@ pub fn activity(args: ActivityArgs) -> Result<(), Failure> {
         if args.json {
             println!("{}", serde_json::to_string(&r)?);
         } else {
+            // Escaped again here: records written before the log escaped them, or by hand,
+            // must not reach the terminal raw either.
+            use ops::audit::escape_controls as esc;
             println!(
                 "{}  {:<10} {:<18} {:<7} {} {}",
                 r.time.format("%Y-%m-%d %H:%M:%S"),
-                r.actor,
-                r.action,
+                esc(&r.actor),
+                esc(&r.action),
                 r.outcome.as_str(),
-                r.target,
-                r.detail
+                esc(&r.target),
+                esc(&r.detail)
             );
         }
     }
