@@ -5,6 +5,7 @@
 # PG_MAJOR (14, 15, 16, 17 or 18; default 18, the one `make run` uses) picks the cluster.
 #
 #   scripts/dev-postgres.sh url       start if needed, print the connection URL on stdout
+#   scripts/dev-postgres.sh superurl  start if needed, print the superuser's URL (tests only)
 #   scripts/dev-postgres.sh start     start if needed, print where it is (password masked)
 #   scripts/dev-postgres.sh stop      stop it
 #   scripts/dev-postgres.sh restart   restart it (pg_ctl restart -m fast), ending every session
@@ -202,10 +203,14 @@ SQL
 }
 
 url() { printf 'postgres://holomush:%s@127.0.0.1:%s/holomush\n' "$(cat "$PASSFILE")" "$(cat "$PORTFILE")"; }
+# The cluster's superuser, for the tests that prove what an archive cannot do even when the
+# console's own role is a superuser. Never used by the console.
+superurl() { printf 'postgres://postgres:%s@127.0.0.1:%s/postgres\n' "$(cat "$SUPERFILE")" "$(cat "$PORTFILE")"; }
 
 use_major "$MAJOR"
 case "$cmd" in
   url) start; url ;;
+  superurl) start; superurl ;;
   start)
     start
     log "Development PostgreSQL $MAJOR is running: postgres://holomush:****@127.0.0.1:$(cat "$PORTFILE")/holomush (password in $PASSFILE)"
@@ -216,5 +221,5 @@ case "$cmd" in
   status) if running; then exit 0; else exit 3; fi ;;
   stop-all) for m in $PG_MAJORS_ALL; do use_major "$m"; stop_cluster; done ;;
   dir) printf '%s\n' "$PGBIN" ;;
-  *) log "usage: [PG_MAJOR=14|15|16|17|18] $0 url|start|stop|restart|status|stop-all|dir"; exit 2 ;;
+  *) log "usage: [PG_MAJOR=14|15|16|17|18] $0 url|superurl|start|stop|restart|status|stop-all|dir"; exit 2 ;;
 esac

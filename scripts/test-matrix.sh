@@ -78,6 +78,8 @@ for m in "${majors[@]}"; do
   if ! PG_MAJOR="$m" bash "$HERE/dev-postgres.sh" status; then started+=("$m"); fi
   url="$(PG_MAJOR="$m" bash "$HERE/dev-postgres.sh" url)"
   export "TEST_DATABASE_URL_$m=$url"
+  # The archive-boundary tests also run a console whose role is the superuser.
+  export "TEST_SUPERUSER_URL_$m=$(PG_MAJOR="$m" bash "$HERE/dev-postgres.sh" superurl)"
   printf 'PostgreSQL %s: postgres://holomush:****@%s (TEST_DATABASE_URL_%s), ready in %s\n' \
     "$m" "${url##*@}" "$m" "$(since "$t0")"
 done
@@ -89,7 +91,8 @@ for m in "${majors[@]}"; do
   header "PostgreSQL $m: cargo test -p ops -p server (TEST_DATABASE_URL=\$TEST_DATABASE_URL_$m, TEST_PG_MAJOR=$m)"
   var="TEST_DATABASE_URL_$m"
   t0="$(now)"
-  if TEST_DATABASE_URL="${!var}" TEST_PG_MAJOR="$m" run_tests "$@"; then
+  svar="TEST_SUPERUSER_URL_$m"
+  if TEST_DATABASE_URL="${!var}" TEST_SUPERUSER_URL="${!svar}" TEST_PG_MAJOR="$m" run_tests "$@"; then
     times+=("PostgreSQL $m: passed in $(since "$t0")")
   else
     failed+=("$m")

@@ -72,7 +72,9 @@ pub(super) fn drain(
 /// table's row count compared to the rows the archive holds.
 pub async fn restore_test(
     url: &crate::conninfo::DatabaseUrl,
+    seal: &crate::seal::Seal,
     path: &Path,
+    restore_as: super::guest::RestoreAs,
     log: &super::Log,
     cancel: &tokio_util::sync::CancellationToken,
 ) -> Result<String, BackupError> {
@@ -91,17 +93,29 @@ pub async fn restore_test(
     log.line(format!(
         "Test restore into the scratch database \"{scratch}\""
     ));
-    let restored = super::restore::into_new(url, path, &scratch, 1, log, cancel).await;
-    let compared = match restored {
-        Ok(outcome) if !outcome.errors.is_empty() => Err(BackupError::Tool(format!(
-            "The test restore completed with {} errors: {}",
-            outcome.errors.len(),
-            outcome.errors.join(" / ")
-        ))),
-        Ok(_) => compare_counts(url, &scratch, &expected, log).await,
-        Err(e) => Err(e),
-    };
-    super::restore::drop_scratch(url, &scratch).await;
+    let compared =
+        match super::restore::fill_new(url, seal, path, &scratch, restore_as, 1, log, cancel).await
+        {
+            Ok((outcome, guest)) => {
+                // Counted as the job role: the copy's functions run with no more than its powers.
+                let counted = if outcome.errors.is_empty() {
+                    compare_counts(guest.url(), &scratch, &expected, log).await
+                } else {
+                    Err(BackupError::Tool(format!(
+                        "The test restore completed with {} errors: {}",
+                        outcome.errors.len(),
+                        outcome.errors.join(" / ")
+                    )))
+                };
+                super::restore::drop_scratch(url, &scratch).await;
+                guest.leave().await;
+                counted
+            }
+            Err(e) => {
+                super::restore::drop_scratch(url, &scratch).await;
+                Err(e)
+            }
+        };
     log.line(format!("Dropped the scratch database \"{scratch}\""));
     let counted = compared?;
     if !counted.differences.is_empty() {

@@ -28,6 +28,8 @@ impl Console {
         let name = archive.name().to_string();
         let url = self.config.database_url.clone();
         let target = target.to_string();
+        let restore_as = self.config.restore_as;
+        let seal = self.seal.clone();
         Ok(self
             .jobs
             .start_noted(
@@ -41,8 +43,10 @@ impl Console {
                     let log: &crate::backup::Log = &*job;
                     let outcome = crate::backup::restore::into_new(
                         &url,
+                        &seal,
                         path,
                         &target,
+                        restore_as,
                         jobs,
                         log,
                         job.cancel_token(),
@@ -77,12 +81,24 @@ impl Console {
         confirm: Option<&str>,
         actor: &str,
     ) -> Result<Arc<Job>, ConsoleError> {
+        // A typed URL reaches this machine only at the managed server or where
+        // HOLOMUSH_ADMIN_TARGET_HOSTS allows (issue 19): checked before anything else.
+        if let Err(e) = self
+            .config
+            .typed_url_rules()
+            .check(&target, "The target server URL")
+            .await
+        {
+            return Err(ConsoleError::Refused(format!("{e}; nothing was created.")));
+        }
         let mut archive = self
             .restorable(archive.into(), Target::New(into), confirm)
             .await?;
         let note = archive.note.take();
         let name = archive.name().to_string();
         let into = into.to_string();
+        let restore_as = self.config.restore_as;
+        let seal = self.seal.clone();
         Ok(self
             .jobs
             .start_noted(
@@ -96,8 +112,10 @@ impl Console {
                     let log: &crate::backup::Log = &*job;
                     crate::backup::restore::to_server(
                         &target,
+                        &seal,
                         path,
                         &into,
+                        restore_as,
                         jobs,
                         log,
                         job.cancel_token(),
@@ -124,6 +142,7 @@ impl Console {
         let note = archive.note.take();
         let name = archive.name().to_string();
         let cx = self.context(actor);
+        let restore_as = self.config.restore_as;
         Ok(self
             .jobs
             .start_noted(
@@ -137,9 +156,11 @@ impl Console {
                     let log: &crate::backup::Log = &*job;
                     let result = crate::backup::restore::in_place(
                         &cx.url,
+                        &cx.seal,
                         path,
                         cx.store.as_ref(),
                         &cx.by,
+                        restore_as,
                         jobs,
                         log,
                         job.cancel_token(),

@@ -49,10 +49,35 @@ pub async fn backup(cmd: BackupCommand, overrides: &ops::config::Overrides) -> R
             }
             return Ok(());
         }
-        BackupCommand::Verify { file, restore_test } => {
-            console
-                .start_verify(ArchiveRef::from_cli(&file), restore_test, "cli")
-                .await?
+        BackupCommand::Verify {
+            file,
+            restore_test,
+            confirm_name,
+        } => {
+            let given = ArchiveRef::from_cli(&file);
+            // A test restore runs the archive's SQL: one the console did not make needs the
+            // database's name typed, as a restore does.
+            let confirm = match console.restore_warning(given).await? {
+                Some(warning) if restore_test && confirm_name.is_none() => {
+                    let database = console.config.database_url.database().to_string();
+                    typed_or(
+                        &format!("{warning} Type the database name to test-restore it: "),
+                        &database,
+                        "Not confirmed: nothing was changed",
+                        &format!("--confirm-name {database}"),
+                    )?;
+                    Some(database)
+                }
+                _ => confirm_name,
+            };
+            let check = if restore_test {
+                ops::console::Check::RestoreTest {
+                    confirm: confirm.as_deref(),
+                }
+            } else {
+                ops::console::Check::Blocks
+            };
+            console.start_verify(given, check, "cli").await?
         }
         BackupCommand::Import { file } => {
             println!("{}", console.import_backup(&file, "cli").await?);

@@ -115,6 +115,10 @@ pub enum BackupCommand {
         file: String,
         #[arg(long)]
         restore_test: bool,
+        /// The current database's name, typed as the confirmation a test restore of an
+        /// archive the console did not make needs. Without it, the name is asked for.
+        #[arg(long, value_name = "NAME", requires = "restore_test")]
+        confirm_name: Option<String>,
     },
     /// Copy an archive made elsewhere into HOLOMUSH_BACKUP_DIR, as the Backups page's Upload
     /// does: checked block by block (pg_dump -Fc, HOLOMUSH_UPLOAD_LIMIT_MB), kept under its

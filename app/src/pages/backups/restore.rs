@@ -5,7 +5,7 @@ use leptos::server_fn::ServerFn;
 use ops::model::BackupsView;
 
 use super::super::posted::refused;
-use crate::api::{restore_warning, RestoreBackup, RestoreInPlace, RestoreToServer};
+use crate::api::{restore_warning, RestoreBackup, RestoreInPlace, RestoreToServer, VerifyBackup};
 use crate::error::AppError;
 
 /// One form for the three ways to restore: its own button posts it to each server function
@@ -68,6 +68,9 @@ pub fn RestorePanel(
             </Suspense>
             <label>"Type the database name to confirm " <input name="confirm" aria-label="Confirm database name"/></label>
             <button type="submit" formaction=RestoreInPlace::PATH class="danger">"Restore in place"</button>
+            <h3>"Or only test it"</h3>
+            <p class="muted small">"Restores into a scratch database (dropped afterwards) under a role that owns only that database, and compares every table's row count with the archive. An archive this console did not make needs the database name typed above."</p>
+            <button type="submit" formaction=VerifyBackup::PATH name="restore_test" value="true">"Test restore"</button>
             <a class="link" href="/backups">"Close"</a>
         </form>
         </section>

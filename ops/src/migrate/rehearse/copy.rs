@@ -48,7 +48,7 @@ fn lines_of(
 /// `pg_dump -Fc` of the live database piped straight into `pg_restore` on `scratch`.
 pub async fn stream(
     url: &DatabaseUrl,
-    scratch: &str,
+    scratch: &DatabaseUrl,
     log: &Log,
     cancel: &CancellationToken,
 ) -> Result<(), CopyError> {
@@ -76,9 +76,9 @@ pub async fn stream(
         .take()
         .and_then(|out| out.try_into().ok())
         .ok_or_else(|| CopyError::Failed("pg_dump gave no output stream.".to_string()))?;
-    let mut restore = tools::command(&pg_restore.binary, url, Some(scratch));
+    let mut restore = tools::command(&pg_restore.binary, scratch, None);
     restore
-        .args(["--no-owner", "--dbname", scratch])
+        .args(["--no-owner", "--dbname", scratch.database()])
         .stdin(archive)
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
@@ -156,11 +156,11 @@ fn said_or(lines: &[String], status: &str) -> String {
     }
 }
 
-/// An archive restored into `scratch` (already created), refused for a data-only archive.
+/// An archive restored into `scratch` (already created, and `scratch` the URL of whoever
+/// restores into it), refused for a data-only archive.
 pub async fn archive(
-    url: &DatabaseUrl,
+    scratch: &DatabaseUrl,
     path: &Path,
-    scratch: &str,
     log: &Log,
     cancel: &CancellationToken,
 ) -> Result<(), CopyError> {
@@ -170,9 +170,16 @@ pub async fn archive(
             "A data-only archive has no tables to rehearse on: rehearse from a full archive, or without --from-backup. Nothing was changed.".to_string(),
         ));
     }
-    let errors =
-        crate::backup::restore::run_pg_restore(url, path, scratch, 1, toc.count(), log, cancel)
-            .await?;
+    let errors = crate::backup::restore::run_pg_restore(
+        scratch,
+        path,
+        scratch.database(),
+        1,
+        toc.count(),
+        log,
+        cancel,
+    )
+    .await?;
     if cancel.is_cancelled() {
         return Err(CopyError::Cancelled);
     }
