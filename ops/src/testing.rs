@@ -115,6 +115,8 @@ impl TestDb {
             "HOLOMUSH_BACKUP_DIR" => Some(data.join("backups").display().to_string()),
             "HOLOMUSH_MIGRATIONS_DIR" => migrations.clone(),
             "DB_MIN_CONNS" => Some("0".to_string()),
+            // The matrix's other test servers listen on this machine too.
+            "HOLOMUSH_ADMIN_TARGET_HOSTS" => Some("127.0.0.1,localhost,::1".to_string()),
             _ => None,
         })
         .expect("test configuration is valid")
@@ -178,7 +180,7 @@ impl RoleDb {
             .expect("connect as the test role");
         // The password reaches the server as a literal quoted by PostgreSQL itself.
         let create: String = sqlx::query_scalar(
-            "SELECT format('CREATE ROLE %I LOGIN CREATEDB PASSWORD %L', $1::text, $2::text)",
+            "SELECT format('CREATE ROLE %I LOGIN CREATEDB CREATEROLE PASSWORD %L', $1::text, $2::text)",
         )
         .bind(&role)
         .bind(password)

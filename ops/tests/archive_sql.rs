@@ -481,3 +481,56 @@ impl Drop for Scratch {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// A job role whose console was killed is dropped at the next start, once its maker is gone
+/// and it is more than a minute old; one that looks in use stays.
+#[tokio::test]
+async fn a_restore_role_a_killed_console_left_is_dropped_at_the_next_start() {
+    let db = TestDb::create().await;
+    let suffix = ops::auth::random_token()
+        .get(..12)
+        .unwrap_or("x")
+        .to_string();
+    // pid 4194302 is at the kernel's upper bound: no process of this machine has it.
+    let stale = format!("holomush_restore_4194302_{suffix}");
+    let fresh = format!("holomush_restore_4194302_{suffix}f");
+    let mut c = PgConnection::connect(&db.url).await.expect("connect");
+    for (role, made_ago) in [(&stale, 3600), (&fresh, 0)] {
+        let until = chrono::Utc::now() + chrono::Duration::seconds(86_400 - made_ago);
+        c.execute(
+            format!(
+                "CREATE ROLE \"{role}\" LOGIN VALID UNTIL '{}'",
+                until.to_rfc3339()
+            )
+            .as_str(),
+        )
+        .await
+        .expect("role");
+        let grant = format!("GRANT \"{role}\" TO CURRENT_USER");
+        if c.execute(format!("{grant} WITH INHERIT TRUE, SET TRUE").as_str())
+            .await
+            .is_err()
+        {
+            c.execute(grant.as_str()).await.expect("grant");
+        }
+    }
+    let console = ops::Console::open(db.config()).await.expect("open");
+    let said = console.recover_interrupted_work().await;
+    assert!(
+        said.contains(&format!(
+            "Dropped the restore role \"{stale}\" that a stopped restore left behind."
+        )),
+        "{said:?}"
+    );
+    let left: Vec<String> = sqlx::query_scalar(
+        "SELECT rolname::text FROM pg_roles WHERE rolname IN ($1, $2) ORDER BY 1",
+    )
+    .bind(&stale)
+    .bind(&fresh)
+    .fetch_all(&mut c)
+    .await
+    .expect("roles");
+    assert_eq!(left, vec![fresh.clone()]);
+    let _ = c.execute(format!("DROP ROLE \"{fresh}\"").as_str()).await;
+    c.close().await.ok();
+}

@@ -92,7 +92,12 @@ impl Guest {
             });
         }
         let token = crate::auth::random_token();
-        let role = format!("{ROLE_PREFIX}{}", token.get(..16).unwrap_or("x"));
+        // The maker's pid in the name: a role a killed console left is told from one in use.
+        let role = format!(
+            "{ROLE_PREFIX}{}_{}",
+            std::process::id(),
+            token.get(..12).unwrap_or("x")
+        );
         let password = crate::auth::random_token();
         let url = on_target
             .as_role(&role, &password)
@@ -255,6 +260,51 @@ impl Guest {
     }
 }
 
+/// The pid in a job role's name.
+fn maker_of(role: &str) -> Option<u32> {
+    role.strip_prefix(ROLE_PREFIX)?
+        .split('_')
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// Drops the job roles a killed console left behind (its databases are swept first): those
+/// the console's role is a member of, made by a process of this machine that is gone, more
+/// than a minute ago. A role that still owns something cannot be dropped and stays.
+pub async fn sweep(admin: &DatabaseUrl) -> Vec<String> {
+    let Ok(mut c) = connect(admin).await else {
+        return Vec::new();
+    };
+    let candidates: Vec<String> = sqlx::query_scalar(
+        "SELECT rolname::text FROM pg_roles
+          WHERE starts_with(rolname, $1) AND pg_has_role(current_user, oid, 'MEMBER')
+            AND rolvaliduntil < now() + interval '1 day' - interval '1 minute'",
+    )
+    .bind(ROLE_PREFIX)
+    .fetch_all(&mut c)
+    .await
+    .unwrap_or_default();
+    let mut done = Vec::new();
+    for role in candidates {
+        let gone = maker_of(&role)
+            .is_some_and(|pid| crate::dbmark::maker_gone(pid, &crate::joblock::hostname()));
+        if !gone {
+            continue;
+        }
+        if c.execute(format!("DROP ROLE {}", quote_ident(&role)).as_str())
+            .await
+            .is_ok()
+        {
+            done.push(format!(
+                "Dropped the restore role \"{role}\" that a stopped restore left behind."
+            ));
+        }
+    }
+    c.close().await.ok();
+    done
+}
+
 /// PostgreSQL's SCRAM-SHA-256 verifier of `password` (RFC 5802/7677, as `\password` and
 /// libpq's PQencryptPasswordConn make it): the role's password never reaches the server
 /// in clear, so no statement log can show it.
@@ -300,6 +350,13 @@ mod tests {
             Some(RestoreAs::ConsoleRole)
         );
         assert_eq!(RestoreAs::parse("superuser"), None);
+    }
+
+    #[test]
+    fn a_role_names_its_maker() {
+        assert_eq!(maker_of("holomush_restore_4242_0a1b2c3d4e5f"), Some(4242));
+        assert_eq!(maker_of("holomush_restore_x_0a1b"), None);
+        assert_eq!(maker_of("other_4242_0a1b"), None);
     }
 
     #[test]
