@@ -25,6 +25,9 @@ pub enum AuditError {
         path: PathBuf,
         source: std::io::Error,
     },
+    /// The data folder is open to others and not the console's user's to change.
+    #[error(transparent)]
+    NotPrivate(crate::files::NotPrivate),
     #[error("The audit log {path} could not be written ({source}): check free disk space and permissions.")]
     Write {
         path: PathBuf,
@@ -38,9 +41,13 @@ pub enum AuditError {
 }
 
 impl crate::error::Kind for AuditError {
-    /// The log's own file failed: the disk or the folder's permissions.
+    /// The log's own file failed (the disk or the folder's permissions), or the folder is
+    /// refused until its owner makes it private.
     fn kind(&self) -> crate::error::ErrorKind {
-        crate::error::ErrorKind::Failed
+        match self {
+            Self::NotPrivate(_) => crate::error::ErrorKind::Refused,
+            _ => crate::error::ErrorKind::Failed,
+        }
     }
 }
 
@@ -127,7 +134,12 @@ impl AuditLog {
             path: path.clone(),
             source,
         };
-        crate::files::create_private_dir(data_dir).map_err(open_err)?;
+        crate::files::create_private_dir(data_dir).map_err(
+            |e| match crate::files::not_private(&e) {
+                Some(refused) => AuditError::NotPrivate(refused.clone()),
+                None => open_err(e),
+            },
+        )?;
         // Opened once here so a folder that cannot hold the log is reported at start-up.
         open_append(&path).map_err(open_err)?;
         let lock = open_append(&data_dir.join(LOCK_FILE_NAME)).map_err(open_err)?;

@@ -77,6 +77,12 @@ pub async fn serve(overrides: &ops::config::Overrides) -> Result<(), Failure> {
         )));
     }
     let site = crate::site::find().map_err(|e| Failure::new(ErrorKind::NotFound, e))?;
+    // The data folder's mode before the sessions read it, so a refusal is its own sentence.
+    if let Err(e) = ops::files::create_private_dir(&config.data_dir) {
+        if let Some(refused) = ops::files::not_private(&e) {
+            return Err(Failure::refused(refused.to_string()));
+        }
+    }
     let (authenticator, token) = Authenticator::new(config.admin_password.as_ref());
     let (sessions, ended) = SessionStore::open(
         &config.data_dir,

@@ -153,6 +153,14 @@ impl Store for FolderStore {
     }
 
     async fn sweep(&self) -> Vec<String> {
+        // Run as every console opens: a folder that was already there (made by hand, or by
+        // an older version) is brought to 0700 now, not at the next backup. One that cannot
+        // be is said here, and refused when an archive is written into it.
+        if self.dir.is_dir() {
+            if let Err(e) = crate::files::create_private_dir(&self.dir) {
+                tracing::warn!("HOLOMUSH_BACKUP_DIR: {e}");
+            }
+        }
         archive::sweep_partials(&self.dir)
     }
 }
