@@ -25,15 +25,26 @@ pub enum ConfigError {
 
 pub use crate::conninfo::DatabaseUrl;
 
+mod libpq_env;
+mod target_hosts;
+
+pub use libpq_env::{env_var, libpq_env_taken, libpq_var, take_libpq_env, LIBPQ_VARS};
+pub use target_hosts::{require_host, TargetHosts, TypedUrlError, TypedUrlRules, TARGET_HOSTS_VAR};
+
 /// Masks every password in free text (URLs, even malformed ones, `password=`, and the
 /// passwords of URLs parsed so far): the one masking every displayed text goes through.
 pub fn mask_url(text: &str) -> String {
     crate::conninfo::mask_text(text)
 }
 
-fn parse_database_url(raw: &str) -> Result<DatabaseUrl, ConfigError> {
+/// DATABASE_URL as the console's own URL: what it leaves out comes from the console's libpq
+/// variables through `lookup` (PGPASSWORD, PGSSLMODE…), as the operator set them.
+pub fn parse_database_url(
+    raw: &str,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<DatabaseUrl, ConfigError> {
     // The managed database's password stays masked however many typed URLs follow.
-    DatabaseUrl::parse(raw)
+    DatabaseUrl::parse_configured(raw, lookup)
         .map(DatabaseUrl::pinned)
         .map_err(|e| ConfigError::Invalid {
             var: "DATABASE_URL",
@@ -146,6 +157,11 @@ pub struct Config {
     pub public_url: Option<PublicUrl>,
     /// HOLOMUSH_ADMIN_IDLE_TIMEOUT: a session unused this long ends.
     pub idle_timeout: Duration,
+    /// HOLOMUSH_ADMIN_TARGET_HOSTS: sockets and this machine's addresses a typed URL may
+    /// reach besides the managed server.
+    pub target_hosts: TargetHosts,
+    /// HOLOMUSH_ADMIN_RESTORE_AS: whose powers an archive's SQL runs with.
+    pub restore_as: crate::backup::guest::RestoreAs,
     /// What the command line set, kept so the Settings page can say the value was given.
     pub overrides: Overrides,
 }
@@ -258,7 +274,13 @@ impl Config {
         }
     }
     pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
+        Self::from_lookup(env_var)
+    }
+
+    /// What a URL a person types may reach: the managed server, and what
+    /// HOLOMUSH_ADMIN_TARGET_HOSTS allows.
+    pub fn typed_url_rules(&self) -> TypedUrlRules {
+        TypedUrlRules::new(Some(&self.database_url), self.target_hosts.clone())
     }
 
     /// The command line's settings applied over the environment's; none of them can be
@@ -275,7 +297,7 @@ impl Config {
         let local = LocalConfig::from_lookup(&lookup);
 
         let database_url = match get("DATABASE_URL") {
-            Some(raw) => parse_database_url(raw.trim())?,
+            Some(raw) => parse_database_url(raw.trim(), &lookup)?,
             None => return Err(ConfigError::MissingDatabaseUrl),
         };
         let max_conns = parse_count("DB_MAX_CONNS", get("DB_MAX_CONNS"), DEFAULT_MAX_CONNS, 1)?;
@@ -318,10 +340,27 @@ impl Config {
             None => DEFAULT_IDLE_TIMEOUT,
             Some(v) => parse_idle_timeout(&v)?,
         };
+        let target_hosts = match get(TARGET_HOSTS_VAR) {
+            None => TargetHosts::default(),
+            Some(v) => TargetHosts::parse(&v)?,
+        };
+        let restore_as = match get(crate::backup::guest::RestoreAs::VARIABLE) {
+            None => crate::backup::guest::RestoreAs::default(),
+            Some(v) => {
+                crate::backup::guest::RestoreAs::parse(&v).ok_or_else(|| ConfigError::Invalid {
+                    var: crate::backup::guest::RestoreAs::VARIABLE,
+                    value: crate::backup::archive::shown(&v),
+                    problem: "it is not one of the choices".to_string(),
+                    expected: crate::backup::guest::RestoreAs::CHOICES.to_string(),
+                })?
+            }
+        };
         Ok(Self {
+            target_hosts,
             trusted_proxies,
             public_url,
             idle_timeout,
+            restore_as,
             overrides: Overrides::default(),
             database_url,
             max_conns,

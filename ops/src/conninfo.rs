@@ -15,6 +15,9 @@ mod connect;
 mod mask;
 mod parse;
 
+pub use connect::NO_FILE;
+pub use parse::os_user;
+
 // The unit tests (conninfo/tests.rs, `use super::*`) check the masking by shape alone.
 #[cfg(test)]
 use mask::mask_structural;
@@ -124,6 +127,13 @@ pub struct DatabaseUrl {
     option_pairs: Vec<(String, String)>,
     /// Every query parameter but the password, decoded, in the URL's order.
     params: Vec<(String, String)>,
+    /// The URL named a host (in the authority or `host=`); without one libpq means this
+    /// machine's socket, which a typed URL may not reach by default.
+    host_given: bool,
+    /// The console's own DATABASE_URL ([`DatabaseUrl::parse_configured`]): its child
+    /// processes may use libpq's default files (`~/.pgpass`, the client certificate), as
+    /// the operator set them up; any other URL carries only what it says.
+    configured: bool,
 }
 
 /// Percent-encodes everything but unreserved characters, for a URL we build.
@@ -186,6 +196,14 @@ impl DatabaseUrl {
     pub fn params(&self) -> &[(String, String)] {
         &self.params
     }
+    /// False when the URL names no host (libpq then means this machine's socket).
+    pub fn host_given(&self) -> bool {
+        self.host_given
+    }
+    /// True for the console's own DATABASE_URL, false for a URL a person typed.
+    pub fn is_configured(&self) -> bool {
+        self.configured
+    }
 
     /// The same server and credentials, another database.
     pub fn with_database(&self, database: &str) -> Result<DatabaseUrl, UrlError> {
@@ -209,6 +227,16 @@ impl DatabaseUrl {
         // A dbname= parameter would win over the path: the copy names the database itself.
         copy.params.retain(|(k, _)| k != "dbname");
         Ok(copy)
+    }
+
+    /// The same server and database as another role (a restore's job role): a URL of its
+    /// own, its password remembered for masking like any URL's.
+    pub fn as_role(&self, user: &str, password: &str) -> Result<DatabaseUrl, UrlError> {
+        let mut copy = self.clone();
+        copy.user = user.to_string();
+        copy.password = Some(password.to_string());
+        copy.params.retain(|(k, _)| k != "user");
+        Ok(DatabaseUrl::parse(&copy.canonical())?.named(self.name))
     }
 
     /// The URL's path, decoded, with its leading slash: what golang-migrate's CLI and

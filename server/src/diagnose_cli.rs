@@ -15,12 +15,25 @@ pub async fn doctor(
         Some(arg) => crate::cli::url_argument(arg)?,
         None => std::env::var("DATABASE_URL").unwrap_or_default(),
     };
+    // --url is typed: only what it says, and this machine only as HOLOMUSH_ADMIN_TARGET_HOSTS allows.
+    let typed = match url {
+        Some(_) => Some(ops::config::TypedUrlRules::from_env()?),
+        None => None,
+    };
     if let Some(crate::cli::Fix::PgTrgm) = fix {
-        let parsed = ops::config::DatabaseUrl::parse(&text).map_err(Failure::refused)?;
+        let parsed = match &typed {
+            Some(rules) => ops::console::typed_doctor_url(&text, rules)
+                .await
+                .map_err(Failure::refused)?,
+            None => ops::config::parse_database_url(&text, &ops::config::env_var)?,
+        };
         let done = ops::console::enable_pg_trgm(&audit()?, &parsed, "cli").await?;
         println!("{done}");
     }
-    let report = ops::console::doctor(&audit()?, &text, "cli").await;
+    let report = match &typed {
+        Some(rules) => ops::console::doctor_typed(&audit()?, &text, rules, "cli").await,
+        None => ops::console::doctor(&audit()?, &text, "cli").await,
+    };
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

@@ -13,8 +13,25 @@ use clap::Parser;
 
 use cli::{Cli, Command};
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    // First, while this is the only thread: the libpq variables (PGPASSWORD, PGSSLCERT…)
+    // leave the process environment, where sqlx would hand them to any URL, including one
+    // a person typed; the console's own DATABASE_URL gets them from the snapshot.
+    ops::config::take_libpq_env();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: the console could not start its runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    runtime.block_on(run())
+}
+
+async fn run() -> ExitCode {
     // Archives, the audit log and job records are the console user's alone.
     ops::files::private_umask();
     let cli = Cli::parse();

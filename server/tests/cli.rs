@@ -544,6 +544,8 @@ async fn restore_into_another_server_reads_its_url_from_stdin() {
         ("DATABASE_URL", db.url.as_str()),
         ("HOLOMUSH_ADMIN_DATA", d.as_str()),
         ("HOLOMUSH_BACKUP_DIR", b.as_str()),
+        // With the matrix, the other server listens on this machine too.
+        ("HOLOMUSH_ADMIN_TARGET_HOSTS", "127.0.0.1,localhost,::1"),
     ];
     assert!(run(&["migrate", "up"], &vars).status.success());
     let o = run(&["backup", "create", "--json"], &vars);

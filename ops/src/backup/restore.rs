@@ -450,13 +450,18 @@ pub async fn into_new(
 }
 
 /// A target server's URL as typed (`--target-url`, the page's field), or one sentence
-/// saying why it cannot be used, its password masked.
+/// saying why it cannot be used, its password masked. It carries only what was typed
+/// (nothing from the console's environment) and must name a host; where it may point on
+/// this machine is checked when the restore starts (`Console::start_restore_to_server`).
 pub fn target_url(text: &str) -> Result<DatabaseUrl, BackupError> {
-    DatabaseUrl::parse(text.trim()).map(|u| u.named("the target server URL")).map_err(|e| {
+    let url = DatabaseUrl::parse(text.trim()).map(|u| u.named("the target server URL")).map_err(|e| {
         BackupError::Refused(crate::conninfo::mask_text(&format!(
             "The target server URL cannot be used: {e}; give the new server's postgres:// URL (nothing was created)."
         )))
-    })
+    })?;
+    crate::config::require_host(&url, "The target server URL")
+        .map_err(|e| BackupError::Refused(format!("{e}; nothing was created.")))?;
+    Ok(url)
 }
 
 /// `host:port` of a URL, as the summary names the server.

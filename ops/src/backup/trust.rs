@@ -2,6 +2,10 @@
 //! manifest describes: restoring runs the SQL an archive holds with the console's role, so
 //! an archive from elsewhere (uploaded, copied in, outside the folder) needs a person's
 //! typed consent, and any archive whose sha256 changed is not restored at all.
+//!
+//! "Made by this console" is the manifest's tag, an HMAC under the console's key over what
+//! decides trust (the archive's name, size, sha256 and the flag): a manifest copied from
+//! elsewhere, written by hand, or written before the console tagged them is foreign.
 
 use std::path::Path;
 
@@ -11,11 +15,16 @@ use tokio_util::sync::CancellationToken;
 
 use super::store::Stored;
 use super::{BackupError, Manifest};
+use crate::seal::Seal;
+
+/// What a manifest's tag is made for.
+const CONTEXT: &str = "holomush-admin manifest";
 
 /// Where an archive came from, as far as the console can tell.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Origin {
-    /// A backup job of this console wrote it (its manifest says so, names it and has its size).
+    /// A backup job of this console wrote it (its manifest says so, names it, has its size and
+    /// carries the console's tag over all that).
     Console(Manifest),
     /// Uploaded (the upload writes a manifest marked not by the console), copied into the
     /// folder by hand, or read from outside the folder. The manifest, when there is one that
@@ -44,14 +53,34 @@ pub fn manifest_of(stored: &Stored) -> Option<Manifest> {
 }
 
 /// An archive of the store (`Some`), or one read in place from outside it (`None`).
-pub fn origin(stored: Option<&Stored>) -> Origin {
+pub fn origin(stored: Option<&Stored>, seal: &Seal) -> Origin {
     let Some(stored) = stored else {
         return Origin::Elsewhere(None);
     };
     match manifest_of(stored) {
-        Some(m) if m.by_console && !m.sha256.is_empty() => Origin::Console(m),
+        Some(m) if m.by_console && !m.sha256.is_empty() && sealed(seal, &m) => Origin::Console(m),
         other => Origin::Elsewhere(other),
     }
+}
+
+/// What a manifest's tag covers, each field length-prefixed.
+fn covered(m: &Manifest) -> Vec<u8> {
+    crate::seal::fields(&[
+        &m.file,
+        &m.size.to_string(),
+        &m.sha256,
+        if m.by_console { "by_console" } else { "" },
+    ])
+}
+
+/// The tag a manifest this console writes carries.
+pub fn seal_manifest(seal: &Seal, m: &Manifest) -> String {
+    seal.tag(CONTEXT, &covered(m))
+}
+
+/// The manifest's tag is this console's over its own name, size, sha256 and flag.
+pub fn sealed(seal: &Seal, m: &Manifest) -> bool {
+    !m.tag.is_empty() && seal.verify(CONTEXT, &covered(m), &m.tag)
 }
 
 /// What a person is told before restoring an archive the console did not make.

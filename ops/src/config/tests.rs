@@ -305,3 +305,37 @@ fn urls_never_print_their_password() {
         "alice"
     );
 }
+
+#[test]
+fn the_console_libpq_variables_reach_its_own_url_and_the_allow_list_is_read() {
+    let c = config(&[
+        (
+            "DATABASE_URL",
+            "postgres://holomush@localhost:5432/holomush",
+        ),
+        ("PGPASSWORD", "FromPgPassword-77"),
+        ("PGSSLMODE", "require"),
+        (
+            "HOLOMUSH_ADMIN_TARGET_HOSTS",
+            "127.0.0.1:5433, /var/run/postgresql",
+        ),
+    ])
+    .expect("valid");
+    assert_eq!(
+        c.database_url.password().as_deref(),
+        Some("FromPgPassword-77")
+    );
+    assert_eq!(c.database_url.ssl_mode().as_deref(), Some("require"));
+    assert!(c.database_url.is_configured());
+    assert_eq!(
+        c.target_hosts.describe(),
+        "127.0.0.1:5433,/var/run/postgresql"
+    );
+    // Unset: nothing of this machine beyond the managed server.
+    let c = config(&[("DATABASE_URL", URL)]).expect("valid");
+    assert!(c.target_hosts.is_empty());
+    assert_eq!(
+        error(&[("DATABASE_URL", URL), ("HOLOMUSH_ADMIN_TARGET_HOSTS", "db:99999")]),
+        "HOLOMUSH_ADMIN_TARGET_HOSTS=\"db:99999\" is not valid: \"db:99999\" has a port that is not a number from 1 to 65535; expected hosts, host:port pairs or socket folders separated by commas, such as 127.0.0.1:5433,/var/run/postgresql (unset: a typed URL reaches no socket and no address of this machine but the managed server's)."
+    );
+}

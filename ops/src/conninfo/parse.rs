@@ -1,5 +1,8 @@
 //! `DatabaseUrl::parse`: libpq's URI rules, its percent-decoding and its `options` value.
 
+use std::path::Path;
+use std::sync::OnceLock;
+
 use sqlx::postgres::PgConnectOptions;
 
 use super::mask::remember_secret;
@@ -38,8 +41,60 @@ fn decode(s: &str, what: &str) -> Result<String, UrlError> {
         .map_err(|_| UrlError(format!("the {what} decodes to bytes that are not UTF-8")))
 }
 
+/// The operating-system user, libpq's default user name (read once, and by
+/// `take_libpq_env` before any `PGUSER` could stand in for it).
+pub fn os_user() -> String {
+    static USER: OnceLock<String> = OnceLock::new();
+    USER.get_or_init(|| {
+        // sqlx's constructor asks the system for the user unless PGUSER is set.
+        if std::env::var_os("PGUSER").is_none() {
+            PgConnectOptions::new_without_pgpass()
+                .get_username()
+                .to_string()
+        } else {
+            std::env::var("USER")
+                .or_else(|_| std::env::var("LOGNAME"))
+                .unwrap_or_else(|_| "postgres".to_string())
+        }
+    })
+    .clone()
+}
+
+/// libpq's (and sqlx's) host when none is given: the first socket folder holding this
+/// port's socket, else localhost.
+fn default_host(port: u16) -> String {
+    let socket = format!(".s.PGSQL.{port}");
+    ["/var/run/postgresql", "/private/tmp", "/tmp"]
+        .into_iter()
+        .find(|dir| Path::new(dir).join(&socket).exists())
+        .unwrap_or("localhost")
+        .to_string()
+}
+
 impl DatabaseUrl {
+    /// A URL as typed: every part it leaves out takes libpq's built-in default, never a
+    /// value of the process environment.
     pub fn parse(raw: &str) -> Result<Self, UrlError> {
+        Self::parse_with(raw, &|_| None, false)
+    }
+
+    /// The console's own DATABASE_URL: a part it leaves out comes from the console's libpq
+    /// variables through `lookup` (`PGHOST`, `PGPORT`, `PGUSER`, `PGDATABASE`,
+    /// `PGPASSWORD`, `PGSSLMODE`, `PGSSLROOTCERT`, `PGSSLCERT`, `PGSSLKEY`, `PGOPTIONS`: what
+    /// sqlx took from the environment before), written into the parsed value so the pool
+    /// and every child process get the same connection.
+    pub fn parse_configured(
+        raw: &str,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, UrlError> {
+        Self::parse_with(raw, lookup, true)
+    }
+
+    fn parse_with(
+        raw: &str,
+        lookup: &dyn Fn(&str) -> Option<String>,
+        configured: bool,
+    ) -> Result<Self, UrlError> {
         let (scheme, rest_at) = if let Some(r) = raw.strip_prefix("postgresql://") {
             ("postgresql", raw.len() - r.len())
         } else if let Some(r) = raw.strip_prefix("postgres://") {
@@ -188,6 +243,8 @@ impl DatabaseUrl {
             options: None,
             option_pairs: Vec::new(),
             params: Vec::new(),
+            host_given: false,
+            configured,
         };
         let mut fallback_app = None;
         if b.get(q) == Some(&b'?') {
@@ -310,15 +367,20 @@ impl DatabaseUrl {
             }
         }
 
-        // Defaults as libpq (and sqlx) take them: the environment, then the built-in ones.
-        let base = PgConnectOptions::new_without_pgpass();
-        u.host = if host_text.is_empty() {
-            Host::from_text(base.get_host())
-        } else {
-            Host::from_text(&host_text)
+        // Defaults: a configured URL's from the console's libpq variables, as sqlx took
+        // them; then libpq's built-in ones. A typed URL never reads the variables.
+        let env = |name: &str| {
+            if configured {
+                lookup(name).filter(|v| !v.is_empty())
+            } else {
+                None
+            }
         };
         u.port = if port_text.is_empty() {
-            base.get_port()
+            env("PGPORT")
+                .and_then(|p| p.trim().parse::<u16>().ok())
+                .filter(|p| *p > 0)
+                .unwrap_or(5432)
         } else {
             port_text
                 .parse::<u16>()
@@ -332,6 +394,13 @@ impl DatabaseUrl {
                     )
                 })?
         };
+        u.host_given = !host_text.is_empty();
+        u.host = if u.host_given {
+            Host::from_text(&host_text)
+        } else {
+            let from_env = env("PGHOSTADDR").or_else(|| env("PGHOST"));
+            Host::from_text(&from_env.unwrap_or_else(|| default_host(u.port)))
+        };
         if stray_at {
             return err(format!(
                 "the host or the database name holds an @ (one @ alone ends the user name and password; write an @ in a database name as %40); {ENCODE_HINT}"
@@ -339,15 +408,43 @@ impl DatabaseUrl {
         }
         u.user = user
             .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| base.get_username().to_string());
-        u.password = password.filter(|p| !p.is_empty());
+            .or_else(|| env("PGUSER"))
+            .unwrap_or_else(os_user);
+        u.password = password
+            .filter(|p| !p.is_empty())
+            .or_else(|| env("PGPASSWORD"));
         // libpq: with no database named, the user name is the database.
         u.database = dbname_param
             .clone()
             .or_else(|| path_database.clone())
             .filter(|d| !d.is_empty())
-            .or_else(|| base.get_database().map(str::to_string))
+            .or_else(|| env("PGDATABASE"))
             .unwrap_or_else(|| u.user.clone());
+        if u.sslmode.is_none() {
+            // As sqlx: a value it cannot read is no value.
+            u.sslmode = env("PGSSLMODE").filter(|m| SSL_MODES.contains(&m.as_str()));
+        }
+        for (field, name) in [
+            (&mut u.sslrootcert, "PGSSLROOTCERT"),
+            (&mut u.sslcert, "PGSSLCERT"),
+            (&mut u.sslkey, "PGSSLKEY"),
+        ] {
+            if field.is_none() {
+                *field = env(name);
+            }
+        }
+        if let Some(value) = env("PGOPTIONS") {
+            // sqlx sent PGOPTIONS first and the URL's options after it.
+            let mut pairs = parse_options(&value).map_err(|_| {
+                UrlError("PGOPTIONS is not a list of -c name=value settings".to_string())
+            })?;
+            pairs.append(&mut u.option_pairs);
+            u.option_pairs = pairs;
+            u.options = Some(match u.options.take() {
+                Some(o) => format!("{value} {o}"),
+                None => value,
+            });
+        }
         if u.application_name.is_none() {
             u.application_name = fallback_app;
         }

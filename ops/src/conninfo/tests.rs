@@ -276,3 +276,122 @@ fn typed_urls_never_evict_the_pinned_password() {
     // The newest typed ones are still masked; the oldest went.
     assert_eq!(mask_text("typed099"), "****");
 }
+
+/// The console's libpq variables as a lookup: what `take_libpq_env` keeps.
+fn console_env(name: &str) -> Option<String> {
+    let v = match name {
+        "PGPASSWORD" => "EnvOnlySecret-41",
+        "PGHOST" => "env-host.example",
+        "PGPORT" => "6543",
+        "PGUSER" => "envuser",
+        "PGDATABASE" => "envdb",
+        "PGSSLMODE" => "verify-full",
+        "PGSSLROOTCERT" => "/env/ca.pem",
+        "PGSSLCERT" => "/env/client.crt",
+        "PGSSLKEY" => "/env/client.key",
+        "PGOPTIONS" => "-c search_path=env",
+        _ => return None,
+    };
+    Some(v.to_string())
+}
+
+#[test]
+fn a_typed_url_takes_nothing_from_the_console_environment() {
+    let u = DatabaseUrl::parse("postgres://alice@db.example.com/game").expect("parses");
+    assert!(!u.is_configured() && u.host_given());
+    assert_eq!(u.password(), None);
+    assert_eq!((u.port(), u.ssl_mode()), (5432, None));
+    let env = u.child_env(None);
+    for (name, value) in [
+        ("PGPASSFILE", NO_FILE),
+        ("PGSERVICEFILE", NO_FILE),
+        ("PGSYSCONFDIR", NO_FILE),
+        ("PGSSLCERT", NO_FILE),
+        ("PGSSLKEY", NO_FILE),
+        ("PGGSSENCMODE", "disable"),
+        ("PGSSLMODE", "prefer"),
+    ] {
+        assert!(
+            env.contains(&(name, value.to_string())),
+            "{name} in {env:?}"
+        );
+    }
+    assert!(!env.iter().any(|(k, _)| *k == "PGPASSWORD"), "{env:?}");
+    // What the URL names, it keeps.
+    let u = DatabaseUrl::parse("postgres://a:pw@h/db?sslcert=/c.pem&sslkey=/k.pem").expect("ok");
+    let env = u.child_env(None);
+    assert!(
+        env.contains(&("PGSSLCERT", "/c.pem".to_string())),
+        "{env:?}"
+    );
+    assert!(env.contains(&("PGSSLKEY", "/k.pem".to_string())), "{env:?}");
+    // No host: libpq's default, and the URL says so.
+    assert!(!DatabaseUrl::parse("postgresql:///postgres")
+        .expect("ok")
+        .host_given());
+    assert!(DatabaseUrl::parse("postgresql:///postgres?host=/tmp")
+        .expect("ok")
+        .host_given());
+}
+
+#[test]
+fn the_configured_url_takes_what_it_leaves_out_from_the_console_environment() {
+    let u = DatabaseUrl::parse_configured("postgres:///", &console_env).expect("parses");
+    assert!(u.is_configured());
+    assert_eq!(u.host(), &Host::Tcp("env-host.example".into()));
+    assert_eq!(
+        (u.port(), u.user(), u.database()),
+        (6543, "envuser", "envdb")
+    );
+    assert_eq!(u.password().as_deref(), Some("EnvOnlySecret-41"));
+    assert_eq!(u.ssl_mode().as_deref(), Some("verify-full"));
+    let env = u.child_env(None);
+    for (name, value) in [
+        ("PGPASSWORD", "EnvOnlySecret-41"),
+        ("PGSSLROOTCERT", "/env/ca.pem"),
+        ("PGSSLCERT", "/env/client.crt"),
+        ("PGSSLKEY", "/env/client.key"),
+        ("PGOPTIONS", "-c search_path=env"),
+    ] {
+        assert!(
+            env.contains(&(name, value.to_string())),
+            "{name} in {env:?}"
+        );
+    }
+    // libpq's own files stay the operator's to use for the console's own URL.
+    assert!(!env.iter().any(|(k, _)| *k == "PGPASSFILE"), "{env:?}");
+    assert_eq!(
+        u.connect_options().get_options(),
+        Some("-c search_path=env")
+    );
+    // The URL's own parts win; its options follow PGOPTIONS, as sqlx sent them.
+    let u = DatabaseUrl::parse_configured(
+        "postgres://holo:urlpw@h:5432/db?sslmode=disable&options=-c%20statement_timeout%3D5s",
+        &console_env,
+    )
+    .expect("parses");
+    assert_eq!(u.password().as_deref(), Some("urlpw"));
+    assert_eq!((u.port(), u.user(), u.database()), (5432, "holo", "db"));
+    assert_eq!(u.ssl_mode().as_deref(), Some("disable"));
+    assert_eq!(
+        u.connect_options().get_options(),
+        Some("-c search_path=env -c statement_timeout=5s")
+    );
+    // The canonical form carries what came from the environment, so a URL made from it
+    // (a restore's job role) connects the same way.
+    let again = DatabaseUrl::parse(&u.canonical()).expect("canonical parses");
+    assert_eq!(again.ssl_mode().as_deref(), Some("disable"));
+    assert_eq!(
+        again
+            .child_env(None)
+            .iter()
+            .find(|(k, _)| *k == "PGSSLROOTCERT"),
+        Some(&("PGSSLROOTCERT", "/env/ca.pem".to_string()))
+    );
+    assert!(
+        DatabaseUrl::parse_configured("postgres://h/db", &|n: &str| {
+            (n == "PGOPTIONS").then(|| "-x".to_string())
+        })
+        .is_err()
+    );
+}

@@ -29,10 +29,11 @@ pub(crate) enum At {
 }
 
 impl Found {
-    pub fn origin(&self) -> Origin {
+    /// Where it came from; "this console" only with a manifest tagged under `seal`.
+    pub fn origin(&self, seal: &crate::seal::Seal) -> Origin {
         match &self.at {
-            At::Store(stored) => crate::backup::trust::origin(Some(stored)),
-            At::Outside(_) => crate::backup::trust::origin(None),
+            At::Store(stored) => crate::backup::trust::origin(Some(stored), seal),
+            At::Outside(_) => crate::backup::trust::origin(None, seal),
         }
     }
 
@@ -91,7 +92,7 @@ impl Console {
         target: &str,
         confirm: Option<&str>,
     ) -> Result<Origin, ConsoleError> {
-        let origin = found.origin();
+        let origin = found.origin(&self.seal);
         if origin.by_console() || confirm.map(str::trim) == Some(target) {
             return Ok(origin);
         }
@@ -149,7 +150,7 @@ impl Console {
         archive: impl Into<ArchiveRef<'a>>,
     ) -> Result<Option<String>, ConsoleError> {
         let found = self.archive(archive.into()).await?;
-        Ok((!found.origin().by_console())
+        Ok((!found.origin(&self.seal).by_console())
             .then(|| crate::backup::trust::foreign_warning(&found.name)))
     }
 }

@@ -7,11 +7,19 @@ use super::{Console, ConsoleError};
 
 impl Console {
     /// The connection doctor on the console's database, or on a URL a person typed (used
-    /// for this run only), recorded as `doctor`.
+    /// for this run only, with nothing of the console's environment, and only where
+    /// [`crate::config::TypedUrlRules`] lets a typed URL point), recorded as `doctor`.
     pub async fn doctor(&self, typed: Option<&str>, actor: &str) -> crate::model::DoctorReport {
         match typed.map(str::trim).filter(|u| !u.is_empty()) {
-            Some(url) => doctor(&self.audit, url, actor).await,
-            None => doctor(&self.audit, self.config.database_url.expose(), actor).await,
+            Some(url) => {
+                doctor_typed(&self.audit, url, &self.config.typed_url_rules(), actor).await
+            }
+            None => {
+                let url = &self.config.database_url;
+                let report = crate::diagnose::doctor::run_url(url).await;
+                record(&self.audit, &report, url.masked(), actor);
+                report
+            }
         }
     }
 
@@ -32,11 +40,48 @@ fn named_target(url: &str) -> String {
     }
 }
 
-/// The connection doctor on `url`, with its audit record (`doctor`, the URL masked). Needs
-/// no Console: the CLI runs it when the configuration itself is what is broken.
+/// The connection doctor on DATABASE_URL's text (the console's own URL, with the libpq
+/// variables the operator set for it), with its audit record (`doctor`, the URL masked).
+/// Needs no Console: the CLI runs it when the configuration itself is what is broken.
 pub async fn doctor(audit: &AuditLog, url: &str, actor: &str) -> crate::model::DoctorReport {
-    let report = crate::diagnose::doctor::run(url).await;
-    let entry = Entry::new(actor, "doctor", named_target(url));
+    let report = match crate::config::parse_database_url(url.trim(), &crate::config::env_var) {
+        Ok(parsed) => crate::diagnose::doctor::run_url(&parsed).await,
+        // The parse step says what is wrong with it.
+        Err(_) => crate::diagnose::doctor::run(url).await,
+    };
+    record(audit, &report, named_target(url), actor);
+    report
+}
+
+/// The connection doctor on a URL a person typed (the page's field, `doctor --url`): parsed
+/// with nothing from the console's environment, refused at the parse step when it names no
+/// host or points at this machine other than as `rules` allow.
+pub async fn doctor_typed(
+    audit: &AuditLog,
+    url: &str,
+    rules: &crate::config::TypedUrlRules,
+    actor: &str,
+) -> crate::model::DoctorReport {
+    let report = crate::diagnose::doctor::run_typed(url, rules).await;
+    record(audit, &report, named_target(url), actor);
+    report
+}
+
+/// A URL a person typed for the doctor's fix, checked as [`doctor_typed`] checks it.
+pub async fn typed_doctor_url(
+    url: &str,
+    rules: &crate::config::TypedUrlRules,
+) -> Result<crate::config::DatabaseUrl, String> {
+    let parsed = crate::config::DatabaseUrl::parse(url.trim()).map_err(|e| e.to_string())?;
+    rules
+        .check(&parsed, "The URL")
+        .await
+        .map_err(|e| format!("{e}."))?;
+    Ok(parsed)
+}
+
+fn record(audit: &AuditLog, report: &crate::model::DoctorReport, target: String, actor: &str) {
+    let entry = Entry::new(actor, "doctor", target);
     let entry = if report.ok {
         entry.detail("every step passed")
     } else {
@@ -51,7 +96,6 @@ pub async fn doctor(audit: &AuditLog, url: &str, actor: &str) -> crate::model::D
     if let Err(e) = audit.record(entry) {
         tracing::error!("{e}");
     }
-    report
 }
 
 /// The doctor's one fix, `CREATE EXTENSION IF NOT EXISTS pg_trgm`, with its audit record

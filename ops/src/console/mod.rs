@@ -26,9 +26,10 @@ use crate::error::{ErrorKind, Kind};
 use crate::jobs::{Job, JobFailure, Jobs};
 use crate::migrate::{MigrateError, Migrator, Source};
 use crate::model::JobKind;
+use crate::seal::Seal;
 use crate::status::StatusCache;
 
-pub use doctor::{doctor, enable_pg_trgm};
+pub use doctor::{doctor, doctor_typed, enable_pg_trgm, typed_doctor_url};
 pub use migrate::create_migration;
 
 /// Why a Console action did not happen (or did not finish), as one sentence each, with its
@@ -54,6 +55,12 @@ pub enum ConsoleError {
     #[error("{0}")]
     Failed(String),
 }
+    /// The audit log could not be opened (when the console opens).
+    #[error(transparent)]
+    Audit(#[from] AuditError),
+    /// The console's key could not be read or made (when the console opens).
+    #[error(transparent)]
+    Seal(#[from] crate::seal::SealError),
 
 impl Kind for ConsoleError {
     fn kind(&self) -> ErrorKind {
@@ -65,6 +72,8 @@ impl Kind for ConsoleError {
             ConsoleError::Diagnose(e) => e.kind(),
             ConsoleError::Failed(_) => ErrorKind::Failed,
         }
+            ConsoleError::Audit(e) => e.kind(),
+            ConsoleError::Seal(e) => e.kind(),
     }
 }
 
@@ -77,10 +86,12 @@ pub struct Console {
     /// Where the backup sets live: every read and write of an archive goes through it.
     pub store: Arc<dyn Store>,
 }
+    /// This console's key (in its data folder): the tags on its markers and manifests.
+    seal: Seal,
 
 impl Console {
     /// For the CLI: its jobs live as long as the command.
-    pub async fn open(config: Config) -> Result<Self, AuditError> {
+    pub async fn open(config: Config) -> Result<Self, ConsoleError> {
         let store = Arc::new(FolderStore::new(config.backup_dir.clone()));
         let console = Self::build(config, store, false)?;
         // A CLI killed mid-dump leaves its temporary file; the next command settles it.
@@ -92,7 +103,7 @@ impl Console {
 
     /// For the server: jobs are recorded in the data folder, and what a killed server left
     /// (a running job, a half-written archive) is settled now.
-    pub async fn open_server(config: Config) -> Result<Self, AuditError> {
+    pub async fn open_server(config: Config) -> Result<Self, ConsoleError> {
         let store = Arc::new(FolderStore::new(config.backup_dir.clone()));
         let console = Self::build(config, store, true)?;
         for name in console.store.sweep().await {
@@ -103,14 +114,15 @@ impl Console {
 
     /// For tests: a CLI console whose archives live in `store` (e.g. a
     /// [`crate::backup::store::MemoryStore`]) instead of HOLOMUSH_BACKUP_DIR.
-    pub fn with_store(config: Config, store: Arc<dyn Store>) -> Result<Self, AuditError> {
+    pub fn with_store(config: Config, store: Arc<dyn Store>) -> Result<Self, ConsoleError> {
         Self::build(config, store, false)
     }
 
-    fn build(config: Config, store: Arc<dyn Store>, recorded: bool) -> Result<Self, AuditError> {
+    fn build(config: Config, store: Arc<dyn Store>, recorded: bool) -> Result<Self, ConsoleError> {
         let pool = crate::db::pool(&config);
         let audit = Arc::new(AuditLog::open(&config.data_dir)?);
         let status = Arc::new(StatusCache::new(
+        let seal = Seal::load_or_create(&config.data_dir)?;
             pool.clone(),
             config.clone(),
             store.clone(),
@@ -135,23 +147,31 @@ impl Console {
             jobs,
             store,
         })
+            seal,
     }
 
     /// Finishes or undoes a restore in place that a killed console left half done (see
+    /// This console's key, for what writes or reads its markers and manifests.
+    pub fn seal(&self) -> &Seal {
+        &self.seal
+    }
+
     /// [`crate::backup::interrupted`]), with an audit record for each; returns what it did.
     ///
     /// It also drops the new databases that killed restores into them left half-filled
     /// (recorded as `restore.new`), and the scratch copies that killed rehearsals left (see
     /// [`crate::migrate::rehearse::scratch`]), recorded as `migrate.rehearse`.
     pub async fn recover_interrupted_work(&self) -> Vec<String> {
-        let mut done = crate::backup::interrupted::recover(&self.config.database_url).await;
+        let mut done =
+            crate::backup::interrupted::recover(&self.config.database_url, &self.seal).await;
         for what in &done {
             self.record(
                 Entry::new("system", JobKind::RestoreInPlace.as_str(), self.target())
                     .detail(what.clone()),
             );
         }
-        let half = crate::backup::interrupted::sweep_new(&self.config.database_url).await;
+        let half =
+            crate::backup::interrupted::sweep_new(&self.config.database_url, &self.seal).await;
         for what in &half {
             self.record(
                 Entry::new("system", JobKind::RestoreNew.as_str(), self.target())
@@ -159,7 +179,8 @@ impl Console {
             );
         }
         done.extend(half);
-        let swept = crate::migrate::rehearse::scratch::sweep(&self.config.database_url).await;
+        let swept =
+            crate::migrate::rehearse::scratch::sweep(&self.config.database_url, &self.seal).await;
         for what in &swept {
             self.record(
                 Entry::new("system", JobKind::MigrateRehearse.as_str(), self.target())
@@ -203,6 +224,7 @@ impl Console {
 }
 
 /// What a job's body needs of the console, taken once when the job starts: the body runs
+            seal: self.seal.clone(),
 /// after the call returns, so it owns copies rather than borrowing the console.
 #[derive(Clone)]
 pub(crate) struct JobContext {
@@ -215,6 +237,7 @@ pub(crate) struct JobContext {
 impl JobContext {
     /// A safety backup (a full pg_dump labelled safety) before a change; when it fails, the
     /// change does not happen (`instead` says what did not).
+    pub seal: Seal,
     pub async fn safety(&self, job: &Job, instead: &str) -> Result<(), JobFailure> {
         job.log("Taking a safety backup first".to_string());
         let req = crate::backup::dump::Request {
@@ -228,6 +251,7 @@ impl JobContext {
             .await
             .map_err(|e| {
                 JobFailure::of(
+            seal: &self.seal,
                     e.kind(),
                     format!("The safety backup failed, so {instead}: {e}"),
                 )

@@ -122,12 +122,38 @@ pub const AT_ONCE: usize = 2;
 
 static RUNNING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(AT_ONCE);
 
-/// The doctor's steps on `url_text`. Beyond [`AT_ONCE`] runs, a caller waits its turn (first
-/// come, first served) and then gets a fresh report of its own.
+/// The doctor's steps on `url_text`, parsed as typed (nothing from the environment). Beyond
+/// [`AT_ONCE`] runs, a caller waits its turn (first come, first served) and then gets a fresh
+/// report of its own. Where the URL may point is the caller's to check ([`run_typed`]).
 pub async fn run(url_text: &str) -> DoctorReport {
     // The semaphore is never closed, so acquiring fails never; were it to, run unbounded.
     let _turn = RUNNING.acquire().await.ok();
-    run_now(url_text).await
+    run_now(url_text, None).await
+}
+
+/// The doctor on a URL a person typed: besides parsing, it must name a host, and a socket
+/// or an address of this machine must be the managed server or allowed by `rules`; else
+/// the parse step fails with that sentence and nothing is contacted.
+pub async fn run_typed(url_text: &str, rules: &crate::config::TypedUrlRules) -> DoctorReport {
+    let _turn = RUNNING.acquire().await.ok();
+    run_now(url_text, Some(rules)).await
+}
+
+/// The doctor on the console's own URL, as the configuration parsed it (with the libpq
+/// variables the operator set for it).
+pub async fn run_url(url: &DatabaseUrl) -> DoctorReport {
+    let _turn = RUNNING.acquire().await.ok();
+    let mut rec = Recorder {
+        steps: Vec::new(),
+        stopped_by: None,
+    };
+    rec.record(
+        StepId::Parse,
+        Instant::now(),
+        pass(format!("DATABASE_URL parses: {}.", url.masked())),
+        true,
+    );
+    run_parsed(rec, url).await
 }
 
 /// How many doctor runs are going now (at most [`AT_ONCE`]).
@@ -135,7 +161,7 @@ pub fn running() -> usize {
     AT_ONCE - RUNNING.available_permits()
 }
 
-async fn run_now(url_text: &str) -> DoctorReport {
+async fn run_now(url_text: &str, rules: Option<&crate::config::TypedUrlRules>) -> DoctorReport {
     let mut rec = Recorder {
         steps: Vec::new(),
         stopped_by: None,
@@ -159,15 +185,25 @@ async fn run_now(url_text: &str) -> DoctorReport {
             return rec.finish(None);
         }
     };
+    if let Some(rules) = rules {
+        if let Err(e) = rules.check(&url, "The URL").await {
+            rec.record(StepId::Parse, t, fail(format!("{e}."), e.fix()), true);
+            return rec.finish(url.password());
+        }
+    }
     rec.record(
         StepId::Parse,
         t,
         pass(format!("DATABASE_URL parses: {}.", url.masked())),
         true,
     );
+    run_parsed(rec, &url).await
+}
+
+async fn run_parsed(mut rec: Recorder, url: &DatabaseUrl) -> DoctorReport {
     let password = url.password();
-    if let Some(conn) = network_steps(&mut rec, &url).await {
-        database_steps(&mut rec, &url, conn).await;
+    if let Some(conn) = network_steps(&mut rec, url).await {
+        database_steps(&mut rec, url, conn).await;
     }
     rec.finish(password)
 }
