@@ -51,6 +51,8 @@ pub mod pgtools;
 #[cfg(feature = "engine")]
 pub mod process;
 #[cfg(feature = "engine")]
+pub mod seal;
+#[cfg(feature = "engine")]
 pub mod status;
 // Test databases and fixtures: built for tests only (the `testing` feature is what the
 // integration tests and benches turn on), never shipped in the binary.

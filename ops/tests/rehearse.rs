@@ -340,10 +340,13 @@ async fn a_scratch_left_by_a_gone_process_is_dropped_by_the_next_console() {
         sqlx::Executor::execute(&mut c, format!("CREATE DATABASE \"{name}\"").as_str())
             .await
             .expect("create");
-        let mark = format!(
-            "COMMENT ON DATABASE \"{name}\" IS 'holomush-admin rehearsal scratch copy: {{\"of\":\"{}\",\"pid\":{pid},\"host\":\"{host}\"}}'",
-            db.name
-        );
+        // The marker a rehearsal of this console writes (tagged with its key).
+        let mark = ops::migrate::rehearse::scratch::Marker {
+            of: db.name.clone(),
+            pid,
+            host: host.clone(),
+        }
+        .comment_on(console.seal(), name);
         sqlx::Executor::execute(&mut c, mark.as_str())
             .await
             .expect("mark");

@@ -60,6 +60,7 @@ pub async fn list(store: &dyn Store) -> Result<Vec<Manifest>, BackupError> {
             verification,
             safety: false,
             by_console: false,
+            tag: String::new(),
         });
     }
     out.sort_by(|a, b| b.started_at.cmp(&a.started_at).then(b.file.cmp(&a.file)));

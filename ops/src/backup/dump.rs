@@ -60,6 +60,8 @@ pub struct Request<'a> {
     pub kind: BackupKind,
     pub by: &'a str,
     pub safety: bool,
+    /// The console's key: its manifest's tag says the console made the archive.
+    pub seal: &'a crate::seal::Seal,
 }
 
 pub async fn dump(
@@ -211,6 +213,12 @@ pub async fn dump(
         verification: crate::model::Verification::Never,
         safety: req.safety,
         by_console: true,
+        tag: String::new(),
+    };
+    // The tag is what makes it "by this console": the flag alone could be copied.
+    let manifest = Manifest {
+        tag: super::trust::seal_manifest(req.seal, &manifest),
+        ..manifest
     };
     req.store.write_manifest(&manifest.file, &manifest).await?;
     log.line(format!(

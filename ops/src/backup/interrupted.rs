@@ -2,12 +2,15 @@
 //! by the next console that starts. The fresh copy carries a marker in its database comment
 //! from the moment it is created until the swap is done, saying what it is for; that is the
 //! journal, kept where the databases are, so any console on any machine can read it.
+//! A marker counts only when [`crate::dbmark::check`] vouches for it (this console's tag,
+//! its kind of name, its owner); any other is reported and its database left alone.
 
 use serde::{Deserialize, Serialize};
 use sqlx::{Connection, Executor, PgConnection};
 
 use crate::conninfo::DatabaseUrl;
 use crate::db::quote_ident;
+use crate::seal::Seal;
 
 const PREFIX: &str = "holomush-admin restore in progress: ";
 
@@ -32,11 +35,12 @@ impl Marker {
         }
     }
 
-    /// The statement that puts the marker on `fresh`.
-    pub fn comment_on(&self, fresh: &str) -> String {
-        crate::dbmark::comment_sql(PREFIX, fresh, self)
+    /// The statement that puts the marker on `fresh`, tagged with the console's key.
+    pub fn comment_on(&self, seal: &Seal, fresh: &str) -> String {
+        crate::dbmark::comment_sql(seal, PREFIX, fresh, self)
     }
 
+    #[cfg(test)]
     fn parse(comment: &str) -> Option<Self> {
         crate::dbmark::parse(PREFIX, comment)
     }
@@ -58,8 +62,9 @@ pub fn clear_on(database: &str) -> String {
 /// - killed before the swap (the database still there, maybe barred from connections): the
 ///   half-made copy is dropped and the database opened again, as if the restore never ran.
 ///
-/// Nothing is touched while the process that made the copy still runs.
-pub async fn recover(url: &DatabaseUrl) -> Vec<String> {
+/// Nothing is touched while the process that made the copy still runs, and nothing whose
+/// marker this console cannot vouch for (said instead).
+pub async fn recover(url: &DatabaseUrl, seal: &Seal) -> Vec<String> {
     let current = url.database().to_string();
     let Some(mut c) = maintenance(url).await else {
         return Vec::new();
@@ -72,15 +77,34 @@ pub async fn recover(url: &DatabaseUrl) -> Vec<String> {
             .await
             .unwrap_or(true);
     let mut done = Vec::new();
-    for (fresh, comment) in copies {
-        let Some(m) = Marker::parse(&comment).filter(|m| m.current == current) else {
-            continue;
-        };
+    for row in copies {
+        let fresh = row.name.clone();
         if fresh == current {
-            // A finished swap whose marker was not cleared: the live database, never dropped.
-            let _ = c.execute(clear_on(&current).as_str()).await;
+            // A finished swap whose marker was not cleared (its tag was made for the copy's
+            // name): the live database, never dropped, so the comment alone goes.
+            if crate::dbmark::parse::<Marker>(PREFIX, &row.comment)
+                .is_some_and(|m| m.current == current)
+            {
+                let _ = c.execute(clear_on(&current).as_str()).await;
+            }
             continue;
         }
+        let named = crate::dbmark::named_for(&current, "restoring", &fresh);
+        let m = match crate::dbmark::check::<Marker>(seal, PREFIX, &row, named) {
+            Ok(m) if m.current == current => m,
+            Ok(_) => continue,
+            Err(not_ours) => {
+                // Said only where a marker of ours would have been acted on.
+                if not_ours
+                    .marker
+                    .as_ref()
+                    .is_some_and(|m| m.current == current && (!present || m.abandoned()))
+                {
+                    done.push(not_ours.left_alone(&fresh, "restore"));
+                }
+                continue;
+            }
+        };
         if !present {
             // The first rename happens only after the restore completed without errors.
             let finish = async {
@@ -154,29 +178,38 @@ impl NewMarker {
         }
     }
 
-    pub fn comment_on(&self, target: &str) -> String {
-        crate::dbmark::comment_sql(NEW_PREFIX, target, self)
+    pub fn comment_on(&self, seal: &Seal, target: &str) -> String {
+        crate::dbmark::comment_sql(seal, NEW_PREFIX, target, self)
     }
 }
 
 /// Drops the new databases that a killed restore into them left half-filled (their maker
-/// is gone), and says what it dropped. One still being filled, or by another machine, stays.
-pub async fn sweep_new(url: &DatabaseUrl) -> Vec<String> {
+/// is gone), and says what it dropped. One still being filled, or by another machine, stays,
+/// and so does one whose marker this console cannot vouch for (said instead). Its name is
+/// whatever the person chose, so only the tag and the owner tell.
+pub async fn sweep_new(url: &DatabaseUrl, seal: &Seal) -> Vec<String> {
     let Some(mut c) = maintenance(url).await else {
         return Vec::new();
     };
     let marked = crate::dbmark::marked(&mut c, NEW_PREFIX).await;
     let mut done = Vec::new();
-    for (target, comment) in marked {
-        let Some(m) = crate::dbmark::parse::<NewMarker>(NEW_PREFIX, &comment) else {
-            continue;
+    for row in marked {
+        let target = row.name.clone();
+        let ours = |m: &NewMarker| {
+            m.of == url.database()
+                && target != url.database()
+                && crate::dbmark::maker_gone(m.pid, &m.host)
         };
-        if m.of != url.database()
-            || target == url.database()
-            || !crate::dbmark::maker_gone(m.pid, &m.host)
-        {
-            continue;
-        }
+        let m = match crate::dbmark::check::<NewMarker>(seal, NEW_PREFIX, &row, true) {
+            Ok(m) if ours(&m) => m,
+            Ok(_) => continue,
+            Err(not_ours) => {
+                if not_ours.marker.as_ref().is_some_and(ours) {
+                    done.push(not_ours.left_alone(&target, "restore"));
+                }
+                continue;
+            }
+        };
         let dropped = c
             .execute(
                 format!(
@@ -231,7 +264,12 @@ mod tests {
     #[test]
     fn a_marker_reads_back_from_its_comment_even_with_quotes_in_names() {
         let m = Marker::new("holo'mush", "holo'mush_before_restore_1");
-        let sql = m.comment_on("holo'mush_restoring_1");
+        let seal = crate::seal::Seal::load_or_create(&std::env::temp_dir().join(format!(
+            "holomush-interrupted-{}",
+            crate::auth::random_token().get(..10).unwrap_or("x")
+        )))
+        .expect("key");
+        let sql = m.comment_on(&seal, "holo'mush_restoring_1");
         assert!(sql.starts_with("COMMENT ON DATABASE \"holo'mush_restoring_1\" IS '"));
         let text = format!("{PREFIX}{}", serde_json::to_string(&m).expect("json"));
         assert_eq!(Marker::parse(&text), Some(m));

@@ -138,6 +138,11 @@ pub struct Manifest {
     /// False for an archive found in the folder without a sidecar.
     #[serde(default = "yes")]
     pub by_console: bool,
+    /// The console's HMAC over the name, size, sha256 and `by_console` (see
+    /// `backup::trust::seal_manifest`): the flag alone can be copied or typed, the tag cannot.
+    /// Empty in an upload's manifest and in those written before the console tagged them.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub tag: String,
 }
 
 impl Manifest {

@@ -96,6 +96,7 @@ mod tests {
             },
             safety,
             by_console: true,
+            tag: String::new(),
         }
     }
 

@@ -83,6 +83,8 @@ where
         verification: Verification::Verified,
         safety: false,
         by_console: false,
+        // Not the console's own: nothing to vouch for.
+        tag: String::new(),
     };
     // Written over whatever manifest an earlier archive of this name left.
     if let Err(e) = store.write_manifest(name, &manifest).await {

@@ -29,6 +29,7 @@ use crate::model::JobKind;
 use crate::seal::Seal;
 use crate::status::StatusCache;
 
+pub use backup::Check;
 pub use doctor::{doctor, doctor_typed, enable_pg_trgm, typed_doctor_url};
 pub use migrate::create_migration;
 
@@ -54,13 +55,13 @@ pub enum ConsoleError {
     /// The work itself failed (a tool, the database, the disk).
     #[error("{0}")]
     Failed(String),
-}
     /// The audit log could not be opened (when the console opens).
     #[error(transparent)]
     Audit(#[from] AuditError),
     /// The console's key could not be read or made (when the console opens).
     #[error(transparent)]
     Seal(#[from] crate::seal::SealError),
+}
 
 impl Kind for ConsoleError {
     fn kind(&self) -> ErrorKind {
@@ -71,9 +72,9 @@ impl Kind for ConsoleError {
             ConsoleError::Backup(e) => e.kind(),
             ConsoleError::Diagnose(e) => e.kind(),
             ConsoleError::Failed(_) => ErrorKind::Failed,
-        }
             ConsoleError::Audit(e) => e.kind(),
             ConsoleError::Seal(e) => e.kind(),
+        }
     }
 }
 
@@ -85,9 +86,9 @@ pub struct Console {
     pub jobs: Jobs,
     /// Where the backup sets live: every read and write of an archive goes through it.
     pub store: Arc<dyn Store>,
-}
     /// This console's key (in its data folder): the tags on its markers and manifests.
     seal: Seal,
+}
 
 impl Console {
     /// For the CLI: its jobs live as long as the command.
@@ -121,8 +122,8 @@ impl Console {
     fn build(config: Config, store: Arc<dyn Store>, recorded: bool) -> Result<Self, ConsoleError> {
         let pool = crate::db::pool(&config);
         let audit = Arc::new(AuditLog::open(&config.data_dir)?);
-        let status = Arc::new(StatusCache::new(
         let seal = Seal::load_or_create(&config.data_dir)?;
+        let status = Arc::new(StatusCache::new(
             pool.clone(),
             config.clone(),
             store.clone(),
@@ -146,21 +147,23 @@ impl Console {
             audit,
             jobs,
             store,
-        })
             seal,
+        })
     }
 
-    /// Finishes or undoes a restore in place that a killed console left half done (see
     /// This console's key, for what writes or reads its markers and manifests.
     pub fn seal(&self) -> &Seal {
         &self.seal
     }
 
+    /// Finishes or undoes a restore in place that a killed console left half done (see
     /// [`crate::backup::interrupted`]), with an audit record for each; returns what it did.
     ///
     /// It also drops the new databases that killed restores into them left half-filled
     /// (recorded as `restore.new`), and the scratch copies that killed rehearsals left (see
-    /// [`crate::migrate::rehearse::scratch`]), recorded as `migrate.rehearse`.
+    /// [`crate::migrate::rehearse::scratch`]), recorded as `migrate.rehearse`. A database
+    /// whose marker this console cannot vouch for (see [`crate::dbmark`]) is left alone, and
+    /// the sentence saying so is recorded and returned like the others.
     pub async fn recover_interrupted_work(&self) -> Vec<String> {
         let mut done =
             crate::backup::interrupted::recover(&self.config.database_url, &self.seal).await;
@@ -188,6 +191,8 @@ impl Console {
             );
         }
         done.extend(swept);
+        // After the databases: a job role still owning one cannot be dropped.
+        done.extend(crate::backup::guest::sweep(&self.config.database_url).await);
         done
     }
 
@@ -219,12 +224,12 @@ impl Console {
             store: self.store.clone(),
             by: actor.to_string(),
             status: self.status.clone(),
+            seal: self.seal.clone(),
         }
     }
 }
 
 /// What a job's body needs of the console, taken once when the job starts: the body runs
-            seal: self.seal.clone(),
 /// after the call returns, so it owns copies rather than borrowing the console.
 #[derive(Clone)]
 pub(crate) struct JobContext {
@@ -232,12 +237,12 @@ pub(crate) struct JobContext {
     pub store: Arc<dyn Store>,
     pub by: String,
     pub status: Arc<StatusCache>,
+    pub seal: Seal,
 }
 
 impl JobContext {
     /// A safety backup (a full pg_dump labelled safety) before a change; when it fails, the
     /// change does not happen (`instead` says what did not).
-    pub seal: Seal,
     pub async fn safety(&self, job: &Job, instead: &str) -> Result<(), JobFailure> {
         job.log("Taking a safety backup first".to_string());
         let req = crate::backup::dump::Request {
@@ -246,12 +251,12 @@ impl JobContext {
             kind: crate::model::BackupKind::Full,
             by: &self.by,
             safety: true,
+            seal: &self.seal,
         };
         let m = crate::backup::dump::dump(req, job, job.cancel_token())
             .await
             .map_err(|e| {
                 JobFailure::of(
-            seal: &self.seal,
                     e.kind(),
                     format!("The safety backup failed, so {instead}: {e}"),
                 )

@@ -43,6 +43,7 @@ pub fn manifest(name: &str, size: u64) -> Manifest {
         verification: Default::default(),
         safety: false,
         by_console: true,
+        tag: String::new(),
     }
 }
 

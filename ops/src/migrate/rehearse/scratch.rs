@@ -1,13 +1,15 @@
 //! The scratch database a rehearsal runs on: named after the live one, created on the same
 //! server, marked with its maker (pid and host) in its database comment from the moment it
 //! exists, and dropped whatever happens. A rehearsal killed before it could drop its copy
-//! leaves the mark; the next rehearsal or console start drops copies whose maker is gone.
+//! leaves the mark; the next rehearsal or console start drops copies whose maker is gone,
+//! when [`crate::dbmark::check`] vouches for the mark (any other is reported and kept).
 
 use serde::{Deserialize, Serialize};
 use sqlx::{Connection, Executor, PgConnection};
 
 use crate::conninfo::DatabaseUrl;
 use crate::db::quote_ident;
+use crate::seal::Seal;
 
 const PREFIX: &str = "holomush-admin rehearsal scratch copy: ";
 
@@ -28,10 +30,12 @@ impl Marker {
         }
     }
 
-    fn comment_on(&self, scratch: &str) -> String {
-        crate::dbmark::comment_sql(PREFIX, scratch, self)
+    /// The statement that puts the marker on `scratch`, tagged with the console's key.
+    pub fn comment_on(&self, seal: &Seal, scratch: &str) -> String {
+        crate::dbmark::comment_sql(seal, PREFIX, scratch, self)
     }
 
+    #[cfg(test)]
     fn parse(comment: &str) -> Option<Self> {
         crate::dbmark::parse(PREFIX, comment)
     }
@@ -58,7 +62,7 @@ async fn connect(url: &DatabaseUrl) -> Result<PgConnection, String> {
 }
 
 /// Creates the empty scratch database and marks it at once.
-pub async fn create(url: &DatabaseUrl, scratch: &str) -> Result<(), String> {
+pub async fn create(url: &DatabaseUrl, seal: &Seal, scratch: &str) -> Result<(), String> {
     let mut c = connect(url).await?;
     c.execute(format!("CREATE DATABASE {}", quote_ident(scratch)).as_str())
         .await
@@ -66,7 +70,11 @@ pub async fn create(url: &DatabaseUrl, scratch: &str) -> Result<(), String> {
             format!("The scratch database \"{scratch}\" could not be created ({e}): the role needs CREATEDB to rehearse. Nothing was changed.")
         })?;
     let marked = c
-        .execute(Marker::mine(url.database()).comment_on(scratch).as_str())
+        .execute(
+            Marker::mine(url.database())
+                .comment_on(seal, scratch)
+                .as_str(),
+        )
         .await;
     if let Err(e) = marked {
         let _ = c
@@ -100,20 +108,29 @@ pub async fn drop(url: &DatabaseUrl, scratch: &str) -> Result<(), String> {
 }
 
 /// Drops the scratch copies of `url`'s database whose maker has gone (a killed rehearsal);
-/// says what it dropped. Copies of a running rehearsal, or made on another machine, stay.
-pub async fn sweep(url: &DatabaseUrl) -> Vec<String> {
+/// says what it dropped. Copies of a running rehearsal, or made on another machine, stay, and
+/// so does a copy whose mark this console cannot vouch for (said instead).
+pub async fn sweep(url: &DatabaseUrl, seal: &Seal) -> Vec<String> {
     let Ok(mut c) = connect(url).await else {
         return Vec::new();
     };
     let marked = crate::dbmark::marked(&mut c, PREFIX).await;
     let mut done = Vec::new();
-    for (scratch, comment) in marked {
-        let Some(m) = Marker::parse(&comment) else {
-            continue;
+    for row in marked {
+        let scratch = row.name.clone();
+        let ours =
+            |m: &Marker| m.of == url.database() && m.abandoned() && scratch != url.database();
+        let named = crate::dbmark::named_for(url.database(), "rehearse", &scratch);
+        let m = match crate::dbmark::check::<Marker>(seal, PREFIX, &row, named) {
+            Ok(m) if ours(&m) => m,
+            Ok(_) => continue,
+            Err(not_ours) => {
+                if not_ours.marker.as_ref().is_some_and(ours) {
+                    done.push(not_ours.left_alone(&scratch, "rehearsal"));
+                }
+                continue;
+            }
         };
-        if m.of != url.database() || !m.abandoned() || scratch == url.database() {
-            continue;
-        }
         let dropped = c
             .execute(
                 format!(
