@@ -38,12 +38,14 @@ impl Found {
     }
 
     /// The file pg_restore reads: the store's local copy, or the outside file itself. Held
-    /// for as long as the tools read it (a temporary copy goes when it drops).
+    /// for as long as the tools read it (a temporary copy goes when it drops), and held open
+    /// from here ([`LocalCopy::hold`]): the sha256 check and the restore read one file.
     pub async fn local(&self, store: &dyn Store) -> Result<LocalCopy, BackupError> {
-        match &self.at {
-            At::Store(stored) => store.local(&stored.name).await,
-            At::Outside(path) => Ok(LocalCopy::own(path.clone())),
-        }
+        let local = match &self.at {
+            At::Store(stored) => store.local(&stored.name).await?,
+            At::Outside(path) => LocalCopy::own(path.clone()),
+        };
+        local.hold()
     }
 }
 
