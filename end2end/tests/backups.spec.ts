@@ -96,6 +96,16 @@ test('back up now, download the archive, verify it and restore it into a new dat
   await expect(page.getByRole('status').filter({ hasText: 'Uploaded copy.dump' })).toBeVisible();
   await expect(page.locator('tr[data-file="copy.dump"]')).toContainText('full');
 
+  // A test restore runs the archive's SQL: one the console did not make asks for the
+  // database's name first, typed in its restore panel.
+  const copyRow = page.locator('tr[data-file="copy.dump"]');
+  await copyRow.getByRole('button', { name: 'Test restore' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: `copy.dump was not made by this console's backups and a test restore runs the SQL it holds: type the database name "${database}" to confirm` })).toBeVisible();
+  await copyRow.getByRole('link', { name: 'Restore…' }).click();
+  await restore.getByLabel('Confirm database name').fill(database);
+  await restore.getByRole('button', { name: 'Test restore' }).click();
+  await expect(page.getByTestId('job-result')).toContainText('restore test passed', { timeout: 30_000 });
+
   // A path instead of a name is refused by the file route.
   const res = await page.request.get('/files/backups/..%2F..%2Fetc%2Fpasswd.dump');
   expect(res.status()).toBe(400);
