@@ -373,11 +373,23 @@ pub async fn start_backup(kind: ops::model::BackupKind) -> Result<u64, AppError>
 }
 
 #[server(prefix = "/api", endpoint = "backup_verify")]
-pub async fn verify_backup(file: String, restore_test: bool) -> Result<u64, AppError> {
+pub async fn verify_backup(
+    file: String,
+    restore_test: bool,
+    // The database's name typed: a test restore of an archive the console did not make.
+    #[server(default)] confirm: Option<String>,
+) -> Result<u64, AppError> {
     let caller = guard::require_session()?;
+    let check = if restore_test {
+        ops::console::Check::RestoreTest {
+            confirm: confirm.as_deref(),
+        }
+    } else {
+        ops::console::Check::Blocks
+    };
     let job = caller
         .console
-        .start_verify(&file, restore_test, &caller.actor)
+        .start_verify(&file, check, &caller.actor)
         .await?;
     Ok(guard::started(job).await)
 }

@@ -106,6 +106,7 @@ async fn main() {
     );
 
     let url = db.database_url();
+    let seal = ops::seal::Seal::load_or_create(&db.config().data_dir).expect("the console's key");
     let (mut console, mut raw) = (Vec::new(), Vec::new());
     let mut archive = None;
     for round in 0..ROUNDS {
@@ -122,6 +123,7 @@ async fn main() {
                 kind: BackupKind::Full,
                 by: "bench",
                 safety: false,
+                seal: &seal,
             },
             &|_| {},
             &CancellationToken::new(),
@@ -159,8 +161,10 @@ async fn main() {
         let t = Instant::now();
         let out = restore::into_new(
             &url,
+            &seal,
             &archive,
             &target,
+            ops::backup::guest::RestoreAs::JobRole,
             1,
             &|_| {},
             &CancellationToken::new(),

@@ -82,6 +82,11 @@ async fn counts(url: &str) -> Vec<(String, i64)> {
     out
 }
 
+/// The console's key in the test database's data folder (what a console of it would hold).
+fn seal(db: &TestDb) -> ops::seal::Seal {
+    ops::seal::Seal::load_or_create(&db.config().data_dir).expect("the console's key")
+}
+
 fn url_for(db: &TestDb, name: &str) -> String {
     let mut u = url::Url::parse(&db.url).expect("url");
     u.set_path(&format!("/{name}"));
@@ -97,6 +102,7 @@ async fn backup(db: &TestDb, dir: &Path, kind: BackupKind) -> ops::backup::Manif
         kind,
         by: "test",
         safety: false,
+        seal: &seal(db),
     };
     let m = dump::dump(req, &|_| {}, &CancellationToken::new())
         .await
@@ -127,8 +133,10 @@ async fn every_kind_round_trips_through_a_new_database() {
     let t = s.target(&db, "full");
     let out = restore::into_new(
         &url,
+        &seal(&db),
         &s.dir.join(&full.file),
         &t,
+        ops::backup::guest::RestoreAs::JobRole,
         2,
         &|_| {},
         &CancellationToken::new(),
@@ -141,8 +149,10 @@ async fn every_kind_round_trips_through_a_new_database() {
     let t = s.target(&db, "schema");
     restore::into_new(
         &url,
+        &seal(&db),
         &s.dir.join(&schema.file),
         &t,
+        ops::backup::guest::RestoreAs::JobRole,
         1,
         &|_| {},
         &CancellationToken::new(),
@@ -223,9 +233,18 @@ async fn a_hand_made_archive_is_catalogued_verified_and_restored() {
         .expect("verify")
         .contains("every data block intact"));
     let t = s.target(&db, "hand");
-    restore::into_new(&url, &path, &t, 1, &|_| {}, &CancellationToken::new())
-        .await
-        .expect("restore");
+    restore::into_new(
+        &url,
+        &seal(&db),
+        &path,
+        &t,
+        ops::backup::guest::RestoreAs::JobRole,
+        1,
+        &|_| {},
+        &CancellationToken::new(),
+    )
+    .await
+    .expect("restore");
     assert_eq!(counts(&url_for(&db, &t)).await, counts(&db.url).await);
     s.cleanup().await;
 }
@@ -255,8 +274,10 @@ async fn a_truncated_archive_fails_verification_and_restore_leaves_nothing_half_
     let t = s.target(&db, "junk");
     let e = restore::into_new(
         &db.database_url(),
+        &seal(&db),
         &junk,
         &t,
+        ops::backup::guest::RestoreAs::JobRole,
         1,
         &|_| {},
         &CancellationToken::new(),
@@ -287,8 +308,10 @@ async fn restore_refuses_existing_and_bad_names() {
     let full = backup(&db, &s.dir, BackupKind::Full).await;
     let e = restore::into_new(
         &db.database_url(),
+        &seal(&db),
         &s.dir.join(&full.file),
         &db.name,
+        ops::backup::guest::RestoreAs::JobRole,
         1,
         &|_| {},
         &CancellationToken::new(),
@@ -356,9 +379,11 @@ async fn restore_in_place_swaps_in_a_complete_copy_or_changes_nothing() {
     std::fs::write(&cut, &bytes[..bytes.len() * 2 / 3]).expect("truncate");
     let e = restore::in_place(
         &url,
+        &seal(&db),
         &cut,
         &ops::backup::store::FolderStore::new(&s.dir),
         "test",
+        ops::backup::guest::RestoreAs::JobRole,
         1,
         &|_| {},
         &CancellationToken::new(),
@@ -385,9 +410,11 @@ async fn restore_in_place_swaps_in_a_complete_copy_or_changes_nothing() {
     // A good archive: a safety backup, then the restored copy under the same name.
     let msg = restore::in_place(
         &url,
+        &seal(&db),
         &archive,
         &ops::backup::store::FolderStore::new(&s.dir),
         "test",
+        ops::backup::guest::RestoreAs::JobRole,
         1,
         &|_| {},
         &CancellationToken::new(),
@@ -445,9 +472,16 @@ async fn a_restore_test_compares_row_counts_and_drops_its_scratch_database() {
     let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let sink = lines.clone();
     let log = move |l: String| sink.lock().expect("lines").push(l);
-    let summary = verify::restore_test(&url, &path, &log, &CancellationToken::new())
-        .await
-        .expect("the test restore passes");
+    let summary = verify::restore_test(
+        &url,
+        &seal(&db),
+        &path,
+        ops::backup::guest::RestoreAs::JobRole,
+        &log,
+        &CancellationToken::new(),
+    )
+    .await
+    .expect("the test restore passes");
     assert!(summary.contains("rows match the archive"), "{summary}");
     let lines = lines.lock().expect("lines").clone();
     assert!(lines
@@ -470,7 +504,9 @@ async fn a_restore_test_compares_row_counts_and_drops_its_scratch_database() {
     let data = backup(&db, &s.dir, BackupKind::Data).await;
     let refused = verify::restore_test(
         &url,
+        &seal(&db),
         &s.dir.join(&data.file),
+        ops::backup::guest::RestoreAs::JobRole,
         &|_| {},
         &CancellationToken::new(),
     )
@@ -482,9 +518,16 @@ async fn a_restore_test_compares_row_counts_and_drops_its_scratch_database() {
     let bytes = std::fs::read(&path).expect("read");
     let cut = s.dir.join("cut.dump");
     std::fs::write(&cut, &bytes[..bytes.len() / 2]).expect("write");
-    let err = verify::restore_test(&url, &cut, &|_| {}, &CancellationToken::new())
-        .await
-        .expect_err("truncated");
+    let err = verify::restore_test(
+        &url,
+        &seal(&db),
+        &cut,
+        ops::backup::guest::RestoreAs::JobRole,
+        &|_| {},
+        &CancellationToken::new(),
+    )
+    .await
+    .expect_err("truncated");
     assert!(
         err.to_string().contains("damaged") || err.to_string().contains("could not"),
         "{err}"

@@ -165,7 +165,7 @@ async fn a_cancelled_verify_stops_pg_restore_and_keeps_the_manifest_as_it_was() 
     let console = ops::Console::open(db.config()).await.expect("open");
     let (_, file) = ops::testing::full_backup(&console).await;
     let job = console
-        .start_verify(file.as_str(), false, "test")
+        .start_verify(file.as_str(), ops::console::Check::Blocks, "test")
         .await
         .expect("starts");
     let view = cancel_at(job, "Reading the table of contents").await;

@@ -49,7 +49,7 @@ async fn every_archive_action_goes_through_the_store_the_console_holds() {
 
     // A verify reads the archive through a local copy and keeps its verdict in the store.
     let verify = console
-        .start_verify(file.as_str(), false, "test")
+        .start_verify(file.as_str(), ops::console::Check::Blocks, "test")
         .await
         .expect("starts")
         .follow(|_| {})

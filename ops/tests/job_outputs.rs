@@ -38,7 +38,7 @@ async fn backup_verify_and_migrate_jobs_hand_back_typed_outputs() {
     assert_eq!(on_disk.sha256, m.sha256);
 
     let verify = console
-        .start_verify(file.as_str(), false, "test")
+        .start_verify(file.as_str(), ops::console::Check::Blocks, "test")
         .await
         .expect("starts")
         .follow(|_| {})

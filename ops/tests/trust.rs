@@ -86,7 +86,7 @@ async fn an_upload_never_adopts_a_stale_manifest_and_needs_the_name_typed_to_res
     let _drop = TestDb::named_on(&db.url, &target);
     assert_eq!(
         console.restore_warning("incoming.dump").await.expect("found"),
-        Some("incoming.dump was not made by this console's backups (it was uploaded or copied in): restoring it runs the SQL it holds with the console's database role, so restore only an archive you trust.".to_string())
+        Some("incoming.dump was not made by this console's backups (it was uploaded or copied in): restoring it runs the SQL it holds, so restore only an archive you trust.".to_string())
     );
     let refused = console
         .start_restore_into("incoming.dump", &target, 1, Some("wrong"), "test")
@@ -95,7 +95,7 @@ async fn an_upload_never_adopts_a_stale_manifest_and_needs_the_name_typed_to_res
         .expect_err("refused");
     assert_eq!(
         refused.to_string(),
-        format!("incoming.dump was not made by this console's backups and restoring it runs its SQL with the console's database role: type the target database name \"{target}\" to confirm. Nothing was changed.")
+        format!("incoming.dump was not made by this console's backups and restoring it runs the SQL it holds: type the target database name \"{target}\" to confirm. Nothing was changed.")
     );
     assert!(!database_exists(&db.url, &target).await);
     let view = console
@@ -207,7 +207,7 @@ async fn an_archive_whose_bytes_changed_is_neither_restored_nor_verified() {
         .await;
     assert_eq!(view.result.as_deref(), Some(sentence.as_str()));
     let view = console
-        .start_verify(made.as_str(), false, "test")
+        .start_verify(made.as_str(), ops::console::Check::Blocks, "test")
         .await
         .expect("starts")
         .follow(|_| {})

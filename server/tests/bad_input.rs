@@ -318,7 +318,7 @@ async fn every_bad_input_gets_one_sentence_and_changes_nothing() {
         format!("\"{n}\" is not a usable database name: use lowercase letters, digits and _ (at most 63), starting with a letter, e.g. holomush_restored.")
     };
     let foreign = |target: &str| {
-        format!("copied.dump was not made by this console's backups and restoring it runs its SQL with the console's database role: type the target database name \"{target}\" to confirm. Nothing was changed.")
+        format!("copied.dump was not made by this console's backups and restoring it runs the SQL it holds: type the target database name \"{target}\" to confirm. Nothing was changed.")
     };
     let long = format!("{}.dump", "a".repeat(200));
     let parsed = ops::config::DatabaseUrl::parse(&url).expect("url");
@@ -426,7 +426,7 @@ async fn every_bad_input_gets_one_sentence_and_changes_nothing() {
     let panel = s.get("/backups?restore=copied.dump");
     assert!(panel.starts_with("200 "), "{panel}");
     assert!(
-        panel.contains("copied.dump was not made by this console's backups (it was uploaded or copied in): restoring it runs the SQL it holds with the console's database role, so restore only an archive you trust."),
+        panel.contains("copied.dump was not made by this console's backups (it was uploaded or copied in): restoring it runs the SQL it holds, so restore only an archive you trust."),
         "{panel}"
     );
     assert!(panel.contains("name=\"confirm_into\""), "{panel}");

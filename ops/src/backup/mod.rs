@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod contents;
 pub mod counts;
 pub mod dump;
+pub mod guest;
 pub mod header;
 pub mod interrupted;
 pub mod manifest;

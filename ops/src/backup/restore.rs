@@ -226,11 +226,14 @@ async fn clear_sessions(
 /// The seed's `pg_restore -d holomush`, made safe: a safety backup first, then a restore
 /// into a fresh database that is swapped in by rename only when it completed without
 /// errors. The previous database is kept under another name.
+#[allow(clippy::too_many_arguments)] // each is a separate choice of the caller
 pub async fn in_place(
     url: &DatabaseUrl,
+    seal: &crate::seal::Seal,
     archive: &Path,
     store: &dyn super::store::Store,
     by: &str,
+    restore_as: super::guest::RestoreAs,
     jobs: u32,
     log: &Log,
     cancel: &CancellationToken,
@@ -244,6 +247,7 @@ pub async fn in_place(
         kind: super::BackupKind::Full,
         by,
         safety: true,
+        seal,
     };
     let safety = super::dump::dump(req, log, cancel)
         .await
@@ -281,7 +285,7 @@ pub async fn in_place(
     let marked = conn
         .execute(
             super::interrupted::Marker::new(&current, &previous)
-                .comment_on(&fresh)
+                .comment_on(seal, &fresh)
                 .as_str(),
         )
         .await;
@@ -292,26 +296,49 @@ pub async fn in_place(
             "Could not mark the restore database \"{fresh}\" ({e}); it was dropped and \"{current}\" was not changed."
         )));
     }
-    log.line(format!(
-        "Restoring into a fresh database \"{fresh}\"; \"{current}\" stays as it is until the swap"
-    ));
     let unchanged = format!(
         "the current database was not changed (safety backup {})",
         safety.file
     );
-    match run_pg_restore(url, archive, &fresh, jobs, toc.count(), log, cancel).await {
-        Err(BackupError::Cancelled(_)) => {
+    let guest = match super::guest::Guest::admit(url, &fresh, restore_as).await {
+        Ok(g) => g,
+        Err(e) => {
             drop_database(url, &current, &fresh).await;
+            return Err(match e {
+                BackupError::Refused(m) => BackupError::Refused(format!(
+                    "{} The fresh copy was dropped and {unchanged}.",
+                    m.trim_end_matches(" Nothing was restored.")
+                )),
+                other => other,
+            });
+        }
+    };
+    log.line(format!(
+        "Restoring into a fresh database \"{fresh}\" as {}; \"{current}\" stays as it is until the swap",
+        guest.who()
+    ));
+    let restored =
+        run_pg_restore(guest.url(), archive, &fresh, jobs, toc.count(), log, cancel).await;
+    let abandon = |guest: super::guest::Guest| {
+        let (current, fresh) = (current.clone(), fresh.clone());
+        async move {
+            drop_database(url, &current, &fresh).await;
+            guest.leave().await;
+        }
+    };
+    match restored {
+        Err(BackupError::Cancelled(_)) => {
+            abandon(guest).await;
             return Err(cancelled_before_swap(&fresh));
         }
         Err(e) => {
-            drop_database(url, &current, &fresh).await;
+            abandon(guest).await;
             return Err(BackupError::Tool(format!(
                 "{e} The restore was abandoned and {unchanged}."
             )));
         }
         Ok(errors) if !errors.is_empty() => {
-            drop_database(url, &current, &fresh).await;
+            abandon(guest).await;
             return Err(BackupError::Tool(format!(
                 "The restore completed with {} errors, so it was not swapped in and {unchanged}: {}",
                 errors.len(),
@@ -322,8 +349,15 @@ pub async fn in_place(
     }
     // The last point a cancel is honoured: past it the swap runs to its end.
     if cancel.is_cancelled() {
-        drop_database(url, &current, &fresh).await;
+        abandon(guest).await;
         return Err(cancelled_before_swap(&fresh));
+    }
+    // The copy becomes the live database: the console's role takes it back first.
+    if let Err(e) = guest.keep().await {
+        drop_database(url, &current, &fresh).await;
+        return Err(BackupError::Tool(format!(
+            "{e} The fresh copy was dropped and {unchanged}."
+        )));
     }
     // Rename the current database from inside the fresh one (one cannot rename the database one is in).
     let mut c = connect(url, &fresh).await?;
@@ -376,14 +410,39 @@ pub async fn in_place(
     ))
 }
 
+/// Restores `archive` into a new database `target` on `url`'s server, the archive's SQL
+/// run as `restore_as` says; the database is handed back to `url`'s role when done.
+#[allow(clippy::too_many_arguments)] // each is a separate choice of the caller
 pub async fn into_new(
     url: &DatabaseUrl,
+    seal: &crate::seal::Seal,
     archive: &Path,
     target: &str,
+    restore_as: super::guest::RestoreAs,
     jobs: u32,
     log: &Log,
     cancel: &CancellationToken,
 ) -> Result<Outcome, BackupError> {
+    let (outcome, guest) =
+        fill_new(url, seal, archive, target, restore_as, jobs, log, cancel).await?;
+    guest.keep().await?;
+    Ok(outcome)
+}
+
+/// [`into_new`] without the hand-back: the job role still owns `target`, so whatever reads
+/// it next (a row count) does so with no more powers than the archive had. The caller
+/// keeps or leaves the guest.
+#[allow(clippy::too_many_arguments)] // each is a separate choice of the caller
+pub(crate) async fn fill_new(
+    url: &DatabaseUrl,
+    seal: &crate::seal::Seal,
+    archive: &Path,
+    target: &str,
+    restore_as: super::guest::RestoreAs,
+    jobs: u32,
+    log: &Log,
+    cancel: &CancellationToken,
+) -> Result<(Outcome, super::guest::Guest), BackupError> {
     validate_name(target)?;
     let toc = super::contents::toc(archive).await?;
     let mut conn = PgConnection::connect_with(&url.connect_options())
@@ -403,7 +462,7 @@ pub async fn into_new(
     conn.execute(format!("CREATE DATABASE {}", quote_ident(target)).as_str())
         .await
         .map_err(|e| BackupError::Tool(format!("Could not create database \"{target}\": {e}.")))?;
-    let marker = super::interrupted::NewMarker::mine(url.database()).comment_on(target);
+    let marker = super::interrupted::NewMarker::mine(url.database()).comment_on(seal, target);
     if let Err(e) = conn.execute(marker.as_str()).await {
         drop_database(url, url.database(), target).await;
         return Err(BackupError::Tool(format!(
@@ -411,15 +470,25 @@ pub async fn into_new(
         )));
     }
     conn.close().await.ok();
+    let guest = match super::guest::Guest::admit(url, target, restore_as).await {
+        Ok(g) => g,
+        Err(e) => {
+            drop_database(url, url.database(), target).await;
+            return Err(e);
+        }
+    };
     pause_for_a_fault_test("restore-into");
     log.line(format!(
-        "Created database \"{target}\"; restoring {}",
-        archive.display()
+        "Created database \"{target}\"; restoring {} as {}",
+        archive.display(),
+        guest.who()
     ));
 
-    let restored = run_pg_restore(url, archive, target, jobs, toc.count(), log, cancel).await;
+    let restored =
+        run_pg_restore(guest.url(), archive, target, jobs, toc.count(), log, cancel).await;
     if matches!(restored, Err(BackupError::Cancelled(_))) || cancel.is_cancelled() {
         drop_database(url, url.database(), target).await;
+        guest.leave().await;
         return Err(BackupError::Cancelled(format!(
             "Cancelled: pg_restore was stopped and the half-restored database \"{target}\" was dropped; nothing else changed."
         )));
@@ -437,16 +506,26 @@ pub async fn into_new(
         }
         c.close().await.ok();
     }
-    let errors = restored.map_err(|e| match e {
-        BackupError::Tool(m) => BackupError::Tool(format!(
-            "{m} Database \"{target}\" was left for inspection."
-        )),
-        other => other,
-    })?;
-    Ok(Outcome {
-        database: target.to_string(),
-        errors,
-    })
+    let errors = match restored {
+        Ok(errors) => errors,
+        Err(BackupError::Tool(m)) => {
+            guest.keep().await?;
+            return Err(BackupError::Tool(format!(
+                "{m} Database \"{target}\" was left for inspection."
+            )));
+        }
+        Err(other) => {
+            guest.keep().await?;
+            return Err(other);
+        }
+    };
+    Ok((
+        Outcome {
+            database: target.to_string(),
+            errors,
+        },
+        guest,
+    ))
 }
 
 /// A target server's URL as typed (`--target-url`, the page's field), or one sentence
@@ -476,10 +555,13 @@ fn server_of(url: &DatabaseUrl) -> String {
 /// server of `target` (with [`into_new`]'s checks), then each table's rows compared with
 /// the archive, as the restore test does. The URL's own database is only the one
 /// connected to while creating `into` (`postgres` when it names `into` itself).
+#[allow(clippy::too_many_arguments)] // each is a separate choice of the caller
 pub async fn to_server(
     target: &DatabaseUrl,
+    seal: &crate::seal::Seal,
     archive: &Path,
     into: &str,
+    restore_as: super::guest::RestoreAs,
     jobs: u32,
     log: &Log,
     cancel: &CancellationToken,
@@ -505,14 +587,18 @@ pub async fn to_server(
     ));
     log.line("Counting the rows the archive holds".to_string());
     let expected = super::contents::archived_row_counts_until(archive, cancel).await?;
-    let outcome = into_new(&via, archive, into, jobs, log, cancel).await?;
+    let (outcome, guest) =
+        fill_new(&via, seal, archive, into, restore_as, jobs, log, cancel).await?;
     if !outcome.errors.is_empty() {
+        guest.keep().await?;
         return Err(BackupError::Tool(format!(
             "{} (on {server}; database \"{into}\" was left for inspection)",
             outcome.summary()
         )));
     }
-    let counted = super::counts::compare_counts(&via, into, &expected, log).await?;
+    let counted = super::counts::compare_counts(guest.url(), into, &expected, log).await;
+    guest.keep().await?;
+    let counted = counted?;
     if !counted.differences.is_empty() {
         return Err(BackupError::Tool(format!(
             "Restored into \"{into}\" on {server} ({}), but {} of {} tables differ from the archive: {}. Database \"{into}\" was left for inspection.",

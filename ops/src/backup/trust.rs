@@ -86,14 +86,21 @@ pub fn sealed(seal: &Seal, m: &Manifest) -> bool {
 /// What a person is told before restoring an archive the console did not make.
 pub fn foreign_warning(name: &str) -> String {
     format!(
-        "{name} was not made by this console's backups (it was uploaded or copied in): restoring it runs the SQL it holds with the console's database role, so restore only an archive you trust."
+        "{name} was not made by this console's backups (it was uploaded or copied in): restoring it runs the SQL it holds, so restore only an archive you trust."
     )
 }
 
 /// The sentence for a restore of such an archive without the typed name.
 pub fn unconfirmed(name: &str, target: &str) -> String {
     format!(
-        "{name} was not made by this console's backups and restoring it runs its SQL with the console's database role: type the target database name \"{target}\" to confirm. Nothing was changed."
+        "{name} was not made by this console's backups and restoring it runs the SQL it holds: type the target database name \"{target}\" to confirm. Nothing was changed."
+    )
+}
+
+/// The sentence for a test restore of such an archive without the database's name typed.
+pub fn unconfirmed_test(name: &str, database: &str) -> String {
+    format!(
+        "{name} was not made by this console's backups and a test restore runs the SQL it holds: type the database name \"{database}\" to confirm (on the page: Restore… then Test restore; on the command line: --confirm-name {database}). Nothing was changed."
     )
 }
 

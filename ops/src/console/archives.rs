@@ -106,7 +106,7 @@ impl Console {
 
     /// The lines a restore job's log starts with: where the archive is read, and whether
     /// the console made it.
-    fn restore_note(&self, found: &Found, origin: &Origin) -> Option<String> {
+    pub(super) fn restore_note(&self, found: &Found, origin: &Origin) -> Option<String> {
         let foreign = (!origin.by_console()).then(|| {
             format!(
                 "Warning: {}",

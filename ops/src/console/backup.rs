@@ -149,6 +149,7 @@ impl Console {
                         kind,
                         by: &cx.by,
                         safety: false,
+                        seal: &cx.seal,
                     };
                     let m = crate::backup::dump::dump(req, log, job.cancel_token())
                         .await
@@ -175,17 +176,40 @@ impl Console {
     }
 
     /// Starts a verification job (and, on request, a test restore into a scratch database);
-    /// the result is kept in the archive's manifest.
+    /// the result is kept in the archive's manifest. A test restore runs the archive's SQL,
+    /// so one the console did not make needs the live database's name typed, as a restore
+    /// does.
     pub async fn start_verify<'a>(
         &self,
         archive: impl Into<ArchiveRef<'a>>,
-        restore_test: bool,
+        check: Check<'_>,
         actor: &str,
     ) -> Result<Arc<Job>, ConsoleError> {
-        let found = self.archive(archive.into()).await?;
-        let note = self.in_place_note(&found);
+        let given = archive.into();
+        let (found, note) = match check {
+            Check::Blocks => {
+                let found = self.archive(given).await?;
+                let note = self.in_place_note(&found);
+                (found, note)
+            }
+            Check::RestoreTest { confirm } => {
+                let found = self.archive(given).await?;
+                let origin = found.origin(&self.seal);
+                let database = self.config.database_url.database();
+                if !origin.by_console() && confirm.map(str::trim) != Some(database) {
+                    return Err(ConsoleError::Refused(
+                        crate::backup::trust::unconfirmed_test(&found.name, database),
+                    ));
+                }
+                let note = self.restore_note(&found, &origin);
+                (found, note)
+            }
+        };
+        let restore_test = matches!(check, Check::RestoreTest { .. });
+        let restore_as = self.config.restore_as;
         let name = found.name.clone();
         let url = self.config.database_url.clone();
+        let seal = self.seal.clone();
         let store = self.store.clone();
         let kind = if restore_test {
             JobKind::BackupRestoreTest
@@ -223,8 +247,10 @@ impl Console {
                 if restore_test {
                     if let Ok(read) = result {
                         let log: &crate::backup::Log = &*job;
-                        result = match crate::backup::verify::restore_test(&url, path, log, cancel)
-                            .await
+                        result = match crate::backup::verify::restore_test(
+                            &url, &seal, path, restore_as, log, cancel,
+                        )
+                        .await
                         {
                             Ok(said) => {
                                 let summary = format!("{read}; {said}");
@@ -257,4 +283,14 @@ impl Console {
             })
             .await?)
     }
+}
+
+/// What a verification reads.
+#[derive(Clone, Copy, Debug)]
+pub enum Check<'a> {
+    /// The table of contents and every data block (`pg_restore -f /dev/null`).
+    Blocks,
+    /// That, then a restore into a scratch database whose rows are counted. `confirm`: the
+    /// live database's name, typed for an archive the console did not make.
+    RestoreTest { confirm: Option<&'a str> },
 }

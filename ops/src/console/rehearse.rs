@@ -36,6 +36,8 @@ impl Console {
         };
         let note = archive.as_mut().and_then(|a| a.note.take());
         let url = self.config.database_url.clone();
+        let restore_as = self.config.restore_as;
+        let seal = self.seal.clone();
         Ok(self
             .jobs
             .start_noted(
@@ -62,8 +64,16 @@ impl Console {
                         plan.migrator().source.origin
                     ));
                     let log: &crate::backup::Log = &*job;
-                    let outcome =
-                        rehearse::rehearse(&url, &plan, from, log, job.cancel_token()).await;
+                    let outcome = rehearse::rehearse(
+                        &url,
+                        &seal,
+                        &plan,
+                        from,
+                        restore_as,
+                        log,
+                        job.cancel_token(),
+                    )
+                    .await;
                     let summary = outcome.summary();
                     let ok = outcome.report.ok;
                     job.set_output(JobOutput::Rehearsal(outcome.report));

@@ -91,13 +91,15 @@ struct OnCopy {
 /// Runs the rehearsal of `plan` on a scratch copy of `url`'s database.
 pub async fn rehearse<P: Plan>(
     url: &DatabaseUrl,
+    seal: &crate::seal::Seal,
     plan: &P,
     from: From,
+    restore_as: crate::backup::guest::RestoreAs,
     log: &Log,
     cancel: &CancellationToken,
 ) -> Outcome {
     let started = Instant::now();
-    for line in scratch::sweep(url).await {
+    for line in scratch::sweep(url, seal).await {
         log.line(line);
     }
     let name = scratch::name_for(url.database());
@@ -114,7 +116,7 @@ pub async fn rehearse<P: Plan>(
         total_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         error: on.error,
     };
-    if let Err(e) = scratch::create(url, &name).await {
+    if let Err(e) = scratch::create(url, seal, &name).await {
         return Outcome {
             report: report(OnCopy {
                 error: Some(e),
@@ -124,11 +126,35 @@ pub async fn rehearse<P: Plan>(
             cancelled: false,
         };
     }
+    // The copy's SQL (an archive's, or the live database's own functions) and the
+    // migrations run as a role that owns only the copy.
+    let guest = match crate::backup::guest::Guest::admit(url, &name, restore_as).await {
+        Ok(g) => g,
+        Err(e) => {
+            let dropped = scratch::drop(url, &name).await.err();
+            return Outcome {
+                report: report(OnCopy {
+                    error: Some(
+                        [Some(e.to_string()), dropped]
+                            .into_iter()
+                            .flatten()
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                    ),
+                    ..OnCopy::default()
+                }),
+                failed: None,
+                cancelled: false,
+            };
+        }
+    };
     log.line(format!(
-        "Created the scratch database \"{name}\" on the same server"
+        "Created the scratch database \"{name}\" on the same server; it is filled and migrated as {}",
+        guest.who()
     ));
-    let mut on = on_copy(url, plan, &from, &name, log, cancel).await;
+    let mut on = on_copy(url, guest.url(), plan, &from, &name, log, cancel).await;
     let dropped = scratch::drop(url, &name).await;
+    guest.leave().await;
     match &dropped {
         Ok(()) => log.line(format!("Dropped the scratch database \"{name}\"")),
         Err(e) => log.line(e.clone()),
@@ -155,6 +181,7 @@ pub async fn rehearse<P: Plan>(
 /// Everything done on the scratch copy; the caller drops it afterwards.
 async fn on_copy<P: Plan>(
     url: &DatabaseUrl,
+    target: &DatabaseUrl,
     plan: &P,
     from: &From,
     name: &str,
@@ -168,11 +195,11 @@ async fn on_copy<P: Plan>(
                 "Copying \"{}\" into it (pg_dump -Fc | pg_restore)",
                 url.database()
             ));
-            copy::stream(url, name, log, cancel).await
+            copy::stream(url, target, log, cancel).await
         }
         From::Archive { path, .. } => {
             log.line(format!("Restoring {} into it", path.display()));
-            copy::archive(url, path, name, log, cancel).await
+            copy::archive(target, path, log, cancel).await
         }
     };
     match copied {
@@ -188,19 +215,12 @@ async fn on_copy<P: Plan>(
             return on;
         }
     }
-    let target = match url.with_database(name) {
-        Ok(t) => t,
-        Err(e) => {
-            on.error = Some(e.to_string());
-            return on;
-        }
-    };
     let mut conn = match PgConnection::connect_with(&target.connect_options()).await {
         Ok(c) => c,
         Err(e) => {
             on.error = Some(format!(
                 "The scratch database could not be reached: {}",
-                crate::db::describe_error(&e, &target)
+                crate::db::describe_error(&e, target)
             ));
             return on;
         }
