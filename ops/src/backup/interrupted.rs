@@ -264,11 +264,12 @@ mod tests {
     #[test]
     fn a_marker_reads_back_from_its_comment_even_with_quotes_in_names() {
         let m = Marker::new("holo'mush", "holo'mush_before_restore_1");
-        let seal = crate::seal::Seal::load_or_create(&std::env::temp_dir().join(format!(
+        let dir = std::env::temp_dir().join(format!(
             "holomush-interrupted-{}",
             crate::auth::random_token().get(..10).unwrap_or("x")
-        )))
-        .expect("key");
+        ));
+        let seal = crate::seal::Seal::load_or_create(&dir).expect("key");
+        let _ = std::fs::remove_dir_all(&dir);
         let sql = m.comment_on(&seal, "holo'mush_restoring_1");
         assert!(sql.starts_with("COMMENT ON DATABASE \"holo'mush_restoring_1\" IS '"));
         let text = format!("{PREFIX}{}", serde_json::to_string(&m).expect("json"));
