@@ -298,6 +298,9 @@ async fn every_bad_input_gets_one_sentence_and_changes_nothing() {
     std::fs::write(s.backups.join("tampered.dump"), &changed).expect("tampered");
     let mut m = manifest.clone();
     m.file = "tampered.dump".to_string();
+    // Tagged under the console's key, as its own manifest of that name would be.
+    let seal = ops::seal::Seal::load_or_create(&s.data).expect("the console's key");
+    m.tag = ops::backup::trust::seal_manifest(&seal, &m);
     ops::backup::archive::write_manifest(&s.backups.join("tampered.dump"), &m).expect("manifest");
     // evil.dump: a link out of the folder.
     let outside = s.data.join("outside.txt");
