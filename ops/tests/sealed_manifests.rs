@@ -84,6 +84,26 @@ async fn a_manifest_claiming_the_console_made_it_without_its_tag_asks_for_the_ty
             "{name}"
         );
     }
+    // Nor does the catalog believe them, so retention never offers one for deletion
+    // (it deletes only the console's own archives): with "keep the last 1", only the
+    // console's own older archive would go.
+    let (_, newer) = ops::testing::full_backup(&console).await;
+    let listed = console.backups().await.expect("catalog");
+    let claims = ["copied.dump", "untagged.dump", "zeros.dump", "theirs.dump"];
+    for name in claims {
+        let row = listed.iter().find(|m| m.file == name).expect("listed");
+        assert!(!row.by_console, "{name} is listed as the console's");
+    }
+    let policy = ops::backup::retention::Policy {
+        keep_last: Some(1),
+        max_age: None,
+    };
+    let later = chrono::Utc::now() + chrono::Duration::days(365);
+    assert_eq!(
+        ops::backup::retention::plan(&listed, policy, later),
+        vec![made.clone()],
+        "newest kept: {newer}"
+    );
     // Its own manifest, rewritten by a verify, keeps its tag and its trust.
     let view = console
         .start_verify(made.as_str(), ops::console::Check::Blocks, "test")

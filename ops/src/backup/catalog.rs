@@ -5,6 +5,20 @@ use super::store::Store;
 use super::{contents, BackupError, Manifest};
 use crate::model::Verification;
 
+/// [`list`], with "made by this console" believed only of a manifest tagged under `seal`:
+/// what retention and the catalog's column go by, so a hand-written manifest can neither
+/// offer an archive to retention nor pass for the console's.
+pub async fn list_trusted(
+    store: &dyn Store,
+    seal: &crate::seal::Seal,
+) -> Result<Vec<Manifest>, BackupError> {
+    let mut all = list(store).await?;
+    for m in &mut all {
+        m.by_console = m.by_console && super::trust::sealed(seal, m);
+    }
+    Ok(all)
+}
+
 pub async fn list(store: &dyn Store) -> Result<Vec<Manifest>, BackupError> {
     let mut out = Vec::new();
     for stored in store.list().await? {

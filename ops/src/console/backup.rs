@@ -155,7 +155,9 @@ impl Console {
                         .await
                         .map_err(JobFailure::from)?;
                     // Retention runs only after a backup succeeded.
-                    if let Ok(all) = crate::backup::catalog::list(cx.store.as_ref()).await {
+                    if let Ok(all) =
+                        crate::backup::catalog::list_trusted(cx.store.as_ref(), &cx.seal).await
+                    {
                         for file in
                             crate::backup::retention::plan(&all, retention, chrono::Utc::now())
                         {

@@ -10,7 +10,7 @@ use super::{Console, ConsoleError};
 impl Console {
     /// Every archive of the store, newest first, as the catalog describes them.
     pub async fn backups(&self) -> Result<Vec<Manifest>, ConsoleError> {
-        Ok(crate::backup::catalog::list(self.store.as_ref()).await?)
+        Ok(crate::backup::catalog::list_trusted(self.store.as_ref(), &self.seal).await?)
     }
 
     /// Where the archives live, as the pages name it (the backup folder's path).
