@@ -38,14 +38,12 @@ impl Found {
     }
 
     /// The file pg_restore reads: the store's local copy, or the outside file itself. Held
-    /// for as long as the tools read it (a temporary copy goes when it drops), and held open
-    /// from here ([`LocalCopy::hold`]): the sha256 check and the restore read one file.
+    /// for as long as the tools read it (a temporary copy goes when it drops).
     pub async fn local(&self, store: &dyn Store) -> Result<LocalCopy, BackupError> {
-        let local = match &self.at {
-            At::Store(stored) => store.local(&stored.name).await?,
-            At::Outside(path) => LocalCopy::own(path.clone()),
-        };
-        local.hold()
+        match &self.at {
+            At::Store(stored) => store.local(&stored.name).await,
+            At::Outside(path) => Ok(LocalCopy::own(path.clone())),
+        }
     }
 }
 
@@ -179,12 +177,14 @@ impl Restorable {
     }
 
     /// The local file the tools read, once its sha256 matched its manifest's; held while
-    /// they read it.
+    /// they read it. Opened once before the check and named by its descriptor from then on
+    /// ([`LocalCopy::hold`]), so the bytes restored are the bytes checked, whatever is put
+    /// at the archive's name meanwhile.
     pub async fn open(
         &self,
         cancel: &tokio_util::sync::CancellationToken,
     ) -> Result<LocalCopy, JobFailure> {
-        let local = self.found.local(self.store.as_ref()).await?;
+        let local = self.found.local(self.store.as_ref()).await?.hold()?;
         self.checked.check(local.path(), cancel).await?;
         Ok(local)
     }
