@@ -226,3 +226,59 @@ async fn an_archive_whose_bytes_changed_is_neither_restored_nor_verified() {
         .collect();
     assert_eq!(names.len(), 2, "{names:?}");
 }
+
+/// A restore reads the archive through the descriptor it checked (`/proc/PID/fd/N`), and
+/// still names the archive in everything a person reads.
+#[tokio::test]
+async fn a_restore_names_the_archive_not_the_descriptor_it_reads() {
+    let db = seeded().await;
+    let console = ops::Console::open(db.config()).await.expect("open");
+    let (_, made) = ops::testing::full_backup(&console).await;
+    let target = format!("{}_named", db.name);
+    let view = console
+        .start_restore_into(made.as_str(), &target, 1, None, "test")
+        .await
+        .expect("start")
+        .follow(|_| {})
+        .await;
+    assert_eq!(view.status, JobStatus::Succeeded, "{:?}", view.result);
+    let lines: Vec<&str> = view.lines.iter().map(|l| l.text.as_str()).collect();
+    let archive = console.config.backup_dir.join(&made);
+    assert!(
+        lines.iter().any(|l| l.starts_with(&format!(
+            "Created database \"{target}\"; restoring {} as the role \"holomush_restore_",
+            archive.display()
+        ))),
+        "{lines:?}"
+    );
+    assert!(!lines.iter().any(|l| l.contains("/proc/")), "{lines:?}");
+    let view = console
+        .start_restore_in_place(made.as_str(), 1, None, "test")
+        .await
+        .expect("start")
+        .follow(|_| {})
+        .await;
+    assert_eq!(view.status, JobStatus::Succeeded, "{:?}", view.result);
+    let said = view.result.unwrap_or_default();
+    assert!(
+        said.starts_with(&format!("Restored {made} into \"{}\".", db.name)),
+        "{said}"
+    );
+    let mut c = PgConnection::connect(&db.url).await.expect("connect");
+    let _ = c
+        .execute(format!("DROP DATABASE IF EXISTS \"{target}\" WITH (FORCE)").as_str())
+        .await;
+    let previous: Vec<String> = sqlx::query_scalar(
+        "SELECT datname::text FROM pg_database WHERE datname LIKE $1",
+    )
+    .bind(format!("{}_before_restore_%", db.name.chars().take(30).collect::<String>()))
+    .fetch_all(&mut c)
+    .await
+    .expect("previous");
+    for p in previous {
+        let _ = c
+            .execute(format!("DROP DATABASE IF EXISTS \"{p}\" WITH (FORCE)").as_str())
+            .await;
+    }
+    c.close().await.ok();
+}

@@ -110,20 +110,23 @@ pub(super) async fn pg_restore(
 }
 
 pub async fn toc(path: &Path) -> Result<Toc, BackupError> {
-    let head = super::header::head(path, 5)
-        .await
-        .map_err(|e| BackupError::io(&format!("Reading {}", path.display()), e))?;
+    let head = super::header::head(path, 5).await.map_err(|e| {
+        BackupError::io(
+            &format!("Reading {}", super::store::shown(path).display()),
+            e,
+        )
+    })?;
     if !super::header::is_archive_start(&head) {
         return Err(BackupError::Refused(format!(
             "{} is not a pg_dump custom-format archive (it does not start with PGDMP): make archives with pg_dump -Fc.",
-            path.display()
+            super::store::shown(path).display()
         )));
     }
     let (ok, stdout, stderr) = pg_restore(&["-l"], path).await?;
     if !ok {
         return Err(BackupError::Tool(format!(
             "The table of contents of {} could not be read: {stderr}",
-            path.display()
+            super::store::shown(path).display()
         )));
     }
     Ok(parse_toc(&stdout))
@@ -206,7 +209,7 @@ pub async fn archived_row_counts_until(
     if !status.success() {
         return Err(BackupError::Tool(format!(
             "{} is damaged: its data could not be read: {}",
-            path.display(),
+            super::store::shown(path).display(),
             crate::conninfo::mask_text(stderr.await.unwrap_or_default().trim())
         )));
     }

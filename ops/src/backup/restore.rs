@@ -405,7 +405,7 @@ pub async fn in_place(
     }
     Ok(format!(
         "Restored {} into \"{current}\". The previous database is kept as \"{previous}\" (drop it when satisfied); safety backup {}.",
-        archive.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default(),
+        super::store::shown(archive).file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default(),
         safety.file
     ))
 }
@@ -480,7 +480,7 @@ pub(crate) async fn fill_new(
     pause_for_a_fault_test("restore-into");
     log.line(format!(
         "Created database \"{target}\"; restoring {} as {}",
-        archive.display(),
+        super::store::shown(archive).display(),
         guest.who()
     ));
 

@@ -45,7 +45,7 @@ pub async fn verify(path: &Path, cancel: &CancellationToken) -> Result<String, B
     if !status.success() {
         return Err(BackupError::Tool(format!(
             "{} is damaged: its table of contents reads ({} entries) but its data does not: {stderr}",
-            path.display(),
+            super::store::shown(path).display(),
             toc.count()
         )));
     }

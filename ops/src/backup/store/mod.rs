@@ -144,7 +144,7 @@ impl LocalCopy {
     /// to hash and copy, on a fast disk with the file cached; a multi-GB archive on a full
     /// disk would fail). `/proc` is there wherever the console runs (its process checks read
     /// it too), and the file stays open until this drops.
-    pub fn hold(self) -> Result<Self, BackupError> {
+    pub fn hold(mut self) -> Result<Self, BackupError> {
         use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
         use std::os::unix::io::AsRawFd;
         let shown = self.path.display().to_string();
@@ -180,12 +180,41 @@ impl LocalCopy {
                 by_fd.display()
             )));
         }
+        held_names().insert(by_fd.clone(), self.path.clone());
         Ok(Self {
             path: by_fd,
-            _temp: self._temp,
+            _temp: self._temp.take(),
             _held: Some(file),
         })
     }
+}
+
+impl Drop for LocalCopy {
+    fn drop(&mut self) {
+        if self._held.is_some() {
+            held_names().remove(&self.path);
+        }
+    }
+}
+
+/// What a held archive's `/proc/PID/fd/N` stands for, while it is held.
+fn held_names() -> std::sync::MutexGuard<'static, std::collections::HashMap<PathBuf, PathBuf>> {
+    static NAMES: std::sync::OnceLock<
+        std::sync::Mutex<std::collections::HashMap<PathBuf, PathBuf>>,
+    > = std::sync::OnceLock::new();
+    NAMES
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The path a person knows an archive by: a held archive's own path rather than the
+/// descriptor the tools read it through.
+pub fn shown(path: &Path) -> PathBuf {
+    held_names()
+        .get(path)
+        .cloned()
+        .unwrap_or_else(|| path.to_path_buf())
 }
 
 /// A private (0600) file under the system's temporary folder, removed on drop: the local

@@ -198,7 +198,10 @@ async fn on_copy<P: Plan>(
             copy::stream(url, target, log, cancel).await
         }
         From::Archive { path, .. } => {
-            log.line(format!("Restoring {} into it", path.display()));
+            log.line(format!(
+                "Restoring {} into it",
+                crate::backup::store::shown(path).display()
+            ));
             copy::archive(target, path, log, cancel).await
         }
     };
