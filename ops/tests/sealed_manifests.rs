@@ -87,6 +87,8 @@ async fn a_manifest_claiming_the_console_made_it_without_its_tag_asks_for_the_ty
     // Nor does the catalog believe them, so retention never offers one for deletion
     // (it deletes only the console's own archives): with "keep the last 1", only the
     // console's own older archive would go.
+    // Archive names are stamped to the second.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let (_, newer) = ops::testing::full_backup(&console).await;
     let listed = console.backups().await.expect("catalog");
     let claims = ["copied.dump", "untagged.dump", "zeros.dump", "theirs.dump"];

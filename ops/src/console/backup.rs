@@ -226,9 +226,12 @@ impl Console {
                     At::Outside(_) => None,
                 };
                 let cancel = job.cancel_token();
+                // Held from the sha256 check to the last read, as a restore holds it: the
+                // verdict is about the bytes that were checked.
                 let local = found
                     .local(store.as_ref())
                     .await
+                    .and_then(crate::backup::store::LocalCopy::hold)
                     .map_err(JobFailure::from)?;
                 let path = local.path();
                 if manifest.is_some() {
@@ -241,7 +244,7 @@ impl Console {
                 if result.is_ok() {
                     job.log(format!(
                         "Reading the table of contents and every data block of {}",
-                        path.display()
+                        crate::backup::store::shown(path).display()
                     ));
                     result = crate::backup::verify::verify(path, cancel).await;
                 }
