@@ -268,13 +268,15 @@ async fn a_restore_names_the_archive_not_the_descriptor_it_reads() {
     let _ = c
         .execute(format!("DROP DATABASE IF EXISTS \"{target}\" WITH (FORCE)").as_str())
         .await;
-    let previous: Vec<String> = sqlx::query_scalar(
-        "SELECT datname::text FROM pg_database WHERE datname LIKE $1",
-    )
-    .bind(format!("{}_before_restore_%", db.name.chars().take(30).collect::<String>()))
-    .fetch_all(&mut c)
-    .await
-    .expect("previous");
+    let previous: Vec<String> =
+        sqlx::query_scalar("SELECT datname::text FROM pg_database WHERE datname LIKE $1")
+            .bind(format!(
+                "{}_before_restore_%",
+                db.name.chars().take(30).collect::<String>()
+            ))
+            .fetch_all(&mut c)
+            .await
+            .expect("previous");
     for p in previous {
         let _ = c
             .execute(format!("DROP DATABASE IF EXISTS \"{p}\" WITH (FORCE)").as_str())
