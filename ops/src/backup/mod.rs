@@ -9,6 +9,7 @@ pub mod guest;
 pub mod header;
 pub mod interrupted;
 pub mod manifest;
+pub mod moving;
 pub mod restore;
 pub mod retention;
 pub mod store;
