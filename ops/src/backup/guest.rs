@@ -106,8 +106,10 @@ impl Guest {
         // A day is far longer than any restore; a role a killed console left behind
         // cannot log in after it.
         let until = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
+        // INHERIT: its one membership, pg_database_owner of its database, gives it the
+        // public schema on 15 (NOINHERIT would leave it without).
         let create = format!(
-            "CREATE ROLE {} LOGIN NOINHERIT CONNECTION LIMIT 64 VALID UNTIL '{until}' PASSWORD '{}'",
+            "CREATE ROLE {} LOGIN INHERIT CONNECTION LIMIT 64 VALID UNTIL '{until}' PASSWORD '{}'",
             quote_ident(&role),
             scram_verifier(&password)
         );
