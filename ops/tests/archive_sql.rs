@@ -104,6 +104,11 @@ fn refusals(aim: &Aim) -> String {
             "permission denied to alter role",
             "permission denied to COPY to or from an external program",
         )
+    } else if major == 15 {
+        (
+            "permission denied",
+            "must be superuser or have privileges of the pg_execute_server_program role to COPY to or from an external program",
+        )
     } else {
         (
             "permission denied",
