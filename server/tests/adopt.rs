@@ -12,6 +12,9 @@ fn command(db: &TestDb, args: &[&str]) -> Command {
     let data = std::env::temp_dir().join(format!("{}-adopt", db.name));
     let migrations = data.join("migrations");
     std::fs::create_dir_all(&migrations).expect("folder");
+    // Private, as the console makes its data folder (an open one is made 0700 with a warning).
+    std::fs::set_permissions(&data, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+        .expect("0700");
     for (name, body) in [
         ("00001_players.sql", "-- +goose Up\nCREATE TABLE IF NOT EXISTS players (id int);\n-- +goose Down\nDROP TABLE players;\n"),
         ("00003_items.sql", "-- +goose Up\nCREATE TABLE IF NOT EXISTS items (id int);\n-- +goose Down\nDROP TABLE items;\n"),
