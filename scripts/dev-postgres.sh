@@ -36,10 +36,11 @@ log() { printf '%s\n' "$*" >&2; }
 
 pg_known_major "$MAJOR" || { log "PG_MAJOR=$MAJOR: expected one of $PG_MAJORS_ALL."; exit 2; }
 
-# The postgres user cannot reach the data folder (a home directory, say): as root, keep
-# the clusters in folders of their own, named after the data folder.
+# As root the server runs as the postgres user, and the console keeps its data folder 0700
+# (it makes an existing one so), which that user cannot enter: as root, the clusters live in
+# folders of their own, named after the data folder.
 OUTSIDE=""
-if [ "$(id -u)" -eq 0 ] && ! runuser -u postgres -- test -x "$DATA"; then
+if [ "$(id -u)" -eq 0 ]; then
   OUTSIDE="/var/tmp/holomush-admin-pg-$(printf '%s' "$DATA" | sha256sum | cut -c1-12)"
 fi
 
@@ -54,6 +55,17 @@ use_major() {
   PGBIN="$(pg_bin_dir "$1")"
   PGLIB="$(pg_lib_dir "$1")"
   CLUSTER_MAJOR="$1"
+  move_out_of_data "$DATA/postgres$sfx"
+}
+
+# A cluster an earlier version of this script made inside the data folder (as root): moved
+# out, stopped first, before the console makes the folder 0700 under it.
+move_out_of_data() {
+  local inside="$1"
+  [ -n "$OUTSIDE" ] && [ -f "$inside/PG_VERSION" ] && [ ! -e "$CLUSTER" ] || return 0
+  as_pg "$PGBIN/pg_ctl" -D "$inside" -m fast -w stop >/dev/null 2>&1 || true
+  log "Moving the development cluster from $inside to $CLUSTER (the data folder is kept private)."
+  mv "$inside" "$CLUSTER"
 }
 
 # PostgreSQL refuses to run as root: as root, run the server as the postgres user. The npm
