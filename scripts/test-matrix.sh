@@ -6,7 +6,7 @@
 # with PG_MAJOR; each on its own free port), exports TEST_DATABASE_URL_<major> for each of
 # them to every run (so a test can, say, restore a dump of the 14 server into the 18 one),
 # then runs the tests once per major with TEST_DATABASE_URL set to that major's URL and
-# TEST_PG_MAJOR=<major>. At the end (also on failure or Ctrl-C) it stops the clusters it
+# TEST_PG_MAJOR=<major> (and TEST_SUPERUSER_URL, that cluster's superuser). At the end (also on failure or Ctrl-C) it stops the clusters it
 # started; it fails when any run failed and prints how long each major took.
 #
 # With TEST_DATABASE_URL set by the caller, that server alone is used, in one run.
