@@ -149,8 +149,10 @@ async fn untouched(admin_url: &str, aim: &Aim) {
             .expect("roles");
     assert!(!intruder, "the archive created a role");
     let leftover: Vec<String> = sqlx::query_scalar(
-        "SELECT rolname::text FROM pg_roles WHERE rolname LIKE 'holomush\\_restore\\_%' AND pg_has_role(current_user, oid, 'MEMBER')",
+        "SELECT rolname::text FROM pg_roles WHERE rolname LIKE 'holomush\\_restore\\_%'
+            AND shobj_description(oid, 'pg_authid') = 'holomush-admin restore role, made for ' || $1",
     )
+    .bind(&aim.live)
     .fetch_all(&mut c)
     .await
     .expect("job roles");
@@ -496,8 +498,15 @@ async fn a_restore_role_a_killed_console_left_is_dropped_at_the_next_start() {
     // pid 4194302 is at the kernel's upper bound: no process of this machine has it.
     let stale = format!("holomush_restore_4194302_{suffix}");
     let fresh = format!("holomush_restore_4194302_{suffix}f");
+    // Another console's (made for another database): never this console's to drop.
+    let other = format!("holomush_restore_4194302_{suffix}o");
+    let another = format!("{}_other", db.name);
     let mut c = PgConnection::connect(&db.url).await.expect("connect");
-    for (role, made_ago) in [(&stale, 3600), (&fresh, 0)] {
+    for (role, made_ago, made_for) in [
+        (&stale, 3600, &db.name),
+        (&fresh, 0, &db.name),
+        (&other, 3600, &another),
+    ] {
         let until = chrono::Utc::now() + chrono::Duration::seconds(86_400 - made_ago);
         c.execute(
             format!(
@@ -508,6 +517,14 @@ async fn a_restore_role_a_killed_console_left_is_dropped_at_the_next_start() {
         )
         .await
         .expect("role");
+        c.execute(
+            format!(
+                "COMMENT ON ROLE \"{role}\" IS 'holomush-admin restore role, made for {made_for}'"
+            )
+            .as_str(),
+        )
+        .await
+        .expect("comment");
         let grant = format!("GRANT \"{role}\" TO CURRENT_USER");
         if c.execute(format!("{grant} WITH INHERIT TRUE, SET TRUE").as_str())
             .await
@@ -525,14 +542,17 @@ async fn a_restore_role_a_killed_console_left_is_dropped_at_the_next_start() {
         "{said:?}"
     );
     let left: Vec<String> = sqlx::query_scalar(
-        "SELECT rolname::text FROM pg_roles WHERE rolname IN ($1, $2) ORDER BY 1",
+        "SELECT rolname::text FROM pg_roles WHERE rolname IN ($1, $2, $3) ORDER BY 1",
     )
     .bind(&stale)
     .bind(&fresh)
+    .bind(&other)
     .fetch_all(&mut c)
     .await
     .expect("roles");
-    assert_eq!(left, vec![fresh.clone()]);
-    let _ = c.execute(format!("DROP ROLE \"{fresh}\"").as_str()).await;
+    assert_eq!(left, vec![fresh.clone(), other.clone()]);
+    for role in [&fresh, &other] {
+        let _ = c.execute(format!("DROP ROLE \"{role}\"").as_str()).await;
+    }
     c.close().await.ok();
 }

@@ -127,6 +127,17 @@ impl Guest {
                 ))
             });
         }
+        // Which console's it is: a sweep only ever looks at roles made for its own database.
+        let _ = c
+            .execute(
+                format!(
+                    "COMMENT ON ROLE {} IS '{}'",
+                    quote_ident(&role),
+                    made_for(admin.database()).replace('\'', "''")
+                )
+                .as_str(),
+            )
+            .await;
         let guest = Guest {
             admin: admin.clone(),
             target: target.to_string(),
@@ -262,6 +273,11 @@ impl Guest {
     }
 }
 
+/// The comment a job role carries: the database of the console that made it.
+fn made_for(database: &str) -> String {
+    format!("holomush-admin restore role, made for {database}")
+}
+
 /// The pid in a job role's name.
 fn maker_of(role: &str) -> Option<u32> {
     role.strip_prefix(ROLE_PREFIX)?
@@ -272,8 +288,8 @@ fn maker_of(role: &str) -> Option<u32> {
 }
 
 /// Drops the job roles a killed console left behind (its databases are swept first): those
-/// the console's role is a member of, made by a process of this machine that is gone, more
-/// than a minute ago. A role that still owns something cannot be dropped and stays.
+/// made for this console's database, that the console's role is a member of, made by a
+/// process of this machine that is gone, more than a minute ago. A role that still owns something cannot be dropped and stays.
 pub async fn sweep(admin: &DatabaseUrl) -> Vec<String> {
     let Ok(mut c) = connect(admin).await else {
         return Vec::new();
@@ -281,9 +297,11 @@ pub async fn sweep(admin: &DatabaseUrl) -> Vec<String> {
     let candidates: Vec<String> = sqlx::query_scalar(
         "SELECT rolname::text FROM pg_roles
           WHERE starts_with(rolname, $1) AND pg_has_role(current_user, oid, 'MEMBER')
+            AND shobj_description(oid, 'pg_authid') = $2
             AND rolvaliduntil < now() + interval '1 day' - interval '1 minute'",
     )
     .bind(ROLE_PREFIX)
+    .bind(made_for(admin.database()))
     .fetch_all(&mut c)
     .await
     .unwrap_or_default();
