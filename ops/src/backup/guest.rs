@@ -387,7 +387,7 @@ mod tests {
         let (_, keys) = v
             .split_once('$')
             .and_then(|(_, r)| r.split_once('$'))
-            .unwrap();
+            .expect("a verifier has two $ signs");
         assert_eq!(keys.split(':').count(), 2);
     }
 }
